@@ -1,0 +1,60 @@
+"""Numeric limits of the real API, in one place (reference §3–§7)."""
+
+__all__ = [
+    "MAX_FILE_BYTES", "MAX_UPLOAD_BYTES", "MAX_PART_BYTES", "UPLOAD_TTL_SECONDS", "FILE_PURPOSES",
+    "UPLOAD_PURPOSES", "MIN_EXAMPLES", "SUFFIX_MAX", "METADATA_MAX_PAIRS", "METADATA_KEY_MAX",
+    "METADATA_VALUE_MAX", "N_EPOCHS_RANGE", "BATCH_SIZE_RANGE", "BETA_MAX", "SEED_MAX",
+    "LIST_LIMITS", "EpochRule", "default_epochs", "CHECKPOINTS_KEPT", "MAX_METRIC_EVENTS",
+]
+
+MAX_FILE_BYTES = 512 * 1024 * 1024          # POST /files: 512 MB per file
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024   # Uploads API: 8 GB per upload
+MAX_PART_BYTES = 64 * 1024 * 1024           # Uploads API: 64 MB per part
+UPLOAD_TTL_SECONDS = 3600                   # an Upload expires an hour after creation
+
+# Purposes accepted on upload, in the order the real error message lists them.
+FILE_PURPOSES = ("fine-tune", "assistants", "batch", "user_data", "vision", "evals")
+UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+
+MIN_EXAMPLES = 10
+SUFFIX_MAX = 64
+METADATA_MAX_PAIRS = 16
+METADATA_KEY_MAX = 64
+METADATA_VALUE_MAX = 512
+N_EPOCHS_RANGE = (1, 50)
+BATCH_SIZE_RANGE = (1, 256)
+BETA_MAX = 2.0
+SEED_MAX = 2_147_483_647
+
+# (default, maximum) of `limit` per list endpoint.
+LIST_LIMITS = {
+    "files": (10_000, 10_000),
+    "jobs": (20, 100),
+    "events": (20, 100),
+    "checkpoints": (10, 100),
+}
+
+CHECKPOINTS_KEPT = 3        # one checkpoint per epoch, the last three kept
+MAX_METRIC_EVENTS = 400     # metrics events per job are thinned beyond this many steps
+
+
+class EpochRule:
+    """The cookbook's `n_epochs: auto` constants (reference §7.5)."""
+
+    TARGET_EPOCHS = 3
+    MIN_TARGET_EXAMPLES = 100
+    MAX_TARGET_EXAMPLES = 25_000
+    MIN_DEFAULT_EPOCHS = 1
+    MAX_DEFAULT_EPOCHS = 25
+
+
+def default_epochs(n_examples: int) -> int:
+    """Epochs chosen for `n_epochs: "auto"`: 10 examples → 10, 100 → 3, 5 → 20."""
+    r = EpochRule
+    if n_examples <= 0:
+        return r.TARGET_EPOCHS
+    if n_examples * r.TARGET_EPOCHS < r.MIN_TARGET_EXAMPLES:
+        return min(r.MAX_DEFAULT_EPOCHS, r.MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * r.TARGET_EPOCHS > r.MAX_TARGET_EXAMPLES:
+        return max(r.MIN_DEFAULT_EPOCHS, r.MAX_TARGET_EXAMPLES // n_examples)
+    return r.TARGET_EPOCHS

@@ -1,0 +1,61 @@
+"""`create_app(settings)`: the emulator assembled explicitly — services, routers, error path, headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlmodel import select
+
+from mockserver import __version__
+from mockserver.errors import install_error_handlers
+from mockserver.http import HeadersMiddleware, JSONResponse
+from mockserver.services import Services
+from mockserver.settings import Settings
+from mockserver.tables import FileRow, UploadPartRow
+
+__all__ = ["create_app"]
+
+_ROUTERS = ("files", "uploads", "models", "fine_tuning", "chat", "control", "dashboard")
+
+
+def _include_routers(app: FastAPI) -> None:
+    import importlib
+
+    for name in _ROUTERS:
+        try:
+            module = importlib.import_module(f"mockserver.routers.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"mockserver.routers.{name}":
+                raise
+            continue
+        app.include_router(module.router)
+
+
+def _sweep(services: Services) -> None:
+    with services.db.session() as s:
+        known = {r for r in s.exec(select(FileRow.path))} | {r for r in s.exec(select(UploadPartRow.path))}
+    services.files.sweep(known)
+
+
+def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = time.time,
+               services: Services | None = None) -> FastAPI:
+    """A new emulator with its own state; nothing is shared between two apps."""
+    settings = settings or Settings.from_env()
+    services = services or Services.build(settings, wall=wall)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _sweep(services)
+        yield
+
+    app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
+                  default_response_class=JSONResponse, openapi_tags=[
+                      {"name": "control", "description": "Emulator control plane under /_mock (not OpenAI's API)"}])
+    app.state.services = services
+    install_error_handlers(app)
+    _include_routers(app)
+    app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)
+    return app

@@ -1,0 +1,76 @@
+"""`mockserver` / `python -m mockserver`: serve the emulator (flags mirror MOCKSERVER_* variables)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mockserver.settings import OVER_LIMIT, TRANSITIONS, Settings, SettingsError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mockserver", description="Offline emulator of the OpenAI fine-tuning API.")
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="start the HTTP server (the default command)")
+    for parser in (p, serve):
+        _add_serve_flags(parser)
+    return p
+
+
+def _add_serve_flags(p: argparse.ArgumentParser) -> None:
+    d = argparse.SUPPRESS
+    p.add_argument("--host", default=d, help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=d, help="port (default 8000)")
+    p.add_argument("--data-dir", type=Path, default=d, help="state directory (default ./.mockserver)")
+    p.add_argument("--database-url", default=d, help="sqlite:///… or postgresql+psycopg://… (default: SQLite in the data dir)")
+    p.add_argument("--workers", type=int, default=d, help="server processes sharing the database (default 1)")
+    p.add_argument("--seed", type=int, default=d, help="make ids and job randomness reproducible")
+    p.add_argument("--keys-file", type=Path, default=d, help="TOML or JSON: API key → organization/project")
+    p.add_argument("--require-known-keys", action="store_true", default=d, help="reject keys not in --keys-file")
+    p.add_argument("--transitions", choices=TRANSITIONS, default=d, help="how jobs move (default realtime)")
+    p.add_argument("--time-scale", type=float, default=d, help="simulated seconds per real second (default 15)")
+    p.add_argument("--over-limit", choices=OVER_LIMIT, default=d, help="over-long examples fail the job or are truncated")
+    p.add_argument("--control-plane", choices=("loopback", "any", "off"), default=d,
+                   help="who may call /_mock/* (default: loopback clients only)")
+    p.add_argument("--log-level", default=d, help="uvicorn log level (default info)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = vars(build_parser().parse_args(argv))
+    args.pop("command", None)
+    try:
+        settings = Settings.from_env(**args)
+    except SettingsError as e:
+        print(f"mockserver: {e}", file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
+    print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {settings.db_url}, "
+          f"transitions: {settings.transitions}, time scale: {settings.time_scale})", file=sys.stderr)
+    if settings.workers > 1:
+        uvicorn.run("mockserver.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
+                    log_level=settings.log_level)
+    else:
+        from mockserver.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def _settings_env(settings: Settings) -> dict[str, str]:
+    out = {}
+    for name, value in vars(settings).items():
+        if value is None or name == "extra":
+            continue
+        out[f"MOCKSERVER_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out

@@ -1,0 +1,65 @@
+"""The one exception path: every failure leaves the server as the real API's error envelope."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from contracts import errors
+from mockserver.http import JSONResponse
+
+__all__ = ["install_error_handlers", "render"]
+
+log = logging.getLogger("mockserver")
+
+
+def render(error: errors.APIError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.APIError)
+    return render(exc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    param = ".".join(loc) or None
+    kind = first.get("type", "")
+    if kind == "missing":
+        err = errors.missing_parameter(param or "body")
+    elif kind == "extra_forbidden":
+        err = errors.unknown_parameter(param or "body")
+    else:
+        err = errors.BadRequest(f"Invalid value for '{param}': {first.get('msg', 'invalid')}.", param=param,
+                                code="invalid_value")
+    return render(err)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        err: errors.APIError = errors.route_not_found(request.method, request.url.path)
+    elif exc.status_code == 405:
+        err = errors.method_not_allowed(request.method, request.url.path)
+    else:
+        err = errors.APIError(str(exc.detail), status=exc.status_code)
+    return render(err)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return render(errors.ServerError("The server had an error while processing your request. Sorry about that!"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.APIError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,81 @@
+"""HTTP edge helpers: the JSON response class, body parsing, and the request-header middleware."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts import errors
+
+__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "json_response"]
+
+
+class JSONResponse(Response):
+    """orjson-rendered JSON: explicit nulls survive, non-ASCII stays UTF-8."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+async def read_json(request: Request, *, max_bytes: int = 64 * 1024 * 1024) -> dict[str, Any]:
+    """The request's JSON object, or the real API's 400 for bodies that are not one."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise errors.PayloadTooLarge(f"Request body too large: {declared} bytes; the limit is {max_bytes}.",
+                                     code="request_too_large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise errors.PayloadTooLarge(f"Request body too large; the limit is {max_bytes} bytes.",
+                                         code="request_too_large")
+    if not body.strip():
+        raise errors.invalid_json_body("the body is empty")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise errors.invalid_json_body(str(e)) from None
+    if not isinstance(data, dict):
+        raise errors.BadRequest("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+class HeadersMiddleware:
+    """Adds x-request-id, openai-processing-ms, openai-version and x-should-retry to every response."""
+
+    def __init__(self, app: ASGIApp, *, new_request_id) -> None:  # noqa: ANN001
+        self.app = app
+        self.new_request_id = new_request_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self.new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                ms = int((time.perf_counter() - started) * 1000)
+                headers = list(message.get("headers", []))
+                headers += [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
+                            (b"openai-processing-ms", str(ms).encode())]
+                if 400 <= status < 500 and status not in (408, 409, 429):
+                    headers.append((b"x-should-retry", b"false"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,130 @@
+"""Streaming multipart/form-data: the file part goes straight to a tmp file, under a hard size limit."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from contracts import errors
+
+__all__ = ["FormUpload", "receive_form"]
+
+_FIELD_MAX = 64 * 1024
+_SLACK = 64 * 1024  # room for the multipart framing and the small fields beside the file
+
+
+@dataclass
+class FormUpload:
+    """What a multipart request carried: small text fields and at most one file, already on disk."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    file_field: str | None = None
+    filename: str | None = None
+    tmp_path: Path | None = None
+    size: int = 0
+
+    def discard(self) -> None:
+        if self.tmp_path is not None:
+            self.tmp_path.unlink(missing_ok=True)
+            self.tmp_path = None
+
+
+class _Receiver:
+    def __init__(self, tmp: Path, max_bytes: int, file_field: str) -> None:
+        self.form = FormUpload()
+        self.tmp = tmp
+        self.max_bytes = max_bytes
+        self.want = file_field
+        self.fd: int | None = None
+        self.headers: dict[bytes, bytes] = {}
+        self.header_field = b""
+        self.name: str | None = None
+        self.buffer = bytearray()
+        self.error: errors.APIError | None = None
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self.part_begin, "on_header_field": self.header_field_cb,
+                "on_header_value": self.header_value_cb, "on_headers_finished": self.headers_done,
+                "on_part_data": self.part_data, "on_part_end": self.part_end}
+
+    def part_begin(self) -> None:
+        self.headers, self.name, self.buffer = {}, None, bytearray()
+
+    def header_field_cb(self, data: bytes, start: int, end: int) -> None:
+        self.header_field = data[start:end].lower()
+
+    def header_value_cb(self, data: bytes, start: int, end: int) -> None:
+        self.headers[self.header_field] = self.headers.get(self.header_field, b"") + data[start:end]
+
+    def headers_done(self) -> None:
+        _, params = parse_options_header(self.headers.get(b"content-disposition", b""))
+        self.name = params.get(b"name", b"").decode("utf-8", "replace")
+        filename = params.get(b"filename")
+        if filename is not None and self.name == self.want and self.fd is None:
+            self.form.file_field = self.name
+            self.form.filename = filename.decode("utf-8", "replace")
+            self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self.form.tmp_path = self.tmp
+
+    def part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.error is not None:
+            return
+        if self.fd is not None and self.form.file_field == self.name and self.form.filename is not None:
+            self.form.size += end - start
+            if self.form.size > self.max_bytes:
+                self.error = errors.file_too_large(self.max_bytes)
+                return
+            os.write(self.fd, data[start:end])
+        else:
+            self.buffer += data[start:end]
+            if len(self.buffer) > _FIELD_MAX:
+                self.error = errors.BadRequest(f"Form field '{self.name}' is too long.", param=self.name)
+
+    def part_end(self) -> None:
+        if self.fd is not None and self.form.file_field == self.name:
+            os.fsync(self.fd)
+            os.close(self.fd)
+            self.fd = -1  # closed: later parts with the same name are ignored
+        elif self.name and self.name not in self.form.fields:
+            self.form.fields[self.name] = self.buffer.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.fd is not None and self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file_field: str = "file") -> FormUpload:
+    """Parse a multipart body as it arrives; on any error nothing is left on disk."""
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise errors.BadRequest("This endpoint expects a multipart/form-data body (a 'file' part and a "
+                                "'purpose' field).", code="invalid_content_type")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_file_bytes + _SLACK:
+        raise errors.file_too_large(max_file_bytes)
+    receiver = _Receiver(tmp, max_file_bytes, file_field)
+    parser = MultipartParser(boundary, receiver.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if receiver.error is not None:
+                raise receiver.error
+        parser.finalize()
+        if receiver.error is not None:
+            raise receiver.error
+    except errors.APIError:
+        receiver.close()
+        receiver.form.discard()
+        raise
+    except Exception as e:  # malformed framing, client disconnect
+        receiver.close()
+        receiver.form.discard()
+        raise errors.BadRequest(f"Could not parse the multipart body: {e}", code="invalid_multipart") from None
+    receiver.close()
+    return receiver.form

@@ -1,0 +1,64 @@
+"""One cursor-pagination helper for every list: `limit`, `after`, `has_more`, newest first by default.
+
+Cursors are ids; an id resolves to its row's `seq` even after the object was deleted (rows are
+tombstoned), so a page boundary never breaks when an object disappears mid-iteration. An `after`
+that names nothing this tenant ever had is a 400 (`param: after`), so typos surface at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, select
+
+from contracts import errors
+
+__all__ = ["Page", "paginate", "parse_limit"]
+
+
+class Page:
+    """A page of rows plus `has_more`; `render` builds the list envelope."""
+
+    def __init__(self, rows: Sequence[Any], has_more: bool) -> None:
+        self.rows = rows
+        self.has_more = has_more
+
+    def render(self, to_wire: Callable[[Any], dict], *, ids: bool = True) -> dict:
+        data = [to_wire(r) for r in self.rows]
+        body: dict[str, Any] = {"object": "list", "data": data}
+        if ids:
+            body["first_id"] = data[0]["id"] if data else None
+            body["last_id"] = data[-1]["id"] if data else None
+        body["has_more"] = self.has_more
+        return body
+
+
+def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.invalid_type("limit", "an integer", raw) from None
+    if value < 1:
+        raise errors.below_min("limit", 1, value)
+    if value > maximum:
+        raise errors.above_max("limit", maximum, value)
+    return value
+
+
+def paginate(session: Session, table: Any, *, where: Sequence[ColumnElement[bool]], cursor_scope:
+             Sequence[ColumnElement[bool]], limit: int, after: str | None, order: str = "desc") -> Page:
+    """Rows of `table` matching `where`, ordered by `seq`, starting after the row whose id is `after`."""
+    stmt = select(table).where(*where)
+    if after:
+        anchor = session.exec(select(table.seq).where(table.id == after, *cursor_scope)).first()
+        if anchor is None:
+            raise errors.BadRequest(f"No such object for 'after': {after}", param="after",
+                                    code="invalid_cursor")
+        stmt = stmt.where(table.seq < anchor if order == "desc" else table.seq > anchor)
+    stmt = stmt.order_by(table.seq.desc() if order == "desc" else table.seq.asc()).limit(limit + 1)
+    rows = list(session.exec(stmt))
+    return Page(rows[:limit], len(rows) > limit)

@@ -1,0 +1,86 @@
+"""`/v1/files`: upload (streamed multipart), list, retrieve, delete, content."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import FileResponse
+
+from contracts import errors
+from contracts.limits import LIST_LIMITS
+from mockserver.deps import ServicesDep, TenantDep
+from mockserver.http import JSONResponse
+from mockserver.multipart import receive_form
+from mockserver.pagination import parse_limit
+from mockserver.store import files as store
+
+router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+def _expires_after(fields: dict[str, str]) -> int | None:
+    anchor, seconds = fields.get("expires_after[anchor]"), fields.get("expires_after[seconds]")
+    if anchor is None and seconds is None:
+        return None
+    if anchor != "created_at":
+        raise errors.invalid_value("expires_after.anchor", "Invalid 'expires_after.anchor': expected 'created_at'.")
+    if seconds is None or not seconds.isdigit():
+        raise errors.invalid_type("expires_after.seconds", "an integer", seconds)
+    value = int(seconds)
+    if value < 3600:
+        raise errors.below_min("expires_after.seconds", 3600, value)
+    if value > 2_592_000:
+        raise errors.above_max("expires_after.seconds", 2_592_000, value)
+    return value
+
+
+@router.post("")
+async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=svc.settings.max_file_bytes)
+    try:
+        if form.tmp_path is None:
+            raise errors.missing_parameter("file")
+        purpose = store.check_purpose(form.fields.get("purpose"), form.filename)
+        expires = _expires_after(form.fields)
+        with svc.db.session() as s:
+            row = store.create_file(s, svc, tenant=tenant.key, tmp=form.tmp_path, filename=form.filename or "file",
+                                    purpose=purpose, size=form.size, expires_after=expires)
+    except BaseException:
+        form.discard()
+        raise
+    return JSONResponse(store.file_to_wire(row))
+
+
+@router.get("")
+async def list_files(svc: ServicesDep, tenant: TenantDep, purpose: str | None = None, limit: str | None = None,
+                     after: str | None = None, order: str = "desc") -> JSONResponse:
+    if order not in ("asc", "desc"):
+        raise errors.invalid_value("order", f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
+    n = parse_limit(limit, default=LIST_LIMITS["files"][0], maximum=LIST_LIMITS["files"][1])
+    with svc.db.session() as s:
+        page = store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after, order=order)
+        return JSONResponse(page.render(store.file_to_wire))
+
+
+@router.get("/{file_id}")
+async def retrieve_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    with svc.db.session() as s:
+        return JSONResponse(store.file_to_wire(store.get_file(s, tenant=tenant.key, file_id=file_id)))
+
+
+@router.delete("/{file_id}")
+async def delete_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    with svc.db.session() as s:
+        row = store.delete_file(s, tenant=tenant.key, file_id=file_id)
+    svc.files.remove(row.path)
+    return JSONResponse(store.deleted_wire(file_id))
+
+
+@router.get("/{file_id}/content")
+async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> FileResponse:
+    with svc.db.session() as s:
+        row = store.get_file(s, tenant=tenant.key, file_id=file_id)
+    path = svc.files.path(row.path)
+    if not path.is_file():
+        raise errors.no_such_file(file_id)
+    return FileResponse(path, media_type="application/octet-stream", filename=row.filename,
+                        content_disposition_type="attachment")

@@ -1,0 +1,52 @@
+"""`/v1/uploads`: create, add parts (multipart `data`), complete into a File, cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+
+from contracts import errors
+from contracts.limits import MAX_PART_BYTES
+from mockserver.deps import ServicesDep, TenantDep
+from mockserver.http import JSONResponse, read_json
+from mockserver.multipart import receive_form
+from mockserver.store import uploads as store
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+
+
+@router.post("")
+async def create_upload(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    body = await read_json(request)
+    with svc.db.session() as s:
+        return JSONResponse(store.upload_to_wire(store.create_upload(s, svc, tenant=tenant.key, body=body)))
+
+
+@router.post("/{upload_id}/parts")
+async def add_part(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    with svc.db.session() as s:  # fail fast before reading the body
+        store._require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))
+    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=MAX_PART_BYTES, file_field="data")
+    try:
+        if form.tmp_path is None:
+            raise errors.missing_parameter("data")
+        with svc.db.session() as s:
+            part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, tmp=form.tmp_path, size=form.size)
+    except BaseException:
+        form.discard()
+        raise
+    return JSONResponse(store.part_to_wire(part))
+
+
+@router.post("/{upload_id}/complete")
+async def complete_upload(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    body = await read_json(request)
+    with svc.db.session() as s:
+        row, file = store.complete_upload(s, svc, tenant=tenant.key, upload_id=upload_id, body=body)
+        return JSONResponse(store.upload_to_wire(row, file))
+
+
+@router.post("/{upload_id}/cancel")
+async def cancel_upload(upload_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    with svc.db.session() as s:
+        return JSONResponse(store.upload_to_wire(store.cancel_upload(s, svc, tenant=tenant.key, upload_id=upload_id)))

@@ -1,0 +1,112 @@
+"""Server settings: one frozen object built from flags, `MOCKSERVER_*` variables and defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from contracts.limits import MAX_FILE_BYTES
+
+__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "SettingsError"]
+
+TRANSITIONS = ("realtime", "immediate", "manual")
+OVER_LIMIT = ("fail", "truncate")
+CONTROL_PLANE = ("loopback", "any", "off")
+
+
+class SettingsError(ValueError):
+    """A flag or variable with a value the server cannot use; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".mockserver")
+    database_url: str | None = None
+    workers: int = 1
+    seed: int | None = None
+    keys_file: Path | None = None
+    require_known_keys: bool = False
+    transitions: str = "realtime"
+    time_scale: float = 15.0
+    over_limit: str = "fail"
+    max_file_bytes: int = MAX_FILE_BYTES
+    control_plane: str = "loopback"
+    log_level: str = "info"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(Path(self.data_dir) / 'state.db').resolve()}"
+
+    def validate(self) -> None:
+        check = _Check()
+        check.choice("transitions", self.transitions, TRANSITIONS)
+        check.choice("over-limit", self.over_limit, OVER_LIMIT)
+        check.choice("control-plane", self.control_plane, CONTROL_PLANE)
+        check.that(1 <= self.port <= 65535, "port", f"must be 1–65535, got {self.port}")
+        check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
+        check.that(self.time_scale > 0, "time-scale", f"must be > 0, got {self.time_scale}")
+        check.that(self.max_file_bytes > 0, "max-file-bytes", "must be > 0")
+        check.that(self.seed is None or 0 <= self.seed < 2**63, "seed", "must be a non-negative integer")
+        if self.keys_file is not None:
+            check.that(Path(self.keys_file).is_file(), "keys-file", f"no such file: {self.keys_file}")
+        check.that(not self.require_known_keys or self.keys_file is not None, "require-known-keys",
+                   "needs --keys-file to say which keys are known")
+        url = self.database_url
+        check.that(url is None or url.startswith(("sqlite", "postgresql")), "database-url",
+                   f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}")
+        check.raise_if_any()
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults ← MOCKSERVER_* variables ← explicit overrides (flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"MOCKSERVER_{f.name.upper()}")
+            if raw is not None and f.name != "extra":
+                values[f.name] = _coerce(f.name, str(f.type), raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class _Check:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def that(self, ok: bool, name: str, why: str) -> None:
+        if not ok:
+            self.problems.append(f"--{name} (MOCKSERVER_{name.upper().replace('-', '_')}): {why}")
+
+    def choice(self, name: str, value: str, allowed: tuple[str, ...]) -> None:
+        self.that(value in allowed, name, f"must be one of {', '.join(allowed)}; got {value!r}")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise SettingsError("; ".join(self.problems))
+
+
+def _coerce(name: str, type_name: str, raw: str) -> object:
+    try:
+        if "bool" in type_name:
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes", "on")
+        if "Path" in type_name:
+            return Path(raw) if raw else None
+        if type_name.startswith("int"):
+            return int(raw) if raw else None
+        if "float" in type_name:
+            return float(raw)
+        return raw or None
+    except ValueError:
+        raise SettingsError(f"MOCKSERVER_{name.upper()}: cannot read {raw!r} as {type_name}") from None

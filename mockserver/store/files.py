@@ -1,0 +1,83 @@
+"""Files: create from an uploaded tmp file, get, list, delete (tombstoned), content path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from contracts import errors
+from contracts.limits import FILE_PURPOSES
+from mockserver.pagination import Page, paginate
+from mockserver.services import Services
+from mockserver.tables import FileRow
+
+__all__ = ["file_to_wire", "check_purpose", "create_file", "get_file", "list_files", "delete_file",
+           "deleted_wire", "store_bytes"]
+
+
+def file_to_wire(row: FileRow) -> dict:
+    return {"id": row.id, "object": "file", "bytes": row.bytes, "created_at": row.created_at,
+            "expires_at": row.expires_at, "filename": row.filename, "purpose": row.purpose,
+            "status": row.status, "status_details": row.status_details}
+
+
+def deleted_wire(file_id: str) -> dict:
+    return {"id": file_id, "object": "file", "deleted": True}
+
+
+def check_purpose(purpose: str | None, filename: str | None) -> str:
+    if purpose is None or purpose == "":
+        raise errors.missing_parameter("purpose")
+    if purpose not in FILE_PURPOSES:
+        raise errors.bad_purpose(purpose)
+    if purpose == "fine-tune" and not (filename or "").lower().endswith(".jsonl"):
+        raise errors.not_jsonl()
+    return purpose
+
+
+def create_file(s: Session, svc: Services, *, tenant: str, tmp: Path, filename: str, purpose: str,
+                size: int, expires_after: int | None = None) -> FileRow:
+    """Publish a complete tmp file and record it; the row commits only after the bytes are durable."""
+    file_id = svc.ids.new("file")
+    path = svc.files.publish(tmp, file_id)
+    now = svc.now(s)
+    row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
+                  expires_at=now + expires_after if expires_after else None, path=path)
+    s.add(row)
+    return row
+
+
+def store_bytes(s: Session, svc: Services, *, tenant: str, data: bytes, filename: str, purpose: str) -> FileRow:
+    """A file the emulator writes itself (results files)."""
+    file_id = svc.ids.new("file")
+    path = svc.files.write(file_id, data)
+    row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=len(data),
+                  created_at=svc.now(s), path=path)
+    s.add(row)
+    return row
+
+
+def get_file(s: Session, *, tenant: str, file_id: str, param: str = "id") -> FileRow:
+    row = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == tenant,
+                                       FileRow.deleted == False)).first()  # noqa: E712
+    if row is None:
+        raise errors.no_such_object("File", file_id, param)
+    return row
+
+
+def list_files(s: Session, *, tenant: str, purpose: str | None, limit: int, after: str | None,
+               order: str) -> Page:
+    where = [FileRow.tenant == tenant, FileRow.deleted == False]  # noqa: E712
+    if purpose:
+        where.append(FileRow.purpose == purpose)
+    return paginate(s, FileRow, where=where, cursor_scope=[FileRow.tenant == tenant], limit=limit,
+                    after=after, order=order)
+
+
+def delete_file(s: Session, *, tenant: str, file_id: str) -> FileRow:
+    """Tombstone the row; the caller removes the bytes once the deletion has committed."""
+    row = get_file(s, tenant=tenant, file_id=file_id)
+    row.deleted = True
+    s.add(row)
+    return row

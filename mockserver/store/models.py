@@ -1,0 +1,89 @@
+"""Models: the catalog's base models plus each tenant's fine-tuned and checkpoint models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from contracts import catalog, errors
+from mockserver.tables import ModelRow
+
+__all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
+           "resolve_callable"]
+
+
+def base_to_wire(entry: catalog.BaseModel) -> dict:
+    return {"id": entry.id, "object": "model", "created": entry.created, "owned_by": entry.owned_by}
+
+
+def model_to_wire(row: ModelRow) -> dict:
+    return {"id": row.id, "object": "model", "created": row.created, "owned_by": row.owned_by}
+
+
+def _tenant_model(s: Session, *, tenant: str, model_id: str) -> ModelRow | None:
+    return s.exec(select(ModelRow).where(ModelRow.id == model_id, ModelRow.tenant == tenant,
+                                         ModelRow.deleted == False)).first()  # noqa: E712
+
+
+def list_models(s: Session, *, tenant: str) -> dict:
+    rows = s.exec(select(ModelRow).where(ModelRow.tenant == tenant, ModelRow.deleted == False,  # noqa: E712
+                                         ModelRow.kind == "fine_tuned").order_by(ModelRow.seq)).all()
+    data = [base_to_wire(m) for m in catalog.CATALOG.values()] + [model_to_wire(r) for r in rows]
+    return {"object": "list", "data": data}
+
+
+def _not_found(model_id: str) -> errors.NotFound:
+    return errors.NotFound(f"The model '{model_id}' does not exist", param="model", code="model_not_found")
+
+
+def get_model_wire(s: Session, *, tenant: str, model_id: str) -> dict:
+    entry = catalog.lookup(model_id)
+    if entry is not None:
+        return base_to_wire(entry)
+    row = _tenant_model(s, tenant=tenant, model_id=model_id)
+    if row is None:
+        raise _not_found(model_id)
+    return model_to_wire(row)
+
+
+def delete_model(s: Session, *, tenant: str, model_id: str) -> dict:
+    if catalog.lookup(model_id) is not None:
+        raise errors.PermissionDenied(f"You cannot delete the base model '{model_id}'; only fine-tuned models "
+                                      "your organization owns can be deleted.", param="model",
+                                      code="model_not_deletable")
+    row = _tenant_model(s, tenant=tenant, model_id=model_id)
+    if row is None:
+        raise _not_found(model_id)
+    row.deleted = True
+    s.add(row)
+    if row.kind == "fine_tuned":  # a deleted model takes its checkpoints with it
+        for ckpt in s.exec(select(ModelRow).where(ModelRow.job_id == row.job_id, ModelRow.kind == "checkpoint")):
+            ckpt.deleted = True
+            s.add(ckpt)
+    return {"id": row.id, "object": "model", "deleted": True}
+
+
+@dataclass(frozen=True, slots=True)
+class CallableModel:
+    """A model chat/completions can answer as: a base model, or a tenant's tuned model and its data."""
+
+    id: str
+    base: catalog.BaseModel
+    kind: str                     # "base" | "fine_tuned" | "checkpoint"
+    job_id: str | None = None
+    training_file: str | None = None
+    step: int | None = None
+
+
+def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel:
+    """The model a completion request names, or the real 404 `model_not_found`."""
+    entry = catalog.lookup(model_id)
+    if entry is not None:
+        return CallableModel(id=model_id, base=entry, kind="base")
+    row = _tenant_model(s, tenant=tenant, model_id=model_id) if model_id.startswith("ft:") else None
+    if row is None:
+        raise errors.model_not_found(model_id)
+    base = catalog.CATALOG[row.base_model]
+    return CallableModel(id=row.id, base=base, kind=row.kind, job_id=row.job_id,
+                         training_file=row.training_file, step=row.step)

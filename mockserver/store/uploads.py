@@ -1,0 +1,142 @@
+"""Uploads API: pending → completed | cancelled | expired; parts assembled in the order given at completion."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from contracts import errors
+from contracts.limits import MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, UPLOAD_TTL_SECONDS
+from mockserver.services import Services
+from mockserver.store.files import check_purpose, create_file, file_to_wire, get_file
+from mockserver.tables import FileRow, UploadPartRow, UploadRow
+
+__all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "add_part", "complete_upload",
+           "cancel_upload"]
+
+
+def upload_to_wire(row: UploadRow, file: FileRow | None = None) -> dict:
+    return {"id": row.id, "object": "upload", "bytes": row.bytes, "created_at": row.created_at,
+            "expires_at": row.expires_at, "filename": row.filename, "purpose": row.purpose,
+            "status": row.status, "file": file_to_wire(file) if file is not None else None}
+
+
+def part_to_wire(row: UploadPartRow) -> dict:
+    return {"id": row.id, "object": "upload.part", "created_at": row.created_at, "upload_id": row.upload_id}
+
+
+def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> UploadRow:
+    allowed = {"filename", "purpose", "bytes", "mime_type", "expires_after"}
+    for key in body:
+        if key not in allowed:
+            raise errors.unknown_parameter(key)
+    for key in ("filename", "purpose", "bytes", "mime_type"):
+        if key not in body:
+            raise errors.missing_parameter(key)
+    filename, purpose, size, mime = body["filename"], body["purpose"], body["bytes"], body["mime_type"]
+    for key, value in (("filename", filename), ("purpose", purpose), ("mime_type", mime)):
+        if not isinstance(value, str):
+            raise errors.invalid_type(key, "a string", value)
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise errors.invalid_type("bytes", "an integer", size)
+    if purpose not in UPLOAD_PURPOSES:
+        raise errors.bad_purpose(purpose, UPLOAD_PURPOSES)
+    check_purpose(purpose, filename)
+    if size < 0:
+        raise errors.below_min("bytes", 0, size)
+    if size > MAX_UPLOAD_BYTES:
+        raise errors.above_max("bytes", MAX_UPLOAD_BYTES, size)
+    now = svc.now(s)
+    row = UploadRow(id=svc.ids.new("upload"), tenant=tenant, filename=filename, purpose=purpose, bytes=size,
+                    mime_type=mime, created_at=now, expires_at=now + UPLOAD_TTL_SECONDS)
+    s.add(row)
+    return row
+
+
+def get_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> UploadRow:
+    row = s.exec(select(UploadRow).where(UploadRow.id == upload_id, UploadRow.tenant == tenant)).first()
+    if row is None:
+        raise errors.no_such_object("Upload", upload_id, "upload_id")
+    if row.status == "pending" and svc.now(s) >= row.expires_at:
+        row.status = "expired"
+        s.add(row)
+    return row
+
+
+def _require_pending(row: UploadRow) -> None:
+    if row.status != "pending":
+        raise errors.BadRequest(f"Upload {row.id} is already {row.status}; no further changes are allowed.",
+                                param="upload_id", code="invalid_upload_state")
+
+
+def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, tmp: Path, size: int) -> UploadPartRow:
+    row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
+    _require_pending(row)
+    part_id = svc.ids.new("part")
+    path = svc.files.publish(tmp, part_id)
+    part = UploadPartRow(id=part_id, upload_id=row.id, created_at=svc.now(s), bytes=size, path=path)
+    s.add(part)
+    return part
+
+
+def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, body: dict) -> tuple[UploadRow, FileRow]:
+    for key in body:
+        if key not in ("part_ids", "md5"):
+            raise errors.unknown_parameter(key)
+    part_ids = body.get("part_ids")
+    if part_ids is None:
+        raise errors.missing_parameter("part_ids")
+    if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
+        raise errors.invalid_type("part_ids", "an array of strings", part_ids)
+    if len(set(part_ids)) != len(part_ids):
+        raise errors.invalid_value("part_ids", "Each part id may appear only once in 'part_ids'.")
+    row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
+    _require_pending(row)
+    parts = {p.id: p for p in s.exec(select(UploadPartRow).where(UploadPartRow.upload_id == row.id))}
+    missing = [p for p in part_ids if p not in parts]
+    if missing:
+        raise errors.invalid_value("part_ids", f"Part {missing[0]} does not belong to upload {row.id}.")
+    total = sum(parts[p].bytes for p in part_ids)
+    if total != row.bytes:
+        raise errors.invalid_value("part_ids", f"The parts add up to {total} bytes, but the upload was created "
+                                               f"with bytes={row.bytes}.")
+    tmp = svc.files.new_tmp()
+    digest = _concatenate([svc.files.path(parts[p].path) for p in part_ids], tmp)
+    md5 = body.get("md5")
+    if md5 is not None and md5 != digest:
+        tmp.unlink(missing_ok=True)
+        raise errors.invalid_value("md5", f"The md5 checksum {md5} does not match the uploaded bytes ({digest}).")
+    file = create_file(s, svc, tenant=tenant, tmp=tmp, filename=row.filename, purpose=row.purpose, size=total)
+    row.status, row.file_id = "completed", file.id
+    s.add(row)
+    return row, file
+
+
+def _concatenate(sources: list[Path], dest: Path) -> str:
+    md5 = hashlib.md5(usedforsecurity=False)
+    with open(dest, "wb") as out:
+        for src in sources:
+            with open(src, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    md5.update(chunk)
+                    out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return md5.hexdigest()
+
+
+def cancel_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> UploadRow:
+    row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
+    _require_pending(row)
+    row.status = "cancelled"
+    s.add(row)
+    return row
+
+
+def completed_file(s: Session, *, tenant: str, row: UploadRow) -> FileRow | None:
+    return get_file(s, tenant=tenant, file_id=row.file_id) if row.file_id else None
+
+

@@ -1,0 +1,154 @@
+"""SQLModel tables: the emulator's whole state. `seq` orders every list and anchors every cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["SCHEMA_VERSION", "Meta", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
+           "CheckpointRow", "ModelRow", "FixtureRow"]
+
+SCHEMA_VERSION = 1
+
+
+def _json(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+class Meta(SQLModel, table=True):
+    """Key → JSON value: schema version, shared clock and transition policy, seed."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = _json()
+
+
+class FileRow(SQLModel, table=True):
+    __tablename__ = "files"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=128)
+    filename: str
+    purpose: str = Field(max_length=32)
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: int
+    expires_at: int | None = None
+    status: str = "processed"
+    status_details: str | None = None
+    path: str
+    deleted: bool = Field(default=False, index=True)
+
+
+class UploadRow(SQLModel, table=True):
+    __tablename__ = "uploads"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=128)
+    filename: str
+    purpose: str
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    mime_type: str
+    created_at: int
+    expires_at: int
+    status: str = "pending"
+    file_id: str | None = None
+
+
+class UploadPartRow(SQLModel, table=True):
+    __tablename__ = "upload_parts"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    upload_id: str = Field(index=True, max_length=64)
+    created_at: int
+    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    path: str
+
+
+class JobRow(SQLModel, table=True):
+    __tablename__ = "jobs"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=128)
+    organization_id: str
+    org_name: str
+    model: str
+    status: str = Field(index=True)
+    training_file: str
+    validation_file: str | None = None
+    hyperparameters: Any = _json()
+    method: Any = _json()
+    suffix: str | None = None
+    user_provided_suffix: str | None = None
+    seed: int
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON, nullable=True))
+    integrations: Any = _json()
+    created_at: int
+    finished_at: int | None = None
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    result_files: Any = _json()
+    error: Any = _json()
+    estimated_finish: int | None = None
+    # Simulation state (never on the wire).
+    version: int = 0
+    stage_started: float = 0.0          # virtual time the current status began
+    steps_done: int = 0
+    total_steps: int | None = None
+    n_examples: int | None = None
+    billing_tokens: int | None = None
+    valid_examples: int | None = None
+    event_count: int = 0
+    model_token: str                    # the 8 characters of the fine-tuned model name, drawn at creation
+    forced: Any = _json()               # {"stage", "code", "message"} set by the control plane
+    warnings: Any = _json()
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("job_id", "job_seq"),)
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    job_id: str = Field(index=True, max_length=64)
+    job_seq: int
+    created_at: int
+    level: str
+    message: str
+    type: str = "message"
+    data: Any = _json()
+
+
+class CheckpointRow(SQLModel, table=True):
+    __tablename__ = "checkpoints"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    job_id: str = Field(index=True, max_length=64)
+    created_at: int
+    step_number: int
+    metrics: Any = _json()
+    fine_tuned_model_checkpoint: str
+
+
+class ModelRow(SQLModel, table=True):
+    __tablename__ = "models"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=256)
+    tenant: str = Field(index=True, max_length=128)
+    created: int
+    owned_by: str
+    base_model: str
+    job_id: str
+    kind: str = "fine_tuned"            # "fine_tuned" | "checkpoint"
+    step: int | None = None
+    training_file: str | None = None
+    deleted: bool = Field(default=False, index=True)
+
+
+class FixtureRow(SQLModel, table=True):
+    __tablename__ = "fixtures"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, max_length=64)
+    tenant: str | None = Field(default=None, index=True, max_length=128)
+    model: str | None = None
+    pattern: str | None = None
+    reply: Any = _json()

@@ -1,0 +1,245 @@
+"""In-process emulator for tests: the official SDK talks to a fresh app through a transport, no port.
+
+    with Emulator() as emu:
+        client = emu.client()            # openai.OpenAI wired to this emulator
+        client.files.create(...)
+
+`Emulator.intercept()` (see mockserver.intercept) additionally routes every request the SDK sends to
+https://api.openai.com/v1 — or any base URL — to the emulator, for code that builds its own client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+
+__all__ = ["Emulator", "AsgiBridge", "DEFAULT_KEY"]
+
+DEFAULT_KEY = "sk-test-emulator"
+
+
+class AsgiBridge:
+    """Runs an ASGI app (with its lifespan) on a private event loop thread; `call` is thread-safe."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="emulator-loop", daemon=True)
+        self.thread.start()
+        self._lifespan_done: asyncio.Event | None = None
+        self._submit(self._startup()).result()
+
+    def _submit(self, coro: Any) -> Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    async def _startup(self) -> None:
+        started, self._lifespan_done = asyncio.Event(), asyncio.Event()
+        queue: asyncio.Queue = asyncio.Queue()
+        await queue.put({"type": "lifespan.startup"})
+
+        async def receive() -> dict:
+            return await queue.get()
+
+        async def send(message: dict) -> None:
+            if message["type"].startswith("lifespan.startup"):
+                started.set()
+            elif message["type"].startswith("lifespan.shutdown"):
+                self._lifespan_done.set()
+
+        self._lifespan_queue = queue
+        self._lifespan_task = asyncio.ensure_future(self.app({"type": "lifespan", "asgi": {"version": "3.0"},
+                                                              "state": {}}, receive, send))
+        await started.wait()
+
+    async def _shutdown(self) -> None:
+        await self._lifespan_queue.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(self._lifespan_done.wait(), 5)
+
+    def call(self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+             ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        return self._submit(asgi_request(self.app, method, url, headers, body)).result()
+
+    async def acall(self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+                    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        return await asyncio.wrap_future(self._submit(asgi_request(self.app, method, url, headers, body)))
+
+    def close(self) -> None:
+        try:
+            self._submit(self._shutdown()).result(5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+            self.loop.close()
+
+
+async def asgi_request(app: Any, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+                       ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """One HTTP exchange with an ASGI app, fully buffered."""
+    parts = urlsplit(url)
+    host = parts.hostname or "testserver"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method.upper(),
+             "scheme": parts.scheme or "http", "path": parts.path or "/", "raw_path": (parts.path or "/").encode(),
+             "query_string": parts.query.encode(), "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 50000), "server": (host, parts.port or 80), "state": {}}
+    sent = False
+    status, out_headers, chunks = 500, [], []
+    done = asyncio.Event()
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        nonlocal status, out_headers
+        if message["type"] == "http.response.start":
+            status, out_headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    return status, out_headers, b"".join(chunks)
+
+
+def _transports(bridge: AsgiBridge) -> dict[str, Callable[[], Any]]:
+    """Transport factories for whichever HTTP libraries are installed (httpx2 for openai>=3, httpx below)."""
+    out: dict[str, Callable[[], Any]] = {}
+    for lib_name in ("httpx2", "httpx"):
+        try:
+            lib = __import__(lib_name)
+        except ImportError:
+            continue
+        out[lib_name] = _make_transport_classes(lib, bridge)
+    return out
+
+
+def _make_transport_classes(lib: Any, bridge: AsgiBridge) -> Callable[[bool], Any]:
+    def convert(request: Any) -> tuple[str, str, list[tuple[bytes, bytes]]]:
+        return request.method, str(request.url), [(k.lower(), v) for k, v in request.headers.raw]
+
+    class Sync(lib.BaseTransport):
+        def handle_request(self, request: Any) -> Any:
+            method, url, headers = convert(request)
+            status, h, body = bridge.call(method, url, headers, request.read())
+            return lib.Response(status, headers=h, content=body, request=request)
+
+    class Async(lib.AsyncBaseTransport):
+        async def handle_async_request(self, request: Any) -> Any:
+            method, url, headers = convert(request)
+            status, h, body = await bridge.acall(method, url, headers, await request.aread())
+            return lib.Response(status, headers=h, content=body, request=request)
+
+    return lambda is_async=False: Async() if is_async else Sync()
+
+
+class Emulator:
+    """A fresh emulator with its own data dir; `client()` returns an SDK client wired to it."""
+
+    def __init__(self, settings: Settings | None = None, *, transitions: str = "immediate",
+                 wall: Callable[[], float] = time.time, **overrides: Any) -> None:
+        self._tmp = None
+        if settings is None:
+            self._tmp = tempfile.mkdtemp(prefix="mockserver-")
+            overrides.setdefault("data_dir", Path(self._tmp))
+            overrides.setdefault("database_url", f"sqlite:///{Path(self._tmp) / 'state.db'}")
+            settings = Settings(transitions=transitions, **overrides)
+        self.settings = settings
+        self.app = create_app(settings, wall=wall)
+        self.services = self.app.state.services
+        self.bridge = AsgiBridge(self.app)
+        self._factories = _transports(self.bridge)
+        self.base_url = "http://emulator.test/v1"
+
+    # --- SDK clients ---------------------------------------------------------------------------
+    def transport(self, lib: str | None = None, *, is_async: bool = False) -> Any:
+        lib = lib or _sdk_http_lib()
+        return self._factories[lib](is_async)
+
+    def client(self, api_key: str = DEFAULT_KEY, **kwargs: Any) -> Any:
+        import openai
+
+        lib = __import__(_sdk_http_lib())
+        http = lib.Client(transport=self.transport(), base_url=self.base_url)
+        return openai.OpenAI(api_key=api_key, base_url=self.base_url, http_client=http, **kwargs)
+
+    def async_client(self, api_key: str = DEFAULT_KEY, **kwargs: Any) -> Any:
+        import openai
+
+        lib = __import__(_sdk_http_lib())
+        http = lib.AsyncClient(transport=self.transport(is_async=True), base_url=self.base_url)
+        return openai.AsyncOpenAI(api_key=api_key, base_url=self.base_url, http_client=http, **kwargs)
+
+    def request(self, method: str, path: str, *, api_key: str | None = DEFAULT_KEY, json: Any = None,
+                body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        """A raw HTTP exchange (for curl-shaped tests): returns status, headers, body."""
+        import orjson
+
+        h = {k.lower(): v for k, v in (headers or {}).items()}
+        if api_key is not None:
+            h.setdefault("authorization", f"Bearer {api_key}")
+        if json is not None:
+            body = orjson.dumps(json)
+            h.setdefault("content-type", "application/json")
+        status, raw, content = self.bridge.call(method, "http://emulator.test" + path,
+                                                [(k.encode(), v.encode()) for k, v in h.items()], body)
+        return status, {k.decode(): v.decode() for k, v in raw}, content
+
+    # --- control --------------------------------------------------------------------------------
+    def control(self, path: str, payload: dict | None = None) -> Any:
+        import orjson
+
+        status, _, body = self.request("POST", f"/_mock/{path.lstrip('/')}", json=payload or {})
+        if status >= 400:
+            raise RuntimeError(f"control call {path} failed: {status} {body!r}")
+        return orjson.loads(body) if body else None
+
+    def advance(self, seconds: float) -> Any:
+        return self.control("clock/advance", {"seconds": seconds})
+
+    def set_transitions(self, transitions: str, time_scale: float | None = None) -> Any:
+        payload: dict[str, Any] = {"transitions": transitions}
+        if time_scale is not None:
+            payload["time_scale"] = time_scale
+        return self.control("policy", payload)
+
+    def reset(self) -> Any:
+        return self.control("reset")
+
+    def close(self) -> None:
+        self.bridge.close()
+        self.services.db.dispose()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _sdk_http_lib() -> str:
+    """The HTTP library the installed openai SDK is built on."""
+    import openai
+
+    major = int(openai.__version__.split(".")[0])
+    return "httpx2" if major >= 3 else "httpx"
