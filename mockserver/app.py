@@ -18,7 +18,7 @@ from mockserver.tables import FileRow, UploadPartRow
 
 __all__ = ["create_app"]
 
-_ROUTERS = ("files", "uploads", "models", "fine_tuning", "chat", "control", "dashboard")
+_ROUTERS = ("files", "uploads", "models", "fine_tuning", "chat", "control", "fixtures", "dashboard")
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
 
-__all__ = ["ServicesDep", "TenantDep", "get_services", "get_tenant"]
+__all__ = ["ServicesDep", "TenantDep", "get_services", "get_tenant", "control_guard", "ControlGuard"]
 
 
 def get_services(request: Request) -> Services:
@@ -25,3 +25,17 @@ def get_tenant(request: Request) -> Tenant:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def control_guard(request: Request) -> None:
+    """The /_mock control plane: loopback clients only unless --control-plane any; off disables it."""
+    from contracts import errors
+
+    mode = request.app.state.services.settings.control_plane
+    client = request.client.host if request.client else ""
+    if mode == "off" or (mode == "loopback" and client not in ("127.0.0.1", "::1", "localhost", "testclient")):
+        raise errors.PermissionDenied("The emulator control plane is only served to loopback clients "
+                                      "(start with --control-plane any to allow others).", code="control_plane_denied")
+
+
+ControlGuard = Depends(control_guard)

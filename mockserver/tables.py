@@ -94,10 +94,11 @@ class JobRow(SQLModel, table=True):
     version: int = 0
     stage_started: float = 0.0          # virtual time the current status began
     steps_done: int = 0
+    steps_base: int = 0                 # steps_done when the current running stage began
     total_steps: int | None = None
     n_examples: int | None = None
     billing_tokens: int | None = None
-    valid_examples: int | None = None
+    plan: Any = _json()                 # resolved sizes and hyperparameters (simulator.Plan)
     event_count: int = 0
     model_token: str                    # the 8 characters of the fine-tuned model name, drawn at creation
     forced: Any = _json()               # {"stage", "code", "message"} set by the control plane
@@ -140,7 +141,7 @@ class ModelRow(SQLModel, table=True):
     job_id: str
     kind: str = "fine_tuned"            # "fine_tuned" | "checkpoint"
     step: int | None = None
-    training_file: str | None = None
+    training_file: str | None = None    # storage path of the training-data snapshot the model answers from
     deleted: bool = Field(default=False, index=True)
 
 

@@ -72,7 +72,7 @@ class CallableModel:
     base: catalog.BaseModel
     kind: str                     # "base" | "fine_tuned" | "checkpoint"
     job_id: str | None = None
-    training_file: str | None = None
+    training_data: str | None = None  # storage path of the job's training-data snapshot (FileStore.path)
     step: int | None = None
 
 
@@ -86,4 +86,4 @@ def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]
     return CallableModel(id=row.id, base=base, kind=row.kind, job_id=row.job_id,
-                         training_file=row.training_file, step=row.step)
+                         training_data=row.training_file, step=row.step)

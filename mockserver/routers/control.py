@@ -1,0 +1,129 @@
+"""`/_mock/*`: the emulator's control plane (never under /v1): reset, clock, policy, forced failures, seed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from sqlalchemy import delete
+from sqlmodel import select
+from starlette.requests import Request
+
+from contracts import errors
+from mockserver import clock
+from mockserver.deps import ControlGuard, ServicesDep
+from mockserver.http import JSONResponse, read_json
+from mockserver.settings import TRANSITIONS
+from mockserver.store import jobs as job_store
+from mockserver.tables import (CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, Meta, ModelRow, UploadPartRow,
+                               UploadRow)
+
+router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
+
+_STAGES = ("validating_files", "queued", "running")
+
+
+async def _body(request: Request) -> dict:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    return await read_json(request)
+
+
+def _policy_wire(policy: clock.Policy, wall: float) -> dict:
+    return {"transitions": policy.transitions, "time_scale": policy.time_scale, "now": policy.now(wall)}
+
+
+@router.get("/state")
+async def state(svc: ServicesDep) -> JSONResponse:
+    with svc.db.session() as s:
+        return JSONResponse(_policy_wire(svc.policy(s), svc.wall()) | {"seed": svc.ids._seed})
+
+
+@router.post("/clock/advance")
+async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
+    body = await _body(request)
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise errors.invalid_type("seconds", "a number", seconds)
+    if seconds < 0:
+        raise errors.below_min("seconds", 0, seconds)
+    with svc.db.session() as s:
+        policy = clock.advance(svc.policy(s), float(seconds), svc.wall())
+        clock.save_policy(s, policy)
+    return JSONResponse(_policy_wire(policy, svc.wall()))
+
+
+@router.post("/policy")
+async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
+    body = await _body(request)
+    transitions, scale = body.get("transitions"), body.get("time_scale")
+    if transitions is not None and transitions not in TRANSITIONS:
+        raise errors.invalid_value("transitions", f"'transitions' must be one of {', '.join(TRANSITIONS)}.")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
+        raise errors.invalid_value("time_scale", "'time_scale' must be a number > 0.")
+    with svc.db.session() as s:
+        policy = svc.policy(s)
+        if transitions is not None:
+            policy = clock.set_transitions(policy, transitions, svc.wall())
+        if scale is not None:
+            policy = clock.set_time_scale(policy, float(scale), svc.wall())
+        clock.save_policy(s, policy)
+    return JSONResponse(_policy_wire(policy, svc.wall()))
+
+
+@router.post("/jobs/{job_id}/fail")
+async def fail_job(job_id: str, request: Request, svc: ServicesDep) -> JSONResponse:
+    body = await _body(request)
+    stage = body.get("stage", "running")
+    if stage not in _STAGES:
+        raise errors.invalid_value("stage", f"'stage' must be one of {', '.join(_STAGES)}.")
+    code = body.get("code") or "server_error"
+    message = body.get("message") or "The job failed due to an internal error."
+    row = await asyncio.to_thread(job_store.force_failure, svc, job_id=job_id, stage=stage, code=str(code),
+                                  message=str(message), param=body.get("param"))
+    return JSONResponse(job_store.job_to_wire(row))
+
+
+@router.post("/seed")
+async def set_seed(request: Request, svc: ServicesDep) -> JSONResponse:
+    seed = (await _body(request)).get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise errors.invalid_value("seed", "'seed' must be a non-negative integer or null.")
+    svc.ids.reseed(seed)
+    return JSONResponse({"seed": seed})
+
+
+@router.post("/reset")
+async def reset(request: Request, svc: ServicesDep) -> JSONResponse:
+    """Forget everything, or (with `{"api_key": "sk-…"}`) only that key's tenant."""
+    body = await _body(request)
+    tenant = svc.keys.authenticate(f"Bearer {body['api_key']}").key if body.get("api_key") else None
+    removed = await asyncio.to_thread(_reset, svc, tenant)
+    return JSONResponse({"reset": "tenant" if tenant else "all", "files_removed": removed})
+
+
+def _reset(svc, tenant: str | None) -> int:  # noqa: ANN001
+    with svc.db.session() as s:
+        if tenant is None:
+            paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
+            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow):
+                s.execute(delete(table))
+            s.execute(delete(Meta).where(Meta.key != "schema_version"))
+        else:
+            jobs = list(s.exec(select(JobRow.id).where(JobRow.tenant == tenant)))
+            uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
+            paths = list(s.exec(select(FileRow.path).where(FileRow.tenant == tenant)))
+            paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
+            s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
+            s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
+            s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
+            for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow):
+                s.execute(delete(table).where(table.tenant == tenant))
+            paths += [f"files/ftdata-{j}" for j in jobs]
+    if tenant is None:
+        paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
+    for p in set(paths):
+        svc.files.remove(p)
+    svc.cache.clear()
+    return len(set(paths))

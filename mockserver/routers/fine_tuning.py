@@ -1,0 +1,89 @@
+"""`/v1/fine_tuning/jobs`: create, list, retrieve, cancel/pause/resume, events, checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from starlette.requests import Request
+
+from contracts.jobs import parse_job_request
+from contracts.limits import LIST_LIMITS
+from mockserver.deps import ServicesDep, TenantDep
+from mockserver.http import JSONResponse, read_json
+from mockserver.pagination import parse_limit
+from mockserver.store import jobs as store
+
+router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+
+
+async def _run(fn, /, **kwargs):  # noqa: ANN001, ANN202
+    """Advancing may validate a large file: keep it off the event loop."""
+    return await asyncio.to_thread(fn, **kwargs)
+
+
+@router.post("")
+async def create_job(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    req = parse_job_request(await read_json(request))
+    with svc.db.session() as s:
+        row = store.create_job(s, svc, tenant=tenant, req=req)
+    return JSONResponse(store.job_to_wire(row))
+
+
+def _metadata_filter(request: Request) -> tuple[dict[str, str] | None, bool]:
+    pairs = {k[len("metadata["):-1]: v for k, v in request.query_params.items()
+             if k.startswith("metadata[") and k.endswith("]")}
+    return (pairs or None), request.query_params.get("metadata") == "null"
+
+
+@router.get("")
+async def list_jobs(request: Request, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
+                    after: str | None = None) -> JSONResponse:
+    n = parse_limit(limit, default=LIST_LIMITS["jobs"][0], maximum=LIST_LIMITS["jobs"][1])
+    metadata, metadata_null = _metadata_filter(request)
+    page = await _run(store.list_jobs, svc=svc, tenant=tenant.key, limit=n, after=after, metadata=metadata,
+                      metadata_null=metadata_null)
+    return JSONResponse(page.render(store.job_to_wire, ids=False))
+
+
+@router.get("/{fine_tuning_job_id}")
+async def retrieve_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    row = await _run(store.advance_job, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id)
+    return JSONResponse(store.job_to_wire(row))
+
+
+async def _act(svc, tenant, job_id: str, action: str) -> JSONResponse:  # noqa: ANN001
+    row = await _run(store.act_on_job, svc=svc, tenant=tenant.key, job_id=job_id, action=action)
+    return JSONResponse(store.job_to_wire(row))
+
+
+@router.post("/{fine_tuning_job_id}/cancel")
+async def cancel_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    return await _act(svc, tenant, fine_tuning_job_id, "cancel")
+
+
+@router.post("/{fine_tuning_job_id}/pause")
+async def pause_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    return await _act(svc, tenant, fine_tuning_job_id, "pause")
+
+
+@router.post("/{fine_tuning_job_id}/resume")
+async def resume_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+    return await _act(svc, tenant, fine_tuning_job_id, "resume")
+
+
+@router.get("/{fine_tuning_job_id}/events")
+async def list_events(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
+                      after: str | None = None) -> JSONResponse:
+    n = parse_limit(limit, default=LIST_LIMITS["events"][0], maximum=LIST_LIMITS["events"][1])
+    page = await _run(store.list_events, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n, after=after)
+    return JSONResponse(page.render(store.event_to_wire, ids=False))
+
+
+@router.get("/{fine_tuning_job_id}/checkpoints")
+async def list_checkpoints(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
+                           after: str | None = None) -> JSONResponse:
+    n = parse_limit(limit, default=LIST_LIMITS["checkpoints"][0], maximum=LIST_LIMITS["checkpoints"][1])
+    page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n,
+                      after=after)
+    return JSONResponse(page.render(store.checkpoint_to_wire))

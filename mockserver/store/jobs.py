@@ -1,0 +1,333 @@
+"""Fine-tuning jobs: create, advance (optimistic-lock CAS, safe across processes), act, list events/checkpoints."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import threading
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from contracts import catalog, errors
+from contracts.jobs import JobRequest, normalise_suffix
+from mockserver import simulator
+from mockserver.pagination import Page, paginate
+from mockserver.services import Services
+from mockserver.store.files import get_file, store_bytes
+from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
+from mockserver.tenancy import Tenant
+
+__all__ = ["job_to_wire", "event_to_wire", "checkpoint_to_wire", "create_job", "get_job", "advance_job",
+           "list_jobs", "act_on_job", "list_events", "list_checkpoints", "force_failure"]
+
+_NULL_ERROR = {"code": None, "message": None, "param": None}
+_MAX_CAS_TRIES = 50
+
+
+def job_to_wire(row: JobRow) -> dict:
+    method = row.method or {"type": "supervised"}
+    return {"object": "fine_tuning.job", "id": row.id, "model": row.model, "created_at": row.created_at,
+            "finished_at": row.finished_at, "fine_tuned_model": row.fine_tuned_model,
+            "organization_id": row.organization_id, "result_files": row.result_files or [], "status": row.status,
+            "validation_file": row.validation_file, "training_file": row.training_file,
+            "hyperparameters": None if method.get("type") == "dpo" else row.hyperparameters,
+            "method": method, "trained_tokens": row.trained_tokens, "error": row.error or dict(_NULL_ERROR),
+            "user_provided_suffix": row.user_provided_suffix, "seed": row.seed,
+            "estimated_finish": row.estimated_finish, "integrations": row.integrations or [],
+            "metadata": row.metadata_}
+
+
+def event_to_wire(row: EventRow) -> dict:
+    return {"object": "fine_tuning.job.event", "id": row.id, "created_at": row.created_at, "level": row.level,
+            "message": row.message, "type": row.type, "data": row.data}
+
+
+def checkpoint_to_wire(row: CheckpointRow) -> dict:
+    return {"object": "fine_tuning.job.checkpoint", "id": row.id, "created_at": row.created_at,
+            "fine_tuned_model_checkpoint": row.fine_tuned_model_checkpoint, "fine_tuning_job_id": row.job_id,
+            "metrics": row.metrics, "step_number": row.step_number}
+
+
+def _method_echo(method: str, hp: dict[str, Any]) -> dict[str, Any]:
+    return {"type": method, method: {"hyperparameters": dict(hp)}}
+
+
+def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> None:
+    if file_id is None:
+        return
+    row = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == tenant.key,
+                                       FileRow.deleted == False)).first()  # noqa: E712
+    if row is None or row.purpose != "fine-tune":
+        raise errors.invalid_training_file(file_id, param)
+
+
+def create_job(s: Session, svc: Services, *, tenant: Tenant, req: JobRequest) -> JobRow:
+    base = catalog.fine_tunable(req.model)
+    if base is None:
+        raise errors.model_not_available(req.model)
+    _check_file(s, tenant, req.training_file, "training_file")
+    _check_file(s, tenant, req.validation_file, "validation_file")
+    now = svc.policy(s).now(svc.wall())
+    seed = req.seed if req.seed is not None else int(svc.ids.chars("seed", 9, "0123456789"))
+    hp = {k: v for k, v in req.hyperparameters.items() if k != "beta"}
+    row = JobRow(id=svc.ids.new("job"), tenant=tenant.key, organization_id=tenant.organization_id,
+                 org_name=tenant.model_slug, model=base.id, status="validating_files",
+                 training_file=req.training_file, validation_file=req.validation_file, hyperparameters=hp,
+                 method=_method_echo(req.method, req.hyperparameters), suffix=normalise_suffix(req.suffix),
+                 user_provided_suffix=req.suffix, seed=seed, metadata_=req.metadata, integrations=req.integrations,
+                 created_at=int(now), result_files=[], stage_started=now, model_token=svc.ids.chars("model", 8))
+    s.add(row)
+    files = f"Validating training file: {req.training_file}"
+    if req.validation_file:
+        files += f" and validation file: {req.validation_file}"
+    _add_events(s, svc, row, [simulator.NewEvent(now, f"Created fine-tuning job: {row.id}"),
+                              simulator.NewEvent(now, files)], start=0)
+    row.event_count = 2
+    return row
+
+
+def get_job(s: Session, *, tenant: str, job_id: str) -> JobRow:
+    row = s.exec(select(JobRow).where(JobRow.id == job_id, JobRow.tenant == tenant)).first()
+    if row is None:
+        raise errors.no_such_object("FineTuningJob", job_id, "fine_tuning_job_id")
+    return row
+
+
+def _add_events(s: Session, svc: Services, row: JobRow, events: list[simulator.NewEvent], *, start: int) -> None:
+    for i, ev in enumerate(events, start=start + 1):
+        s.add(EventRow(id=svc.ids.new("event"), job_id=row.id, job_seq=i, created_at=int(ev.created_at),
+                       level=ev.level, message=ev.message, type=ev.type, data=ev.data))
+
+
+def _final_model(row: JobRow) -> str:
+    return simulator.model_name(row.model, row.org_name, row.suffix or "", row.model_token)
+
+
+# --- validation (outside any transaction; cached per process) ----------------------------------------
+
+_validation_lock = threading.Lock()
+
+
+def _validate(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
+    cache = svc.cache.setdefault("validation", {})
+    if row.id in cache:
+        return cache[row.id]
+    with _validation_lock:
+        if row.id not in cache:
+            cache[row.id] = _run_validation(svc, row)
+    return cache[row.id]
+
+
+def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
+    from mockserver import validation
+
+    method = (row.method or {}).get("type", "supervised")
+    with svc.db.session() as s:
+        paths = {}
+        for param, file_id in (("training_file", row.training_file), ("validation_file", row.validation_file)):
+            if file_id is None:
+                continue
+            f = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == row.tenant)).first()
+            if f is None or f.deleted:
+                return None, {"code": "invalid_training_file", "param": param, "message":
+                              f"The job failed due to an invalid training file. File {file_id} was deleted "
+                              "before the job could validate it."}
+            paths[param] = svc.files.path(f.path)
+    results = {}
+    for param, path in paths.items():
+        result = validation.validate_file(path, model=row.model, method=method, file_id=getattr(row, param),
+                                          param=param, over_limit=svc.settings.over_limit,
+                                          min_examples=10 if param == "training_file" else 1)
+        if result.error is not None:
+            e = result.error
+            return None, {"code": e.code, "message": e.message, "param": e.param}
+        results[param] = result
+    train = results["training_file"]
+    _snapshot(svc, row, paths["training_file"])
+    plan = simulator.resolve_plan((row.method or {}).get(method, {}).get("hyperparameters", row.hyperparameters),
+                                  n_examples=train.n_examples, billing_tokens=train.billing_tokens,
+                                  base_model=row.model, method=method)
+    return plan, None
+
+
+def _snapshot(svc: Services, row: JobRow, source: os.PathLike) -> None:
+    """Keep the training data the model answers from, even if the user deletes the file later."""
+    dest = svc.files.path(f"files/ftdata-{row.id}")
+    if dest.exists():
+        return
+    tmp = svc.files.new_tmp()
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    svc.files.publish(tmp, f"ftdata-{row.id}")
+
+
+# --- advancing ---------------------------------------------------------------------------------------
+
+class _Conflict(Exception):
+    """Another request (or process) advanced the job first; re-read and try again."""
+
+
+def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None) -> JobRow:
+    """Bring the job up to the current virtual time, then apply `action`; returns the committed row."""
+    for _ in range(_MAX_CAS_TRIES):
+        with svc.db.session() as s:
+            row = get_job(s, tenant=tenant, job_id=job_id)
+            policy = svc.policy(s)
+        if row.status in simulator.TERMINAL and action is None:
+            return row
+        plan, error = _plan_for(svc, row, policy)
+        try:
+            with svc.db.session() as s:
+                return _advance_once(s, svc, row, policy, plan, error, action)
+        except (_Conflict, IntegrityError, OperationalError):
+            continue
+    raise errors.ServerError("The job is being updated by too many requests at once; try again.")
+
+
+def _plan_for(svc: Services, row: JobRow, policy) -> tuple[simulator.Plan | None, dict | None]:  # noqa: ANN001
+    if row.plan:
+        return simulator.Plan(**row.plan), None
+    if row.status != "validating_files":
+        return None, None
+    if policy.now(svc.wall()) < row.stage_started + simulator.Timing.scaled(policy.duration).validate:
+        return None, None
+    if row.forced and row.forced.get("stage") == "validating_files":
+        return None, None
+    return _validate(svc, row)
+
+
+def _advance_once(s: Session, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:  # noqa: ANN001
+    now = policy.now(svc.wall())
+    state = row.model_dump()
+    fx = simulator.advance(state, now=now, timing=simulator.Timing.scaled(policy.duration), plan=plan,
+                           validation_error=error, final_model=_final_model(row))
+    if plan is not None and not row.plan and fx:
+        fx.changes["plan"] = {k: getattr(plan, k) for k in ("n_examples", "billing_tokens", "n_epochs",
+                                                           "batch_size", "learning_rate_multiplier", "beta")}
+    if action is not None:
+        _apply_action(row, state | fx.changes, fx, action, now)
+    if not fx:
+        return row
+    _commit(s, svc, row, fx, plan)
+    s.flush()
+    return get_job(s, tenant=row.tenant, job_id=row.id)
+
+
+def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, now: float) -> None:
+    status = state["status"]
+    target = simulator.check_action(status, action)
+    if target is None:
+        verb = {"cancel": "cancelled", "pause": "paused", "resume": "resumed"}[action]
+        why = "it is not running" if action == "pause" else "it is not paused" if action == "resume" else ""
+        raise errors.BadRequest(f"Job {row.id} has status {status} and cannot be {verb}"
+                                f"{' because ' + why if why else ''}.", param="fine_tuning_job_id",
+                                code="invalid_job_state")
+    fx.changes.update(status=target, stage_started=now, estimated_finish=None)
+    message = {"cancel": "Fine-tuning job cancelled", "pause": "Fine-tuning job paused",
+               "resume": "Fine-tuning job resumed"}[action]
+    fx.events.append(simulator.NewEvent(now, message))
+
+
+def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None) -> None:
+    changes = dict(fx.changes)
+    changes["event_count"] = row.event_count + len(fx.events)
+    changes["version"] = row.version + 1
+    if fx.succeeded_at is not None and plan is not None:
+        changes.update(_success_artifacts(s, svc, row, plan, fx))
+    result = s.execute(update(JobRow).where(JobRow.id == row.id, JobRow.version == row.version).values(**changes))
+    if result.rowcount != 1:
+        raise _Conflict()
+    _add_events(s, svc, row, fx.events, start=row.event_count)
+    for ck in fx.checkpoints:
+        s.add(CheckpointRow(id=svc.ids.new("checkpoint"), job_id=row.id, created_at=int(ck.created_at),
+                            step_number=ck.step, metrics=ck.metrics, fine_tuned_model_checkpoint=ck.name))
+        if ck.name != _final_model(row):
+            _register_model(s, row, ck.name, int(ck.created_at), kind="checkpoint", step=ck.step)
+
+
+def _success_artifacts(s: Session, svc: Services, row: JobRow, plan: simulator.Plan, fx: simulator.Effects) -> dict:
+    csv = simulator.results_csv(row.seed, plan.total_steps, validation=row.validation_file is not None)
+    results = store_bytes(s, svc, tenant=row.tenant, data=base64.b64encode(csv), filename="step_metrics.csv",
+                          purpose="fine-tune-results")
+    _register_model(s, row, _final_model(row), int(fx.succeeded_at), kind="fine_tuned", step=None)
+    return {"result_files": [results.id], "trained_tokens": plan.trained_tokens}
+
+
+def _register_model(s: Session, row: JobRow, name: str, created: int, *, kind: str, step: int | None) -> None:
+    s.add(ModelRow(id=name, tenant=row.tenant, created=created, owned_by=row.organization_id,
+                   base_model=row.model, job_id=row.id, kind=kind, step=step,
+                   training_file=f"files/ftdata-{row.id}"))
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+def act_on_job(svc: Services, *, tenant: str, job_id: str, action: str) -> JobRow:
+    return advance_job(svc, tenant=tenant, job_id=job_id, action=action)
+
+
+def list_jobs(svc: Services, *, tenant: str, limit: int, after: str | None,
+              metadata: dict[str, str] | None, metadata_null: bool) -> Page:
+    with svc.db.session() as s:
+        where = [JobRow.tenant == tenant]
+        page = paginate(s, JobRow, where=where, cursor_scope=[JobRow.tenant == tenant], limit=limit,
+                        after=after, order="desc")
+    if metadata or metadata_null:
+        page = _filter_metadata(svc, tenant=tenant, limit=limit, after=after, metadata=metadata,
+                                metadata_null=metadata_null)
+    rows = [advance_job(svc, tenant=tenant, job_id=r.id) if r.status not in simulator.TERMINAL else r
+            for r in page.rows]
+    return Page(rows, page.has_more)
+
+
+def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | None, metadata: dict[str, str] | None,
+                     metadata_null: bool) -> Page:
+    """Metadata filters are applied in Python (JSON columns differ across databases); pages stay exact."""
+    with svc.db.session() as s:
+        stmt = select(JobRow).where(JobRow.tenant == tenant).order_by(JobRow.seq.desc())
+        if after:
+            anchor = s.exec(select(JobRow.seq).where(JobRow.id == after, JobRow.tenant == tenant)).first()
+            if anchor is None:
+                raise errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
+            stmt = stmt.where(JobRow.seq < anchor)
+        matched = []
+        for row in s.exec(stmt):
+            md = row.metadata_ or {}
+            if (metadata_null and not md) or (metadata and all(md.get(k) == v for k, v in metadata.items())):
+                matched.append(row)
+                if len(matched) > limit:
+                    break
+    return Page(matched[:limit], len(matched) > limit)
+
+
+def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
+    advance_job(svc, tenant=tenant, job_id=job_id)
+    with svc.db.session() as s:
+        scope = [EventRow.job_id == job_id]
+        return paginate(s, EventRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
+
+
+def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
+    advance_job(svc, tenant=tenant, job_id=job_id)
+    with svc.db.session() as s:
+        scope = [CheckpointRow.job_id == job_id]
+        return paginate(s, CheckpointRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
+
+
+def force_failure(svc: Services, *, job_id: str, stage: str, code: str, message: str,
+                  param: str | None = None) -> JobRow:
+    """Control plane: make the job fail with `code`/`message` when it is in `stage` (now, if it already is)."""
+    with svc.db.session() as s:
+        row = s.exec(select(JobRow).where(JobRow.id == job_id)).first()
+        if row is None:
+            raise errors.no_such_object("FineTuningJob", job_id, "job_id")
+        row.forced = {"stage": stage, "code": code, "message": message, "param": param}
+        row.version += 1
+        s.add(row)
+        tenant = row.tenant
+    return advance_job(svc, tenant=tenant, job_id=job_id)
