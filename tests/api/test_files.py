@@ -1,0 +1,142 @@
+"""Files API through the official SDK: create, list, retrieve, content, delete, and every error path."""
+
+from __future__ import annotations
+
+import io
+
+import openai
+import pytest
+
+from tests.conftest import pig_jsonl
+
+
+def upload(api, data: bytes = b'{"a": 1}\n', name: str = "train.jsonl", purpose: str = "fine-tune"):
+    return api.client.files.create(file=(name, io.BytesIO(data)), purpose=purpose)
+
+
+def test_create_returns_processed_file_with_exact_bytes(api):
+    data = pig_jsonl()
+    f = upload(api, data)
+    assert f.id.startswith("file-") and len(f.id) == len("file-") + 24
+    assert (f.object, f.bytes, f.filename, f.purpose, f.status) == ("file", len(data), "train.jsonl", "fine-tune",
+                                                                    "processed")
+    assert f.status_details is None and isinstance(f.created_at, int)
+
+
+def test_retrieve_content_and_delete(api):
+    data = pig_jsonl()
+    f = upload(api, data)
+    assert api.client.files.retrieve(f.id).bytes == len(data)
+    content = api.client.files.content(f.id)
+    assert content.read() == data
+    assert not content.response.headers["content-type"].startswith("application/json")
+    deleted = api.client.files.delete(f.id)
+    assert (deleted.id, deleted.deleted, deleted.object) == (f.id, True, "file")
+    with pytest.raises(openai.NotFoundError) as e:
+        api.client.files.delete(f.id)
+    assert (e.value.status_code, e.value.param, e.value.body["message"]) == (404, "id", f"No such File object: {f.id}")
+
+
+@pytest.mark.parametrize("call", ["retrieve", "content", "delete"])
+def test_unknown_file_is_404_in_envelope(api, call):
+    with pytest.raises(openai.NotFoundError) as e:
+        getattr(api.client.files, call)("file-doesnotexist")
+    assert e.value.body == {"message": "No such File object: file-doesnotexist", "type": "invalid_request_error",
+                            "param": "id", "code": None}
+    assert e.value.response.headers["x-should-retry"] == "false"
+    assert e.value.response.headers["x-request-id"].startswith("req_")
+
+
+def test_bad_purpose_names_the_param(api):
+    with pytest.raises(openai.BadRequestError) as e:
+        upload(api, purpose="vector_store")
+    assert e.value.param == "purpose"
+    assert e.value.body["message"] == ("'vector_store' is not one of ['fine-tune', 'assistants', 'batch', "
+                                       "'user_data', 'vision', 'evals'] - 'purpose'")
+
+
+def test_fine_tune_requires_jsonl_filename(api):
+    with pytest.raises(openai.BadRequestError) as e:
+        upload(api, name="test.json")
+    assert e.value.body["message"] == "Invalid file format for Fine-Tuning API. Must be .jsonl"
+    assert upload(api, name="notes.txt", purpose="assistants").purpose == "assistants"
+
+
+def test_list_pages_terminate_and_cover_every_file(api):
+    ids = {upload(api).id for _ in range(7)}
+    page = api.client.files.list(limit=3)
+    assert len(page.data) == 3 and page.has_more is True
+    assert [f.id for f in api.client.files.list(limit=3)] and {f.id for f in api.client.files.list(limit=3)} == ids
+    seen = [f.id for f in api.client.files.list(limit=2)]
+    assert len(seen) == len(set(seen)) == 7
+    asc = [f.id for f in api.client.files.list(order="asc")]
+    assert asc == list(reversed([f.id for f in api.client.files.list(order="desc")]))
+
+
+def test_list_envelope_and_purpose_filter(api):
+    upload(api)
+    upload(api, name="a.txt", purpose="assistants")
+    status, _, body = api.request("GET", "/v1/files?purpose=assistants&limit=5")
+    import orjson
+
+    doc = orjson.loads(body)
+    assert status == 200 and set(doc) == {"object", "data", "first_id", "last_id", "has_more"}
+    assert [f["purpose"] for f in doc["data"]] == ["assistants"] and doc["has_more"] is False
+    assert doc["first_id"] == doc["last_id"] == doc["data"][0]["id"]
+
+
+def test_list_with_deleted_cursor_still_pages(api):
+    files = [upload(api).id for _ in range(4)]
+    first = api.client.files.list(limit=2)
+    api.client.files.delete(first.data[-1].id)
+    rest = api.client.files.list(limit=2, after=first.data[-1].id)
+    assert [f.id for f in rest.data] == list(reversed(files))[2:]
+
+
+@pytest.mark.parametrize("query,param", [("limit=0", "limit"), ("limit=abc", "limit"), ("limit=10001", "limit"),
+                                         ("order=up", "order"), ("after=file-nope", "after")])
+def test_bad_list_params(api, query, param):
+    import orjson
+
+    status, _, body = api.request("GET", f"/v1/files?{query}")
+    assert status == 400 and orjson.loads(body)["error"]["param"] == param
+
+
+def test_upload_over_limit_is_413_and_leaves_nothing(api, monkeypatch):
+    svc = api.services
+    monkeypatch.setattr(svc, "settings", svc.settings.with_(max_file_bytes=1000))
+    before = sorted(p.name for p in svc.files.tmp_dir.iterdir())
+    with pytest.raises(openai.APIStatusError) as e:
+        upload(api, b"x" * 5000)
+    assert e.value.status_code == 413 and e.value.body["code"] == "file_too_large"
+    assert sorted(p.name for p in svc.files.tmp_dir.iterdir()) == before
+    assert api.client.files.list().data == []
+    assert upload(api, b"y" * 1000).bytes == 1000
+
+
+def test_missing_file_part_and_non_multipart(api):
+    status, _, body = api.request("POST", "/v1/files", json={"purpose": "fine-tune"})
+    assert status == 400 and b"multipart" in body
+    boundary = "XyZ"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+            f"--{boundary}--\r\n").encode()
+    status, _, body = api.request("POST", "/v1/files", body=form,
+                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 400 and b"'file'" in body
+
+
+def test_curl_shaped_upload_matches_seed(api):
+    """The seed's `curl .../v1/files -F purpose=fine-tune -F file=@test.jsonl` body, byte for byte."""
+    boundary = "------------------------d74496d66958873e"
+    data = pig_jsonl()
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"test.jsonl\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    status, headers, body = api.request("POST", "/v1/files", body=form,
+                                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    import orjson
+
+    doc = orjson.loads(body)
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert (doc["object"], doc["bytes"], doc["filename"], doc["purpose"]) == ("file", len(data), "test.jsonl",
+                                                                              "fine-tune")

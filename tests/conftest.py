@@ -1,0 +1,29 @@
+"""Shared test helpers: seed datasets and the hypothesis profiles."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=500, deadline=None, stateful_step_count=60,
+                          suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("MOCKSERVER_HYPOTHESIS_PROFILE", "default"))
+
+PIG_SYSTEM = "何言われてもぶひと答えて"
+PIG_ROWS = [("あなた豚のものまねしてる?", "はい!ぶたのものまねしてますぶひ!"), ("体重何キロ?", "500キロぶひ!"),
+            ("好きな食べ物は?", "ポークぶひ!")]
+
+
+def chat_line(user: str, assistant: str, system: str | None = PIG_SYSTEM) -> str:
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return json.dumps({"messages": messages}, ensure_ascii=False) + "\n"
+
+
+def pig_jsonl(n: int = 10) -> bytes:
+    """The seed-000 pig examples, copied until there are `n` (the seed author's 10)."""
+    return "".join(chat_line(*PIG_ROWS[i % 3]) for i in range(n)).encode()
