@@ -1,0 +1,64 @@
+"""Settings and the `mockserver` command line: flags, MOCKSERVER_* variables, clear messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mockserver import cli
+from mockserver.settings import Settings, SettingsError
+from mockserver.tenancy import KeyRing, derived_tenant
+
+
+def test_env_then_flags(tmp_path):
+    env = {"MOCKSERVER_PORT": "9001", "MOCKSERVER_TRANSITIONS": "manual", "MOCKSERVER_TIME_SCALE": "2.5",
+           "MOCKSERVER_DATA_DIR": str(tmp_path), "MOCKSERVER_REQUIRE_KNOWN_KEYS": "false"}
+    s = Settings.from_env(env, port=9002)
+    assert (s.port, s.transitions, s.time_scale, s.data_dir) == (9002, "manual", 2.5, tmp_path)
+    assert s.db_url == f"sqlite:///{(tmp_path / 'state.db').resolve()}"
+
+
+@pytest.mark.parametrize("kwargs,needle", [({"transitions": "soon"}, "--transitions"), ({"port": 0}, "--port"),
+                                           ({"time_scale": 0}, "--time-scale"), ({"workers": 0}, "--workers"),
+                                           ({"require_known_keys": True}, "needs --keys-file"),
+                                           ({"database_url": "mysql://x"}, "--database-url"),
+                                           ({"over_limit": "ignore"}, "--over-limit")])
+def test_bad_settings_say_which_flag(kwargs, needle):
+    with pytest.raises(SettingsError) as e:
+        Settings(**kwargs)
+    assert needle in str(e.value)
+
+
+def test_bad_env_value():
+    with pytest.raises(SettingsError) as e:
+        Settings.from_env({"MOCKSERVER_PORT": "eighty"})
+    assert "MOCKSERVER_PORT" in str(e.value)
+
+
+def test_cli_reports_bad_flags(capsys):
+    assert cli.main(["serve", "--time-scale", "-1"]) == 2
+    assert "--time-scale" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["serve", "--transitions", "never"])
+
+
+def test_keys_file_toml_and_json(tmp_path):
+    toml = tmp_path / "keys.toml"
+    toml.write_text('[keys."sk-alice"]\norganization_id = "org-alice"\norganization_name = "Acme Labs"\n'
+                    'project_id = "proj_a"\n')
+    ring = KeyRing.from_file(toml, require_known=True)
+    alice = ring.authenticate("Bearer sk-alice")
+    assert (alice.organization_id, alice.project_id, alice.model_slug) == ("org-alice", "proj_a", "acme-labs")
+    with pytest.raises(Exception) as e:
+        ring.authenticate("Bearer sk-stranger")
+    assert getattr(e.value, "code", None) == "invalid_api_key"
+    js = tmp_path / "keys.json"
+    js.write_text(json.dumps({"sk-bob": {"organization_id": "org-bob"}}))
+    assert KeyRing.from_file(js).authenticate("Bearer sk-bob").organization_id == "org-bob"
+
+
+def test_derived_tenants_are_stable_and_distinct():
+    a, b = derived_tenant("sk-a"), derived_tenant("sk-b")
+    assert a == derived_tenant("sk-a") and a.key != b.key
+    assert a.organization_id.startswith("org-") and len(a.organization_id) == 28 and a.model_slug == "personal"

@@ -1,0 +1,55 @@
+"""The tokenizer works with networking disabled and matches tiktoken's expected files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import quicktok
+
+from mockserver import tokens
+
+SCRIPT = textwrap.dedent("""
+    import os, socket, tempfile
+    os.environ["TIKTOKEN_CACHE_DIR"] = tempfile.mkdtemp()          # an empty cache: tiktoken would download
+    def no_network(*a, **k):
+        raise OSError("network disabled in this test")
+    socket.socket.connect = no_network
+    socket.create_connection = no_network
+    socket.getaddrinfo = no_network
+    import tiktoken.load
+    tiktoken.load.read_file = no_network                              # tiktoken's own downloader must not run
+    from mockserver import tokens
+    for name in ("cl100k_base", "o200k_base"):
+        enc = tokens.get_encoding(name)
+        assert enc.decode(enc.encode("体重何キロ? hello")) == "体重何キロ? hello"
+    print("offline-ok", tokens.count_chat("gpt-3.5-turbo-0613", [{"role": "user", "content": "体重何キロ?"}]))
+""")
+
+
+def test_encodings_load_with_network_disabled():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    expected = 3 + 3 + 1 + len(quicktok.get_encoding("cl100k_base").encode("体重何キロ?"))  # priming, message, "user"
+    assert out.stdout.split() == ["offline-ok", str(expected)]
+
+
+def test_same_ids_as_an_independent_tokenizer():
+    text = "ぶひぶひ 500キロ! The quick brown fox 🐷 <|endoftext|>"
+    for name in ("cl100k_base", "o200k_base"):
+        assert tokens.get_encoding(name).encode_ordinary(text) == quicktok.get_encoding(name).encode_ordinary(text)
+
+
+def test_model_to_encoding():
+    assert tokens.encoding_for_model("gpt-3.5-turbo-0613").name == "cl100k_base"
+    assert tokens.encoding_for_model("ft:gpt-4o-mini-2024-07-18:personal::abc:ckpt-step-3").name == "o200k_base"
+    assert tokens.encoding_for_model("ft:gpt-4.1-2025-04-14:org:x:abcdefgh").name == "o200k_base"
+    assert tokens.encoding_for_model("davinci-002").name == "cl100k_base"
+
+
+def test_recipe_counts_names_and_priming():
+    enc = tokens.get_encoding("cl100k_base")
+    msgs = [{"role": "user", "name": "bob", "content": "hi"}]
+    expected = 3 + 3 + len(enc.encode("user")) + len(enc.encode("bob")) + 1 + len(enc.encode("hi"))
+    assert tokens.count_messages_recipe(enc, msgs) == expected
