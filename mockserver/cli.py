@@ -32,7 +32,7 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keys-file", type=Path, default=d, help="TOML or JSON: API key → organization/project")
     p.add_argument("--require-known-keys", action="store_true", default=d, help="reject keys not in --keys-file")
     p.add_argument("--transitions", choices=TRANSITIONS, default=d, help="how jobs move (default realtime)")
-    p.add_argument("--time-scale", type=float, default=d, help="simulated seconds per real second (default 15)")
+    p.add_argument("--time-scale", type=float, default=d, help="simulated seconds per real second (default 18: a 10-example job takes ~20 s)")
     p.add_argument("--over-limit", choices=OVER_LIMIT, default=d, help="over-long examples fail the job or are truncated")
     p.add_argument("--control-plane", choices=("loopback", "any", "off"), default=d,
                    help="who may call /_mock/* (default: loopback clients only)")

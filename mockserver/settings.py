@@ -30,7 +30,7 @@ class Settings:
     keys_file: Path | None = None
     require_known_keys: bool = False
     transitions: str = "realtime"
-    time_scale: float = 15.0
+    time_scale: float = 18.0
     over_limit: str = "fail"
     max_file_bytes: int = MAX_FILE_BYTES
     control_plane: str = "loopback"
