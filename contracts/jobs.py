@@ -7,8 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import errors
-from contracts.limits import (BATCH_SIZE_RANGE, BETA_MAX, METADATA_KEY_MAX, METADATA_MAX_PAIRS,
-                              METADATA_VALUE_MAX, N_EPOCHS_RANGE, SEED_MAX, SUFFIX_MAX)
+from contracts.limits import (
+    BATCH_SIZE_RANGE,
+    BETA_MAX,
+    METADATA_KEY_MAX,
+    METADATA_MAX_PAIRS,
+    METADATA_VALUE_MAX,
+    N_EPOCHS_RANGE,
+    SEED_MAX,
+    SUFFIX_MAX,
+)
 
 __all__ = ["JobRequest", "parse_job_request", "normalise_suffix", "METHODS", "AUTO"]
 

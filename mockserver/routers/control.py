@@ -15,8 +15,17 @@ from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.settings import TRANSITIONS
 from mockserver.store import jobs as job_store
-from mockserver.tables import (CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, Meta, ModelRow, UploadPartRow,
-                               UploadRow)
+from mockserver.tables import (
+    CheckpointRow,
+    EventRow,
+    FileRow,
+    FixtureRow,
+    JobRow,
+    Meta,
+    ModelRow,
+    UploadPartRow,
+    UploadRow,
+)
 
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 

@@ -17,7 +17,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver import simulator
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
-from mockserver.store.files import get_file, store_bytes
+from mockserver.store.files import store_bytes
 from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
