@@ -1,0 +1,177 @@
+"""`POST /v1/chat/completions` and `POST /v1/completions`: deterministic answers (fixtures, training data).
+
+Order of checks, as on the real API: authentication (deps.get_tenant) → body validation (hand-written, see
+mockserver.chat_request) → model resolution (404 `model_not_found`, also for deleted tuned models) →
+endpoint kind (404 with the real "This is not a chat model…" / "This is a chat model…" messages) →
+output cap and context window (400) → fixture errors. What a model says: a matching fixture, else for tuned
+models and checkpoints the closest training example (mockserver.answers), else the deterministic template
+reply (mockserver.chat_engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from mockserver import answers, chat_state, tokens
+from mockserver import chat_engine as engine
+from mockserver import chat_wire as wire
+from mockserver.answers import Answer
+from mockserver.chat_request import GenRequest, parse_chat, parse_completion
+from mockserver.deps import get_tenant
+from mockserver.http import JSONResponse, read_json
+from mockserver.routers import fixtures
+from mockserver.services import Services
+from mockserver.store.models import CallableModel
+
+router = APIRouter(tags=["chat"])
+
+_TIERS = ("flex", "scale", "priority")
+_SSE_HEADERS = {"cache-control": "no-cache"}
+
+
+async def _index(svc: Services, model: CallableModel) -> answers.AnswerIndex | None:
+    """The model's answer index, built on first use (off the event loop) and cached per process."""
+    if model.kind == "base" or not model.training_data:
+        return None
+    path = svc.files.path(model.training_data)
+    key = answers.cache_key(path)
+    if key is None:
+        return None
+    index = answers.cached_index(svc.cache, key)
+    if index is None:
+        built = await run_in_threadpool(answers.build_index_from_file, path)
+        index = answers.store_index(svc.cache, key, built)
+    return index
+
+
+async def _answer(svc: Services, tenant: str, req: GenRequest, model: CallableModel, system: str | None,
+                  question: str) -> tuple[Answer | None, bool, dict | None]:
+    """(answer, came from a fixture, error to send mid-stream); raises a fixture's error otherwise."""
+    fixture = fixtures.match_fixture(svc, tenant, req.model, question)
+    if fixture is not None:
+        reply = fixture.reply
+        if "error" in reply:
+            if req.stream and reply["error"].get("during_stream"):
+                return None, True, fixtures.error_body(reply["error"])
+            raise fixtures.fixture_error(reply["error"])
+        if "tool_call" in reply:
+            return Answer(None, reply["tool_call"]["name"], reply["tool_call"]["arguments"]), True, None
+        return Answer(reply["content"]), True, None
+    index = await _index(svc, model)
+    return (index.lookup(system, question) if index is not None else None), False, None
+
+
+def _head(svc: Services, req: GenRequest, model: CallableModel, created: int, kind: str) -> wire.Head:
+    fp = engine.fingerprint(model.base.id) if model.kind == "base" else None
+    tier = req.service_tier if req.service_tier in _TIERS else "default"
+    return wire.Head(svc.ids.new(kind), created, req.model, fp, tier)
+
+
+_FRAMES_PER_WRITE = 32
+
+
+async def _aiter(frames: Iterable[bytes]) -> AsyncIterator[bytes]:
+    """The first frame on its own, then up to _FRAMES_PER_WRITE frames per write (same bytes, fewer sends)."""
+    batch: list[bytes] = []
+    first = True
+    for f in frames:
+        if first:
+            first = False
+            yield f
+            continue
+        batch.append(f)
+        if len(batch) == _FRAMES_PER_WRITE:
+            yield b"".join(batch)
+            batch = []
+    if batch:
+        yield b"".join(batch)
+
+
+def _sse(frames: Iterable[bytes]) -> StreamingResponse:
+    return StreamingResponse(_aiter(frames), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+def _chat_choices(svc: Services, enc: object, req: GenRequest, answer: Answer | None, from_fixture: bool,
+                  question: str) -> list[engine.Choice]:
+    digest = engine.request_digest(req.model, req.messages, req.seed)
+    out = []
+    for i in range(req.n):
+        text = answer.content if answer is not None and answer.content is not None else \
+            engine.template_reply(question, digest, i)
+        kind, a, b = engine.plan_reply(req, answer, text, question, from_fixture=from_fixture)
+        if kind == "content":
+            lp_seed = engine.choice_seed(digest, i) if req.logprobs else 0
+            out.append(engine.content_choice(enc, a, req, i, lp_seed=lp_seed))
+        else:
+            call_id = svc.ids.new("call") if kind == "tool" else None
+            out.append(engine.call_choice(enc, a, b or "{}", req, i, call_id=call_id,
+                                          legacy=kind == "function"))
+    return out
+
+
+@router.post("/v1/chat/completions")
+async def create_chat_completion(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    tenant = get_tenant(request)  # TenantDep's check, called inline: a sync dependency costs a thread hop
+    req = parse_chat(await read_json(request))
+    model, created = chat_state.resolve(svc, tenant.key, req.model)
+    if model.base.api != "chat":
+        raise engine.not_chat_model()
+    enc = tokens.get_encoding(model.base.encoding)
+    prompt_tokens = tokens.count_messages_recipe(enc, req.messages)
+    engine.check_chat_limits(model.base, prompt_tokens, req)
+    system, question = answers.question_of(req.messages)
+    answer, from_fixture, stream_error = await _answer(svc, tenant.key, req, model, system, question)
+    choices = _chat_choices(svc, enc, req, answer, from_fixture, question)
+    usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
+    head = _head(svc, req, model, created, "chat")
+    if req.stream:
+        return _sse(wire.chat_frames(head, enc, choices, usage=usage if req.include_usage else None,
+                                     error=stream_error))
+    return JSONResponse(wire.chat_body(head, choices, usage))
+
+
+def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answer: Answer | None
+                        ) -> list[engine.Choice]:
+    digest = engine.request_digest(req.model, prompt, req.seed)
+    text = None
+    if answer is not None:
+        text = answer.content if answer.content is not None else answer.tool_arguments
+    out = []
+    for j in range(req.n):
+        lp_seed = engine.choice_seed(digest, j) if req.logprobs else 0
+        reply = text if text is not None else engine.template_reply(prompt, digest, j)
+        out.append(engine.content_choice(enc, reply, req, p * req.n + j, lp_seed=lp_seed))
+    return out
+
+
+@router.post("/v1/completions")
+async def create_completion(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    tenant = get_tenant(request)
+    req = parse_completion(await read_json(request))
+    model, created = chat_state.resolve(svc, tenant.key, req.model)
+    if model.base.api != "completions":
+        raise engine.chat_only_model()
+    enc = tokens.get_encoding(model.base.encoding)
+    counts = [c if c is not None else len(enc.encode_ordinary(text))
+              for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)]
+    engine.check_completion_limits(model.base, counts, req)
+    choices: list[engine.Choice] = []
+    stream_error = None
+    for p, prompt in enumerate(req.prompts):
+        answer, _, error = await _answer(svc, tenant.key, req, model, None, prompt)
+        stream_error = stream_error or error
+        choices += _completion_choices(enc, req, prompt, p, answer)
+    echoes = [req.prompts[c.index // req.n] for c in choices] if req.echo else None
+    usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
+    head = _head(svc, req, model, created, "completion")
+    if req.stream:
+        return _sse(wire.completion_frames(head, enc, choices, usage=usage if req.include_usage else None,
+                                           echoes=echoes, error=stream_error))
+    return JSONResponse(wire.completion_body(head, choices, usage, echoes=echoes))

@@ -1,0 +1,264 @@
+"""`/_mock/fixtures` (control plane): canned chat/completions replies, and the matcher the chat router uses.
+
+POST /_mock/fixtures {model?, pattern?, reply} registers a fixture; `reply` is one of
+    {"content": str}
+    {"tool_call": {"name": str, "arguments": str | object}}
+    {"error": {"status": 400-599, "message": str, "type"?, "code"?, "param"?, "during_stream"?: bool}}
+A request with `Authorization: Bearer <key>` scopes the fixture to that key's tenant; without one it is
+global. GET lists the fixtures the caller sees (its tenant's and the global ones; all without a key),
+DELETE clears them, DELETE /{id} removes one.
+
+Matching (`match_fixture`): `model` must equal the requested model id when set, `pattern` must be found
+(`re.search`) in the last user message (chat) or the prompt (completions) when set; the caller's tenant
+fixtures are tried before global ones, newest first. Fixtures are cached per process and reloaded when the
+stamp file `<data dir>/fixtures.stamp` changes (every change here rewrites it), so several workers agree;
+code that clears the table elsewhere should call `invalidate(svc)`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from sqlmodel import col, select
+from starlette.requests import Request
+
+from contracts import errors
+from mockserver.deps import ControlGuard, ServicesDep
+from mockserver.http import JSONResponse, read_json
+from mockserver.services import Services
+from mockserver.tables import FixtureRow
+
+__all__ = ["router", "Fixture", "active_fixtures", "match_fixture", "invalidate", "fixture_error",
+           "error_body", "parse_fixture"]
+
+router = APIRouter(prefix="/_mock/fixtures", tags=["control"], dependencies=[ControlGuard])
+
+_CACHE_SLOT = "fixtures"
+_STAMP = "fixtures.stamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    id: str
+    seq: int
+    tenant: str | None
+    model: str | None
+    regex: re.Pattern | None
+    reply: dict
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+
+def _tool_call(v: Any) -> dict:
+    if not isinstance(v, dict):
+        raise errors.invalid_type("reply.tool_call", "an object", v)
+    name = v.get("name")
+    if not isinstance(name, str) or not name:
+        raise errors.missing_parameter("reply.tool_call.name")
+    args = v.get("arguments", {})
+    if not isinstance(args, str):
+        args = orjson.dumps(args).decode()
+    return {"name": name, "arguments": args}
+
+
+def _error(v: Any, during_stream: Any) -> dict:
+    if not isinstance(v, dict):
+        raise errors.invalid_type("reply.error", "an object", v)
+    status, message = v.get("status"), v.get("message")
+    if type(status) is not int or not 400 <= status <= 599:
+        raise errors.invalid_value("reply.error.status", "Invalid 'reply.error.status': expected an HTTP "
+                                   f"error status 400-599, got {status!r}.")
+    if not isinstance(message, str):
+        raise errors.missing_parameter("reply.error.message")
+    out = {"status": status, "message": message}
+    for key in ("type", "code", "param"):
+        if v.get(key) is not None:
+            out[key] = str(v[key])
+    out["during_stream"] = bool(v.get("during_stream", during_stream))
+    return out
+
+
+def _reply(v: Any) -> dict:
+    if not isinstance(v, dict):
+        if v is None:
+            raise errors.missing_parameter("reply")
+        raise errors.invalid_type("reply", "an object", v)
+    kinds = [k for k in ("content", "tool_call", "error") if k in v]
+    if len(kinds) != 1:
+        raise errors.invalid_value("reply", "A fixture reply needs exactly one of 'content', 'tool_call' or "
+                                   "'error'.")
+    for key in v:
+        if key not in ("content", "tool_call", "error", "during_stream"):
+            raise errors.unknown_parameter(f"reply.{key}")
+    if kinds[0] == "content":
+        if not isinstance(v["content"], str):
+            raise errors.invalid_type("reply.content", "a string", v["content"])
+        return {"content": v["content"]}
+    if kinds[0] == "tool_call":
+        return {"tool_call": _tool_call(v["tool_call"])}
+    return {"error": _error(v["error"], v.get("during_stream", False))}
+
+
+def parse_fixture(body: dict) -> tuple[str | None, str | None, dict]:
+    """(model, pattern, reply) of a registration body, or the 400 explaining what is wrong."""
+    for key in body:
+        if key not in ("model", "pattern", "reply"):
+            raise errors.unknown_parameter(key)
+    model, pattern = body.get("model"), body.get("pattern")
+    if model is not None and not isinstance(model, str):
+        raise errors.invalid_type("model", "a string", model)
+    if pattern is not None:
+        if not isinstance(pattern, str):
+            raise errors.invalid_type("pattern", "a string", pattern)
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise errors.invalid_value("pattern", f"Invalid 'pattern': not a regular expression "
+                                       f"({e}).") from None
+    return model, pattern, _reply(body.get("reply"))
+
+
+# --- errors a fixture raises ---------------------------------------------------------------------------
+
+
+def fixture_error(err: dict) -> errors.APIError:
+    """The API error an error fixture stands for (429 → type `requests`, 5xx → `server_error` by default)."""
+    status = err["status"]
+    default_type = ("requests" if status == 429 else "server_error" if status >= 500
+                    else "invalid_request_error")
+    code = err.get("code", "rate_limit_exceeded" if status == 429 else None)
+    return errors.APIError(err["message"], status=status, type=err.get("type", default_type), code=code,
+                           param=err.get("param"))
+
+
+def error_body(err: dict) -> dict:
+    """The `error` object of the SSE frame a during-stream fixture sends."""
+    return fixture_error(err).body()["error"]
+
+
+# --- cache and matching ---------------------------------------------------------------------------------
+
+
+def _stamp_path(svc: Services) -> str:
+    path = svc.cache.get(_STAMP)
+    if path is None:
+        path = svc.cache[_STAMP] = str(svc.files.path(_STAMP))
+    return path
+
+
+def _stamp(svc: Services) -> tuple[int, int] | None:
+    try:
+        st = os.stat(_stamp_path(svc))
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def invalidate(svc: Services) -> None:
+    """Drop this process's fixture cache and tell other processes (new stamp file, new inode)."""
+    svc.cache.pop(_CACHE_SLOT, None)
+    path = _stamp_path(svc)
+    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    with open(tmp, "wb") as f:
+        f.write(secrets.token_bytes(8))
+    os.replace(tmp, path)
+
+
+def _load(svc: Services) -> list[Fixture]:
+    with svc.db.session() as s:
+        rows = s.exec(select(FixtureRow).order_by(col(FixtureRow.seq).desc())).all()
+    return [Fixture(r.id, r.seq or 0, r.tenant, r.model, re.compile(r.pattern) if r.pattern else None,
+                    r.reply) for r in rows]
+
+
+def active_fixtures(svc: Services) -> list[Fixture]:
+    """Every fixture, newest first, from the per-process cache (reloaded when the stamp changed)."""
+    stamp = _stamp(svc)
+    cached = svc.cache.get(_CACHE_SLOT)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    fixtures = _load(svc)
+    svc.cache[_CACHE_SLOT] = (stamp, fixtures)
+    return fixtures
+
+
+def match_fixture(svc: Services, tenant: str, model: str, text: str) -> Fixture | None:
+    """The fixture answering this request: tenant ones before global ones, newest first."""
+    fixtures = active_fixtures(svc)
+    if not fixtures:
+        return None
+    for scope in (tenant, None):
+        for f in fixtures:
+            if f.tenant == scope and (f.model is None or f.model == model) and (
+                    f.regex is None or f.regex.search(text)):
+                return f
+    return None
+
+
+# --- endpoints ------------------------------------------------------------------------------------------
+
+
+def _caller(request: Request, svc: Services) -> str | None:
+    header = request.headers.get("authorization")
+    return svc.keys.authenticate(header).key if header else None
+
+
+def _wire(row: FixtureRow) -> dict:
+    return {"id": row.id, "object": "mock.fixture", "scope": "tenant" if row.tenant else "global",
+            "model": row.model, "pattern": row.pattern, "reply": row.reply}
+
+
+def _visible(tenant: str | None) -> Any:
+    stmt = select(FixtureRow).order_by(col(FixtureRow.seq).desc())
+    if tenant is not None:
+        stmt = stmt.where((FixtureRow.tenant == tenant) | (col(FixtureRow.tenant).is_(None)))
+    return stmt
+
+
+@router.post("")
+async def create_fixture(request: Request, svc: ServicesDep) -> JSONResponse:
+    tenant = _caller(request, svc)
+    model, pattern, reply = parse_fixture(await read_json(request))
+    with svc.db.session() as s:
+        row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
+        s.add(row)
+    invalidate(svc)
+    return JSONResponse(_wire(row))
+
+
+@router.get("")
+async def list_fixtures(request: Request, svc: ServicesDep) -> JSONResponse:
+    tenant = _caller(request, svc)
+    with svc.db.session() as s:
+        rows = s.exec(_visible(tenant)).all()
+    return JSONResponse({"object": "list", "data": [_wire(r) for r in rows]})
+
+
+@router.delete("")
+async def clear_fixtures(request: Request, svc: ServicesDep) -> JSONResponse:
+    tenant = _caller(request, svc)
+    with svc.db.session() as s:
+        rows = s.exec(_visible(tenant)).all()
+        for row in rows:
+            s.delete(row)
+    invalidate(svc)
+    return JSONResponse({"object": "list", "deleted": len(rows)})
+
+
+@router.delete("/{fixture_id}")
+async def delete_fixture(fixture_id: str, request: Request, svc: ServicesDep) -> JSONResponse:
+    tenant = _caller(request, svc)
+    with svc.db.session() as s:
+        row = s.exec(_visible(tenant).where(FixtureRow.id == fixture_id)).first()
+        if row is None:
+            raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
+        s.delete(row)
+    invalidate(svc)
+    return JSONResponse({"id": fixture_id, "object": "mock.fixture", "deleted": True})
