@@ -10,14 +10,19 @@ from starlette.requests import Request
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
 
-__all__ = ["ServicesDep", "TenantDep", "get_services", "get_tenant", "control_guard", "ControlGuard"]
+__all__ = ["ServicesDep", "TenantDep", "get_services", "get_tenant", "authenticate", "control_guard", "ControlGuard"]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_tenant(request: Request) -> Tenant:
+async def get_tenant(request: Request) -> Tenant:
+    return authenticate(request)
+
+
+def authenticate(request: Request) -> Tenant:
+    """The tenant of the request's bearer key, or the real 401 (callable inline from hot handlers)."""
     tenant = request.app.state.services.keys.authenticate(request.headers.get("authorization"))
     request.state.tenant = tenant
     return tenant
@@ -27,7 +32,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 
 
-def control_guard(request: Request) -> None:
+async def control_guard(request: Request) -> None:
     """The /_mock control plane: loopback clients only unless --control-plane any; off disables it."""
     from contracts import errors
 

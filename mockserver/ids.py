@@ -47,7 +47,7 @@ class IdFactory:
 
     def chars(self, kind: str, n: int, alphabet: str = _ALNUM) -> str:
         if self._seed is None:
-            return "".join(secrets.choice(alphabet) for _ in range(n))
+            return _random_chars(n, alphabet)
         with self._lock:
             rng = self._streams.get(kind)
             if rng is None:
@@ -56,3 +56,13 @@ class IdFactory:
 
     def request_id(self) -> str:
         return "req_" + secrets.token_hex(16)
+
+
+def _random_chars(n: int, alphabet: str) -> str:
+    """n characters drawn uniformly from `alphabet` with one call to the OS generator (rejection sampling)."""
+    size = len(alphabet)
+    limit = 256 - 256 % size
+    out: list[str] = []
+    while len(out) < n:
+        out.extend(alphabet[b % size] for b in secrets.token_bytes(n + n // 2 + 4) if b < limit)
+    return "".join(out[:n])

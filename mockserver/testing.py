@@ -203,6 +203,12 @@ class Emulator:
                                                 [(k.encode(), v.encode()) for k, v in h.items()], body)
         return status, {k.decode(): v.decode() for k, v in raw}, content
 
+    def intercept(self, base_urls: tuple[str, ...] = ("https://api.openai.com/v1",), *, sdk: str = "auto") -> Any:
+        """Serve every SDK request to `base_urls` from this emulator (respx; nothing reaches the network)."""
+        from mockserver.intercept import intercept
+
+        return intercept(self, base_urls, sdk=sdk)
+
     # --- control --------------------------------------------------------------------------------
     def control(self, path: str, payload: dict | None = None) -> Any:
         import orjson

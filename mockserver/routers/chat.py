@@ -1,6 +1,6 @@
 """`POST /v1/chat/completions` and `POST /v1/completions`: deterministic answers (fixtures, training data).
 
-Order of checks, as on the real API: authentication (deps.get_tenant) → body validation (hand-written, see
+Order of checks, as on the real API: authentication (deps.authenticate) → body validation (hand-written, see
 mockserver.chat_request) → model resolution (404 `model_not_found`, also for deleted tuned models) →
 endpoint kind (404 with the real "This is not a chat model…" / "This is a chat model…" messages) →
 output cap and context window (400) → fixture errors. What a model says: a matching fixture, else for tuned
@@ -22,7 +22,7 @@ from mockserver import chat_engine as engine
 from mockserver import chat_wire as wire
 from mockserver.answers import Answer
 from mockserver.chat_request import GenRequest, parse_chat, parse_completion
-from mockserver.deps import get_tenant
+from mockserver.deps import authenticate
 from mockserver.http import JSONResponse, read_json
 from mockserver.routers import fixtures
 from mockserver.services import Services
@@ -117,7 +117,7 @@ def _chat_choices(svc: Services, enc: object, req: GenRequest, answer: Answer | 
 @router.post("/v1/chat/completions")
 async def create_chat_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
-    tenant = get_tenant(request)  # TenantDep's check, called inline: a sync dependency costs a thread hop
+    tenant = authenticate(request)  # TenantDep's check, inline: no dependency machinery on the hot path
     req = parse_chat(await read_json(request))
     model, created = chat_state.resolve(svc, tenant.key, req.model)
     if model.base.api != "chat":
@@ -153,7 +153,7 @@ def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answe
 @router.post("/v1/completions")
 async def create_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
-    tenant = get_tenant(request)
+    tenant = authenticate(request)
     req = parse_completion(await read_json(request))
     model, created = chat_state.resolve(svc, tenant.key, req.model)
     if model.base.api != "completions":

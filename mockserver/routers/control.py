@@ -57,9 +57,7 @@ async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
         raise errors.invalid_type("seconds", "a number", seconds)
     if seconds < 0:
         raise errors.below_min("seconds", 0, seconds)
-    with svc.db.session() as s:
-        policy = clock.advance(svc.policy(s), float(seconds), svc.wall())
-        clock.save_policy(s, policy)
+    policy = svc.change_policy(lambda p: clock.advance(p, float(seconds), svc.wall()))
     return JSONResponse(_policy_wire(policy, svc.wall()))
 
 
@@ -71,13 +69,15 @@ async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
         raise errors.invalid_value("transitions", f"'transitions' must be one of {', '.join(TRANSITIONS)}.")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
         raise errors.invalid_value("time_scale", "'time_scale' must be a number > 0.")
-    with svc.db.session() as s:
-        policy = svc.policy(s)
+
+    def change(policy: clock.Policy) -> clock.Policy:
         if transitions is not None:
             policy = clock.set_transitions(policy, transitions, svc.wall())
         if scale is not None:
             policy = clock.set_time_scale(policy, float(scale), svc.wall())
-        clock.save_policy(s, policy)
+        return policy
+
+    policy = svc.change_policy(change)
     return JSONResponse(_policy_wire(policy, svc.wall()))
 
 
@@ -135,4 +135,5 @@ def _reset(svc, tenant: str | None) -> int:  # noqa: ANN001
     for p in set(paths):
         svc.files.remove(p)
     svc.cache.clear()
+    svc.seed_policy()  # the clock starts again from the flags
     return len(set(paths))

@@ -1,0 +1,1 @@
+"""Client library for the fine-tuning API: dataset preparation, validation report, jobs and chat."""
