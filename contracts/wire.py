@@ -1,0 +1,293 @@
+"""The response and request contract on the wire: every object we send, its SDK model and OpenAPI schema.
+
+Responses: each *kind* (the `object` value, or `list.<what>` for list envelopes, `error` for the error
+envelope) maps to the `openai.types` model the official SDK parses it into and to the component schema
+of the official OpenAPI spec that describes it. `contracts.conformance.check(kind, payload)` checks a
+payload against both.
+
+Requests: pydantic models with `extra="forbid"` for the bodies a client sends, so a typo fails on the
+client side before it reaches the API (the API answers unknown keys with 400 `unknown_parameter`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import pydantic
+from openai.types import Completion, FileDeleted, FileObject, Model, ModelDeleted, Upload
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
+from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+from openai.types.shared import ErrorObject
+from openai.types.uploads import UploadPart
+from pydantic import ConfigDict, Field
+
+from contracts.limits import (
+    BATCH_SIZE_RANGE,
+    BETA_MAX,
+    FILE_PURPOSES,
+    METADATA_MAX_PAIRS,
+    N_EPOCHS_RANGE,
+    SEED_MAX,
+    SUFFIX_MAX,
+    UPLOAD_PURPOSES,
+)
+
+__all__ = [
+    "Shape", "SHAPES", "KINDS", "shape", "kind_of",
+    "FileList", "JobList", "EventList", "CheckpointList", "ModelList", "ErrorEnvelope",
+    "FileCreateRequest", "UploadCreateRequest", "UploadCompleteRequest", "Hyperparameters", "DpoHyperparameters",
+    "Method", "JobCreateRequest", "ChatMessage", "ChatCompletionRequest", "StreamOptions",
+]
+
+
+# --- List envelopes and the error envelope (the SDK has page classes, not plain models, for these) -------
+
+class _Envelope(pydantic.BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FileList(_Envelope):
+    """`GET /files` [S ListFilesResponse]."""
+
+    object: Literal["list"]
+    data: list[FileObject]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class JobList(_Envelope):
+    """`GET /fine_tuning/jobs` [S ListPaginatedFineTuningJobsResponse]."""
+
+    object: Literal["list"]
+    data: list[FineTuningJob]
+    has_more: bool
+
+
+class EventList(_Envelope):
+    """`GET /fine_tuning/jobs/{id}/events` [S ListFineTuningJobEventsResponse]."""
+
+    object: Literal["list"]
+    data: list[FineTuningJobEvent]
+    has_more: bool
+
+
+class CheckpointList(_Envelope):
+    """`GET /fine_tuning/jobs/{id}/checkpoints` [S ListFineTuningJobCheckpointsResponse]."""
+
+    object: Literal["list"]
+    data: list[FineTuningJobCheckpoint]
+    first_id: str | None = None
+    last_id: str | None = None
+    has_more: bool
+
+
+class ModelList(_Envelope):
+    """`GET /models` [S ListModelsResponse]: never paginated."""
+
+    object: Literal["list"]
+    data: list[Model]
+
+
+class ErrorEnvelope(_Envelope):
+    """`{"error": {message, type, param, code}}` [S ErrorResponse]."""
+
+    error: ErrorObject
+
+
+# --- The response contract ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """One kind of response body: the SDK model that parses it and the OpenAPI component describing it."""
+
+    kind: str
+    sdk: type[pydantic.BaseModel]
+    schema: str
+    endpoint: str
+    item: str | None = None     # list envelopes: the kind of the items in `data`
+
+
+_S = Shape
+SHAPES: dict[str, Shape] = {s.kind: s for s in (
+    _S("file", FileObject, "OpenAIFile", "POST /files, GET /files/{id}"),
+    _S("file.deleted", FileDeleted, "DeleteFileResponse", "DELETE /files/{id}"),
+    _S("upload", Upload, "Upload", "POST /uploads[/{id}/complete|cancel]"),
+    _S("upload.part", UploadPart, "UploadPart", "POST /uploads/{id}/parts"),
+    _S("fine_tuning.job", FineTuningJob, "FineTuningJob", "POST /fine_tuning/jobs, GET …/{id}, cancel/pause/resume"),
+    _S("fine_tuning.job.event", FineTuningJobEvent, "FineTuningJobEvent", "GET /fine_tuning/jobs/{id}/events"),
+    _S("fine_tuning.job.checkpoint", FineTuningJobCheckpoint, "FineTuningJobCheckpoint",
+       "GET /fine_tuning/jobs/{id}/checkpoints"),
+    _S("model", Model, "Model", "GET /models/{id}"),
+    _S("model.deleted", ModelDeleted, "DeleteModelResponse", "DELETE /models/{id}"),
+    _S("list.files", FileList, "ListFilesResponse", "GET /files", "file"),
+    _S("list.jobs", JobList, "ListPaginatedFineTuningJobsResponse", "GET /fine_tuning/jobs", "fine_tuning.job"),
+    _S("list.events", EventList, "ListFineTuningJobEventsResponse", "GET /fine_tuning/jobs/{id}/events",
+       "fine_tuning.job.event"),
+    _S("list.checkpoints", CheckpointList, "ListFineTuningJobCheckpointsResponse",
+       "GET /fine_tuning/jobs/{id}/checkpoints", "fine_tuning.job.checkpoint"),
+    _S("list.models", ModelList, "ListModelsResponse", "GET /models", "model"),
+    _S("chat.completion", ChatCompletion, "CreateChatCompletionResponse", "POST /chat/completions"),
+    _S("chat.completion.chunk", ChatCompletionChunk, "CreateChatCompletionStreamResponse",
+       "POST /chat/completions (stream)"),
+    _S("text_completion", Completion, "CreateCompletionResponse", "POST /completions (legacy)"),
+    _S("error", ErrorEnvelope, "ErrorResponse", "every 4xx/5xx"),
+)}
+KINDS = tuple(SHAPES)
+
+
+def shape(kind: str) -> Shape:
+    """The Shape of `kind`; KeyError names the known kinds."""
+    try:
+        return SHAPES[kind]
+    except KeyError:
+        raise KeyError(f"unknown kind {kind!r}; known: {', '.join(KINDS)}") from None
+
+
+def kind_of(payload: dict[str, Any]) -> str:
+    """The kind of a single object from its `object` field (`deleted` objects and the error envelope too).
+
+    List envelopes all say `object: "list"`; name them explicitly (`list.files`, …)."""
+    if "error" in payload and "object" not in payload:
+        return "error"
+    obj = payload.get("object")
+    if payload.get("deleted") is not None:
+        return {"file": "file.deleted", "model": "model.deleted"}.get(obj, "model.deleted")
+    if obj in SHAPES:
+        return obj
+    raise KeyError(f"cannot tell the kind of an object with object={obj!r}")
+
+
+# --- Request contracts (client side) --------------------------------------------------------------------
+
+class _Request(pydantic.BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body to send: unset and None fields left out."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+Auto = Literal["auto"]
+Epochs = Annotated[int, Field(ge=N_EPOCHS_RANGE[0], le=N_EPOCHS_RANGE[1])]
+BatchSize = Annotated[int, Field(ge=BATCH_SIZE_RANGE[0], le=BATCH_SIZE_RANGE[1])]
+Positive = Annotated[float, Field(gt=0)]
+Metadata = Annotated[dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]],
+                     Field(max_length=METADATA_MAX_PAIRS)]
+
+
+class FileCreateRequest(_Request):
+    """The form fields of `POST /files` (the file part travels separately)."""
+
+    purpose: Literal[FILE_PURPOSES]  # type: ignore[valid-type]
+    filename: str
+
+    @pydantic.model_validator(mode="after")
+    def _jsonl_for_fine_tune(self) -> FileCreateRequest:
+        if self.purpose == "fine-tune" and not self.filename.lower().endswith(".jsonl"):
+            raise ValueError("Invalid file format for Fine-Tuning API. Must be .jsonl")
+        return self
+
+
+class UploadCreateRequest(_Request):
+    """`POST /uploads`."""
+
+    filename: str
+    purpose: Literal[UPLOAD_PURPOSES]  # type: ignore[valid-type]
+    bytes: Annotated[int, Field(ge=0)]
+    mime_type: str
+    expires_after: dict[str, Any] | None = None
+
+
+class UploadCompleteRequest(_Request):
+    """`POST /uploads/{id}/complete`: part ids in the order the bytes are joined."""
+
+    part_ids: list[str]
+    md5: str | None = None
+
+
+class Hyperparameters(_Request):
+    n_epochs: Auto | Epochs = "auto"
+    batch_size: Auto | BatchSize = "auto"
+    learning_rate_multiplier: Auto | Positive = "auto"
+
+
+class DpoHyperparameters(Hyperparameters):
+    beta: Auto | Annotated[float, Field(gt=0, le=BETA_MAX)] = "auto"
+
+
+class _Supervised(_Request):
+    hyperparameters: Hyperparameters | None = None
+
+
+class _Dpo(_Request):
+    hyperparameters: DpoHyperparameters | None = None
+
+
+class Method(_Request):
+    """`method` of a job: supervised or DPO (the emulator does not run reinforcement graders)."""
+
+    type: Literal["supervised", "dpo"]
+    supervised: _Supervised | None = None
+    dpo: _Dpo | None = None
+
+
+class JobCreateRequest(_Request):
+    """`POST /fine_tuning/jobs` [S CreateFineTuningJobRequest]."""
+
+    model: Annotated[str, Field(min_length=1)]
+    training_file: Annotated[str, Field(min_length=1)]
+    validation_file: str | None = None
+    hyperparameters: Hyperparameters | None = None
+    method: Method | None = None
+    suffix: Annotated[str, Field(min_length=1, max_length=SUFFIX_MAX)] | None = None
+    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] | None = None
+    integrations: list[dict[str, Any]] | None = None
+    metadata: Metadata | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _one_place_for_hyperparameters(self) -> JobCreateRequest:
+        if self.method is not None and self.hyperparameters is not None:
+            raise ValueError("give hyperparameters either in 'method' or at the top level, not both")
+        return self
+
+
+class ChatMessage(_Request):
+    """One message of a chat request (text content; parts and tool calls as plain JSON)."""
+
+    role: Literal["developer", "system", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+
+class StreamOptions(_Request):
+    include_usage: bool | None = None
+    include_obfuscation: bool | None = None
+
+
+class ChatCompletionRequest(_Request):
+    """`POST /chat/completions`: the fields this project sends [S CreateChatCompletionRequest]."""
+
+    model: str
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    max_tokens: Annotated[int, Field(ge=1)] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    n: Annotated[int, Field(ge=1, le=128)] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    seed: int | None = None
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    user: str | None = None
+    metadata: Metadata | None = None
+    store: bool | None = None

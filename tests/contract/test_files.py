@@ -1,0 +1,92 @@
+"""Files: shapes of every answer, content round trip, deletion, errors, and cursor paging."""
+
+from __future__ import annotations
+
+import itertools
+
+import openai
+import pytest
+
+from tests.contract.support import conforms, error_of
+
+TINY = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
+
+
+def test_create_retrieve_content_delete(api):
+    f, wire = api.upload(TINY)
+    conforms("file", wire)
+    assert (f.object, f.bytes, f.filename, f.purpose) == ("file", len(TINY), "contract.jsonl", "fine-tune")
+    assert f.status in ("uploaded", "processed")
+    status, got = api.raw_json("GET", f"/v1/files/{f.id}")
+    assert status == 200
+    conforms("file", got)
+    assert got["id"] == f.id and got["bytes"] == len(TINY)
+    assert api.client.files.content(f.id).read() == TINY
+    status, deleted = api.raw_json("DELETE", f"/v1/files/{f.id}")
+    assert status == 200
+    conforms("file.deleted", deleted)
+    assert (deleted["id"], deleted["deleted"]) == (f.id, True)
+
+
+def test_deleted_and_unknown_files_are_404_with_param_id(api):
+    f, _ = api.upload(TINY)
+    api.client.files.delete(f.id)
+    for method, path in (("GET", f"/v1/files/{f.id}"), ("DELETE", f"/v1/files/{f.id}"),
+                         ("GET", "/v1/files/file-doesnotexist0000000000")):
+        err = error_of(api.raw_json(method, path), 404)
+        assert err["type"] == "invalid_request_error" and err["param"] == "id"
+        assert err["message"].startswith("No such File object: file-")
+    with pytest.raises(openai.NotFoundError) as e:
+        api.client.files.content(f.id)
+    assert e.value.param == "id"
+
+
+def test_bad_purpose_and_non_jsonl_are_400(api):
+    with pytest.raises(openai.BadRequestError) as e:
+        api.upload(TINY, purpose="vector_store")
+    assert e.value.param == "purpose" and e.value.type == "invalid_request_error"
+    conforms("error", e.value.response.json())
+    with pytest.raises(openai.BadRequestError) as e:
+        api.upload(TINY, name="train.json")
+    assert "Must be .jsonl" in e.value.message
+    conforms("error", e.value.response.json())
+
+
+def test_list_envelope_and_newest_first(api):
+    made = [api.upload(TINY, name=f"c{i}.jsonl")[0] for i in range(3)]
+    status, page = api.raw_json("GET", "/v1/files?purpose=fine-tune&limit=2")
+    assert status == 200
+    conforms("list.files", page)
+    assert len(page["data"]) == 2 and page["has_more"] is True
+    assert (page["first_id"], page["last_id"]) == (page["data"][0]["id"], page["data"][-1]["id"])
+    newest = [f["id"] for f in page["data"]]
+    assert newest == [made[2].id, made[1].id]
+
+
+def test_auto_paging_yields_each_file_once_and_terminates(api):
+    made = {api.upload(TINY, name=f"p{i}.jsonl")[0].id for i in range(5)}
+    pages = api.client.files.list(purpose="fine-tune", limit=2)
+    if api.emulator:   # a fresh tenant: paging must end by itself
+        seen = [f.id for f in pages]
+        assert sorted(seen) == sorted(made)
+    else:              # a real account may hold many files: ours are the newest
+        seen = [f.id for f in itertools.islice(pages, 40)]
+        assert len(seen) == len(set(seen)) and made <= set(seen)
+
+
+@pytest.mark.emulator_only
+def test_empty_list_has_no_more(api):
+    status, page = api.raw_json("GET", "/v1/files")
+    assert status == 200
+    conforms("list.files", page)
+    assert page["data"] == [] and page["has_more"] is False
+    assert list(api.client.files.list(limit=1)) == []
+
+
+@pytest.mark.emulator_only
+def test_asc_order_is_reverse_of_desc(api):
+    for i in range(4):
+        api.upload(TINY, name=f"o{i}.jsonl")
+    desc = [f.id for f in api.client.files.list(limit=3)]
+    asc = [f.id for f in api.client.files.list(limit=3, order="asc")]
+    assert asc == desc[::-1] and len(desc) == 4
