@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import tiktoken
+import tiktoken.load as tiktoken_load
 import tiktoken_ext.openai_public as openai_public
 
 from contracts.catalog import encoding_for
@@ -53,12 +56,39 @@ def _bundled_ranks(name: str, expected_hash: str | None) -> dict[bytes, int]:
     return ranks
 
 
+def _cache_dir() -> Path:
+    root = os.environ.get("MOCKSERVER_TOKEN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ft-emulator", "tiktoken")
+    return Path(root)
+
+
+def _cached_ranks(name: str, expected_hash: str | None) -> dict[bytes, int]:
+    """Ranks from a verified local copy of the blob (tiktoken re-checks its sha256), rebuilt when absent."""
+    if expected_hash is None:
+        return _bundled_ranks(name, None)
+    path = _cache_dir() / f"{name}-{expected_hash[:16]}.tiktoken"
+    if path.is_file():
+        try:
+            return tiktoken_load.load_tiktoken_bpe(str(path), expected_hash)
+        except (ValueError, OSError):
+            pass  # corrupt or foreign: rebuild below
+    ranks = _bundled_ranks(name, expected_hash)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(b"".join(base64.b64encode(t) + b" " + str(r).encode() + b"\n" for t, r in ranks.items()))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the rebuild next time
+    return ranks
+
+
 def _constructor_params(name: str) -> dict[str, Any]:
     """tiktoken's own constructor for `name`, with its loader answered from the bundled vocabulary."""
     original = openai_public.load_tiktoken_bpe
 
     def load_offline(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        return _bundled_ranks(name, expected_hash)
+        return _cached_ranks(name, expected_hash)
 
     openai_public.load_tiktoken_bpe = load_offline  # type: ignore[assignment]
     try:

@@ -11,8 +11,9 @@ import quicktok
 from mockserver import tokens
 
 SCRIPT = textwrap.dedent("""
-    import os, socket, tempfile
+    import os, socket, sys, tempfile
     os.environ["TIKTOKEN_CACHE_DIR"] = tempfile.mkdtemp()          # an empty cache: tiktoken would download
+    os.environ["MOCKSERVER_TOKEN_CACHE"] = sys.argv[1]              # our own cache: empty, or as the test left it
     def no_network(*a, **k):
         raise OSError("network disabled in this test")
     socket.socket.connect = no_network
@@ -28,11 +29,21 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_encodings_load_with_network_disabled():
-    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+def _run_offline(cache_dir) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(cache_dir)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_encodings_load_with_network_disabled(tmp_path):
     expected = 3 + 3 + 1 + len(quicktok.get_encoding("cl100k_base").encode("体重何キロ?"))  # priming, message, "user"
-    assert out.stdout.split() == ["offline-ok", str(expected)]
+    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # rebuilt from the bundled vocabulary
+    cached = sorted(p.name for p in tmp_path.iterdir())
+    assert cached == ["cl100k_base-223921b76ee99bde.tiktoken", "o200k_base-446a9538cb6c348e.tiktoken"]
+    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # loaded from the verified copy
+    (tmp_path / cached[0]).write_bytes(b"corrupt\n")
+    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # hash mismatch: rebuilt
+    assert (tmp_path / cached[0]).stat().st_size > 1_000_000
 
 
 def test_same_ids_as_an_independent_tokenizer():
