@@ -16,6 +16,8 @@ report can list every over-limit example. The example-count check runs last, so 
 earlier takes precedence over "has N example(s)". Messages follow the real API's wording (reference §7.6);
 "weight" problems use the newer `invalid_file_format` code and wording observed for them, every other
 format problem `invalid_training_file`. With param="validation_file" the messages say "validation file".
+Method "reinforcement" takes chat files with extra top-level keys (grader data), `developer` messages and
+no assistant message required.
 
 Files above `parallel_threshold` bytes are split at newlines into byte ranges validated by forked
 worker processes (the first range in the calling thread) and merged in order with global numbering.
@@ -30,6 +32,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -545,7 +548,10 @@ def validate_file(path: str | os.PathLike, *, model: str, method: str = "supervi
     if on_example is None and n_procs >= 2 and size > parallel_threshold:
         fixed = _fixed_format(path, job)
         if fixed is not None:
-            return _finish(_scan_parallel(path, size, fixed, n_procs), job, min_examples)
+            try:
+                return _finish(_scan_parallel(path, size, fixed, n_procs), job, min_examples)
+            except BrokenProcessPool:   # a worker was killed (e.g. out of memory): do it in one process
+                pass
     with open(path, "rb") as f:
         return _finish(_scan(_without_bom(f), job, on_example), job, min_examples)
 

@@ -366,6 +366,14 @@ def test_dpo_rules(change, message):
     assert r.error.message.endswith("Invalid file format. " + message)
 
 
+def test_reinforcement_accepts_grader_keys_and_developer_messages():
+    ex = {"messages": [{"role": "developer", "content": "体重を答えて"}, U], "reference_answer": "500"}
+    r = run([ex] * 10, method="reinforcement")
+    assert (r.error, r.format) == (None, "chat")
+    assert r.example_tokens[0] == oracle_tokens(ex["messages"])
+    assert "unrecognized key 'reference_answer'" in run([ex] * 10).error.message
+
+
 def test_prompt_completion_is_valid_on_babbage():
     examples = [{"prompt": f"{u} ->", "completion": f" {a}"} for u, a in (PIGS * 4)[:10]]
     r = run(examples, model="babbage-002")
@@ -528,9 +536,9 @@ encode = tokens.get_encoding("cl100k_base").encode_ordinary
 def best(run):
     times = []
     for _ in range(2):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
     return min(times)
 
 def raw():
@@ -547,17 +555,20 @@ print(json.dumps({"raw": best(raw), "single": best(lambda: check(1)), "default":
 @pytest.mark.slow
 def test_throughput_against_raw_encode_ordinary(tmp_path, slow_only):
     """validate_file vs a plain single-thread loop of encode_ordinary over the same strings (role, content),
-    in a fresh interpreter: a live quicktok encoder (this module's oracle) slows tiktoken down."""
+    in a fresh interpreter. Wall clock, plus CPU time for the single process (steadier on a busy machine)."""
     path = bench_file(tmp_path / "bench.jsonl", float(os.environ.get("VALIDATION_BENCH_MB", "50")))
     mb = path.stat().st_size / 1e6
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", BENCH, str(path)], cwd=root, capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": str(root)})
     t = json.loads(out.stdout)
-    print(f"\n{mb:.1f} MB: raw encode_ordinary {mb / t['raw']:.1f} MB/s; validate_file single process "
-          f"{mb / t['single']:.1f} MB/s ({t['raw'] / t['single']:.2f}x), default {mb / t['default']:.1f} MB/s "
-          f"({t['raw'] / t['default']:.2f}x)")
-    assert t["raw"] / t["default"] >= 0.8
+    (raw, raw_cpu), (single, single_cpu), (default, _) = t["raw"], t["single"], t["default"]
+    print(f"\n{mb:.1f} MB, wall clock: raw encode_ordinary {mb / raw:.1f} MB/s; validate_file single process "
+          f"{mb / single:.1f} MB/s ({raw / single:.2f}x), default {mb / default:.1f} MB/s ({raw / default:.2f}x); "
+          f"CPU time: raw {mb / raw_cpu:.1f} MB/s, single process {mb / single_cpu:.1f} MB/s "
+          f"({raw_cpu / single_cpu:.2f}x)")
+    assert raw_cpu / single_cpu >= 0.75
+    assert raw / default >= 0.8
 
 
 @pytest.mark.slow
