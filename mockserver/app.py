@@ -14,11 +14,12 @@ from mockserver.errors import install_error_handlers
 from mockserver.http import HeadersMiddleware, JSONResponse
 from mockserver.services import Services
 from mockserver.settings import Settings
-from mockserver.tables import FileRow, UploadPartRow
+from mockserver.tables import FileRow, JobRow, ModelRow, UploadPartRow
 
 __all__ = ["create_app"]
 
-_ROUTERS = ("files", "uploads", "models", "fine_tuning", "chat", "control", "fixtures", "dashboard")
+# chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
+_ROUTERS = ("chat", "files", "uploads", "models", "fine_tuning", "control", "fixtures", "dashboard")
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -32,11 +33,16 @@ def _include_routers(app: FastAPI) -> None:
                 raise
             continue
         app.include_router(module.router)
+        fast_routes = getattr(module, "fast_routes", None)
+        if fast_routes is not None:  # hot paths matched first, outside FastAPI's per-request machinery
+            app.router.routes[0:0] = fast_routes()
 
 
 def _sweep(services: Services) -> None:
     with services.db.session() as s:
         known = {r for r in s.exec(select(FileRow.path))} | {r for r in s.exec(select(UploadPartRow.path))}
+        known |= {f"files/ftdata-{r}" for r in s.exec(select(JobRow.id))}  # training-data snapshots
+        known |= {r for r in s.exec(select(ModelRow.training_file)) if r}
     services.files.sweep(known)
 
 

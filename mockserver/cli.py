@@ -53,17 +53,20 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
+    from mockserver.protocol import EmulatorH11Protocol
+
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
     print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {settings.db_url}, "
           f"transitions: {settings.transitions}, time scale: {settings.time_scale})", file=sys.stderr)
     if settings.workers > 1:
         uvicorn.run("mockserver.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
-                    log_level=settings.log_level)
+                    log_level=settings.log_level, http=EmulatorH11Protocol)
     else:
         from mockserver.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                    http=EmulatorH11Protocol)
     return 0
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from mockserver.tables import Meta
 
 __all__ = ["Policy", "load_policy", "save_policy", "advance", "set_transitions", "set_time_scale",
-           "WallClock"]
+           "WallClock", "seed_policy", "change_policy"]
 
 WallClock = Callable[[], float]
 _KEY = "clock"
@@ -55,13 +58,65 @@ def load_policy(session: Session, *, default_transitions: str, default_scale: fl
     return Policy(v["transitions"], float(v["time_scale"]), float(v["anchor_wall"]), float(v["anchor_virtual"]))
 
 
-def save_policy(session: Session, policy: Policy) -> None:
+def save_policy(session: Session, policy: Policy, *, source: str | None = None) -> None:
+    value = policy.to_json() | ({"source": source} if source else {})
     row = session.get(Meta, _KEY)
     if row is None:
-        session.add(Meta(key=_KEY, value=policy.to_json()))
+        session.add(Meta(key=_KEY, value=value))
     else:
-        row.value = policy.to_json()
+        row.value = value
         session.add(row)
+
+
+def _lock(session: Session) -> None:
+    """Take the clock row's write lock (on SQLite the database's) before reading it."""
+    session.execute(update(Meta).where(Meta.key == _KEY).values(key=Meta.key))
+
+
+def change_policy(db: Any, change: Callable[[Policy], Policy], *, default_transitions: str, default_scale: float,
+                  wall: WallClock = time.time) -> Policy:
+    """Read, change and store the shared policy as one locked step: concurrent changes from several
+    processes (two clock advances, say) all count instead of one overwriting the other."""
+    for _ in range(20):
+        try:
+            with db.session() as s:
+                _lock(s)
+                policy = change(load_policy(s, default_transitions=default_transitions,
+                                            default_scale=default_scale, wall=wall))
+                save_policy(s, policy)
+            return policy
+        except IntegrityError:  # two processes stored the first policy at once: read the winner's
+            continue
+    raise RuntimeError("could not store the clock policy")
+
+
+def seed_policy(db: Any, *, transitions: str, time_scale: float, wall: WallClock = time.time) -> None:
+    """At start-up, store this process's flags as the shared policy unless the control plane has set one.
+
+    Without a stored policy each request anchors the clock at its own wall time, so a `manual` clock
+    would follow the wall clock and processes would disagree. A policy stored from flags gives way to
+    different flags at the next start (virtual time carries on from where it stood); one set through the
+    control plane stays.
+    """
+    for _ in range(20):
+        try:
+            with db.session() as s:
+                _lock(s)
+                row = s.get(Meta, _KEY)
+                now = wall()
+                if row is not None and isinstance(row.value, dict):
+                    if row.value.get("source") != "flags":
+                        return
+                    current = load_policy(s, default_transitions=transitions, default_scale=time_scale, wall=wall)
+                    if (current.transitions, current.time_scale) == (transitions, time_scale):
+                        return
+                    policy = Policy(transitions, time_scale, now, current.now(now))
+                else:
+                    policy = Policy(transitions, time_scale, now, now)
+                save_policy(s, policy, source="flags")
+            return
+        except IntegrityError:
+            continue
 
 
 def _reanchor(policy: Policy, wall: float, **changes: object) -> Policy:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -42,17 +43,26 @@ class Database:
         return engine
 
     def _migrate(self) -> None:
-        try:
-            SQLModel.metadata.create_all(self.engine)
-        except (OperationalError, IntegrityError):  # another process created the tables first
-            SQLModel.metadata.create_all(self.engine)
-        with self.session() as s:
-            row = s.get(Meta, "schema_version")
-            if row is None:
-                s.add(Meta(key="schema_version", value=SCHEMA_VERSION))
-            elif int(row.value) > SCHEMA_VERSION:
-                raise SchemaError(f"database schema {row.value} is newer than this emulator's {SCHEMA_VERSION}")
-        # Future migrations go here, each moving schema_version up by one.
+        """Create the tables and check the schema version; safe when several processes start at once.
+
+        Future migrations go here, each moving schema_version up by one.
+        """
+        if not self.is_sqlite:  # one starter at a time, under a transaction-scoped advisory lock
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                SQLModel.metadata.create_all(conn)
+                _check_version(conn)
+            return
+        for attempt in range(20):  # SQLite: another process created a table or the version row first
+            try:
+                SQLModel.metadata.create_all(self.engine)
+                with self.engine.begin() as conn:
+                    _check_version(conn)
+                return
+            except (OperationalError, IntegrityError):
+                if attempt == 19:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -66,6 +76,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_MIGRATION_LOCK = 0x6D6F636B  # "mock"
+
+
+def _check_version(conn: Connection) -> None:
+    value = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar()
+    if value is None:
+        conn.execute(insert(Meta).values(key="schema_version", value=SCHEMA_VERSION))
+    elif int(value) > SCHEMA_VERSION:
+        raise SchemaError(f"database schema {value} is newer than this emulator's {SCHEMA_VERSION}")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001

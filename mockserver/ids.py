@@ -6,6 +6,7 @@ import random
 import secrets
 import string
 import threading
+from collections.abc import Callable
 
 __all__ = ["IdFactory", "PREFIXES"]
 
@@ -29,12 +30,18 @@ PREFIXES: dict[str, tuple[str, int]] = {
 
 
 class IdFactory:
-    """`new("file")` → `file-…`; with a seed the sequence per kind is reproducible."""
+    """`new("file")` → `file-…`; with a seed the sequence per kind is reproducible.
 
-    def __init__(self, seed: int | None = None) -> None:
+    A seeded sequence repeats itself after a restart with the same seed, a second `/_mock/seed`, or in
+    another process with the same seed; `taken(kind, value)` (the stored ids) lets it skip what is
+    already in use, so from a fresh state the ids are exactly the seed's and never collide after.
+    """
+
+    def __init__(self, seed: int | None = None, *, taken: Callable[[str, str], bool] | None = None) -> None:
         self._seed = seed
         self._streams: dict[str, random.Random] = {}
         self._lock = threading.Lock()
+        self._taken = taken
 
     def reseed(self, seed: int | None) -> None:
         with self._lock:
@@ -43,9 +50,18 @@ class IdFactory:
 
     def new(self, kind: str) -> str:
         prefix, n = PREFIXES[kind]
-        return prefix + self.chars(kind, n)
+        return self._unique(kind, lambda: prefix + self._chars(kind, n, _ALNUM))
 
     def chars(self, kind: str, n: int, alphabet: str = _ALNUM) -> str:
+        return self._unique(kind, lambda: self._chars(kind, n, alphabet))
+
+    def _unique(self, kind: str, draw: Callable[[], str]) -> str:
+        value = draw()
+        while self._seed is not None and self._taken is not None and self._taken(kind, value):
+            value = draw()
+        return value
+
+    def _chars(self, kind: str, n: int, alphabet: str) -> str:
         if self._seed is None:
             return _random_chars(n, alphabet)
         with self._lock:

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from mockserver import clock
 from mockserver.db import Database
 from mockserver.ids import IdFactory
 from mockserver.settings import Settings
 from mockserver.storage import FileStore
+from mockserver.tables import CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, UploadPartRow, UploadRow
 from mockserver.tenancy import KeyRing
 
 __all__ = ["Services"]
@@ -32,14 +33,58 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, *, wall: Callable[[], float] = time.time) -> Services:
         db = Database(settings.db_url)
-        return cls(settings=settings, db=db, ids=IdFactory(settings.seed),
-                   keys=KeyRing.from_file(settings.keys_file, require_known=settings.require_known_keys),
-                   files=FileStore(settings.data_dir), wall=wall)
+        services = cls(settings=settings, db=db, ids=IdFactory(settings.seed, taken=_id_taken(db)),
+                       keys=KeyRing.from_file(settings.keys_file, require_known=settings.require_known_keys),
+                       files=FileStore(settings.data_dir), wall=wall)
+        services.seed_policy()
+        return services
+
+    def seed_policy(self) -> None:
+        """Store the flags' clock policy unless the control plane has set one (see clock.seed_policy)."""
+        clock.seed_policy(self.db, transitions=self.settings.transitions, time_scale=self.settings.time_scale,
+                          wall=self.wall)
+
+    def change_policy(self, change: Callable[[clock.Policy], clock.Policy]) -> clock.Policy:
+        """Change the shared clock policy atomically across processes (see clock.change_policy)."""
+        return clock.change_policy(self.db, change, default_transitions=self.settings.transitions,
+                                   default_scale=self.settings.time_scale, wall=self.wall)
 
     def policy(self, session: Session) -> clock.Policy:
-        return clock.load_policy(session, default_transitions=self.settings.transitions,
-                                 default_scale=self.settings.time_scale, wall=self.wall)
+        """The shared clock policy, read through the per-process cache that mockserver.chat_state keeps
+        under a stamp of the SQLite files (any committed write, in any process, empties it; while writes
+        are frequent, or without a database file, every call reads the database)."""
+        from mockserver.chat_state import db_view
+
+        view = db_view(self)
+        policy = view.get("clock")
+        if policy is None:
+            policy = view["clock"] = clock.load_policy(session, default_transitions=self.settings.transitions,
+                                                       default_scale=self.settings.time_scale, wall=self.wall)
+        return policy
 
     def now(self, session: Session) -> int:
         """Virtual Unix seconds, the timestamp every new object gets."""
         return int(self.policy(session).now(self.wall()))
+
+
+_ID_COLUMNS = {"file": FileRow.id, "upload": UploadRow.id, "part": UploadPartRow.id, "job": JobRow.id,
+               "event": EventRow.id, "checkpoint": CheckpointRow.id, "fixture": FixtureRow.id,
+               "model": JobRow.model_token}
+
+
+def _id_taken(db: Database) -> Callable[[str, str], bool] | None:
+    """Whether a seeded id is already stored (only seeded ids are checked: random ones do not repeat).
+
+    The check reads on a connection of its own; an in-memory SQLite database has only one, shared with
+    the caller's open transaction, so there it is skipped.
+    """
+    if db.url in ("sqlite://", "sqlite:///:memory:"):
+        return None
+
+    def taken(kind: str, value: str) -> bool:
+        column = _ID_COLUMNS.get(kind)
+        if column is None:
+            return False
+        with db.session() as s:
+            return s.exec(select(column).where(column == value).limit(1)).first() is not None
+    return taken

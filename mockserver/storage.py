@@ -1,9 +1,19 @@
-"""File bytes on disk under the data dir: written to tmp/, fsynced, then renamed into files/."""
+"""File bytes on disk under the data dir: written to tmp/, fsynced, then renamed into files/.
+
+Every process using a data dir holds a shared flock on `<data-dir>/.lock` while it lives (a SIGKILL
+releases it). The startup sweep takes that lock exclusively when it can: then no other process is
+alive, so every tmp file and every stored file no row points at is a leftover of a crash and goes.
+When other processes are alive it removes only what cannot be theirs: tmp files named after a dead
+pid (or its own), and files nobody points at that are older than an hour.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
+import time
+import weakref
 from pathlib import Path
 
 __all__ = ["FileStore"]
@@ -18,6 +28,9 @@ class FileStore:
         self.files_dir = self.root / "files"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.files_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        weakref.finalize(self, os.close, self._lock_fd)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
 
     def new_tmp(self) -> Path:
         return self.tmp_dir / f"{os.getpid()}-{secrets.token_hex(8)}.part"
@@ -41,26 +54,57 @@ class FileStore:
         return self.root / rel
 
     def remove(self, rel: str) -> None:
-        try:
-            (self.root / rel).unlink()
-        except FileNotFoundError:
-            pass
+        (self.root / rel).unlink(missing_ok=True)
 
     def sweep(self, known: set[str], *, tmp_older_than: float = 3600.0) -> int:
-        """Remove stale tmp files and stored files no row points at; returns how many were removed."""
-        import time
+        """Remove crash leftovers (see the module docstring); returns how many files were removed."""
+        alone = self._try_exclusive()
+        try:
+            cutoff = time.time() - tmp_older_than
+            removed = 0
+            for p in self.tmp_dir.iterdir():
+                if alone or _owner_gone(p.name) or _mtime(p) < cutoff:
+                    p.unlink(missing_ok=True)
+                    removed += 1
+            for p in self.files_dir.iterdir():
+                if f"files/{p.name}" not in known and (alone or _mtime(p) < cutoff):
+                    p.unlink(missing_ok=True)
+                    removed += 1
+            return removed
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
 
-        removed = 0
-        cutoff = time.time() - tmp_older_than
-        for p in self.tmp_dir.iterdir():
-            if p.stat().st_mtime < cutoff or p.name.startswith(f"{os.getpid()}-"):
-                p.unlink(missing_ok=True)
-                removed += 1
-        for p in self.files_dir.iterdir():
-            if f"files/{p.name}" not in known and p.stat().st_mtime < cutoff:
-                p.unlink(missing_ok=True)
-                removed += 1
-        return removed
+    def _try_exclusive(self) -> bool:
+        """True when no other process holds the data dir (a failed upgrade may drop our shared lock)."""
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
+def _owner_gone(name: str) -> bool:
+    """A tmp file `<pid>-<random>.part` whose process is this one (nothing in flight at start) or dead."""
+    pid_text = name.split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _fsync_dir(path: Path) -> None:

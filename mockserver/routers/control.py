@@ -30,6 +30,8 @@ from mockserver.tables import (
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 
 _STAGES = ("validating_files", "queued", "running")
+_LATEST = 2**31 - 1 - 366 * 86400   # timestamps are 32-bit on PostgreSQL: leave a year for running jobs
+_SCALES = (0.001, 1e9)              # beyond these, simulated durations overflow the timestamps
 
 
 async def _body(request: Request) -> dict:
@@ -57,7 +59,14 @@ async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
         raise errors.invalid_type("seconds", "a number", seconds)
     if seconds < 0:
         raise errors.below_min("seconds", 0, seconds)
-    policy = svc.change_policy(lambda p: clock.advance(p, float(seconds), svc.wall()))
+
+    def change(policy: clock.Policy) -> clock.Policy:
+        if policy.now(svc.wall()) + seconds > _LATEST:
+            raise errors.invalid_value("seconds", f"'seconds' would move the clock past {_LATEST:.0f} (early "
+                                                  "2037): timestamps are stored as 32-bit integers.")
+        return clock.advance(policy, float(seconds), svc.wall())
+
+    policy = svc.change_policy(change)
     return JSONResponse(_policy_wire(policy, svc.wall()))
 
 
@@ -67,8 +76,9 @@ async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
     transitions, scale = body.get("transitions"), body.get("time_scale")
     if transitions is not None and transitions not in TRANSITIONS:
         raise errors.invalid_value("transitions", f"'transitions' must be one of {', '.join(TRANSITIONS)}.")
-    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float) or scale <= 0):
-        raise errors.invalid_value("time_scale", "'time_scale' must be a number > 0.")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
+                              or not _SCALES[0] <= scale <= _SCALES[1]):
+        raise errors.invalid_value("time_scale", f"'time_scale' must be a number from {_SCALES[0]} to {_SCALES[1]:g}.")
 
     def change(policy: clock.Policy) -> clock.Policy:
         if transitions is not None:
