@@ -57,7 +57,7 @@ def serve(settings: Settings) -> int:
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
-    print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {settings.db_url}, "
+    print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {_redacted(settings.db_url)}, "
           f"transitions: {settings.transitions}, time scale: {settings.time_scale})", file=sys.stderr)
     if settings.workers > 1:
         uvicorn.run("mockserver.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
@@ -68,6 +68,16 @@ def serve(settings: Settings) -> int:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                     http=EmulatorH11Protocol)
     return 0
+
+
+def _redacted(url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - printing must never fail
+        return url.split("@")[-1]
 
 
 def _settings_env(settings: Settings) -> dict[str, str]:

@@ -51,7 +51,7 @@ class Settings:
         check.choice("control-plane", self.control_plane, CONTROL_PLANE)
         check.that(1 <= self.port <= 65535, "port", f"must be 1–65535, got {self.port}")
         check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
-        check.that(self.time_scale > 0, "time-scale", f"must be > 0, got {self.time_scale}")
+        check.that(0.001 <= self.time_scale <= 1e9, "time-scale", f"must be 0.001–1e9, got {self.time_scale}")
         check.that(self.max_file_bytes > 0, "max-file-bytes", "must be > 0")
         check.that(self.seed is None or 0 <= self.seed < 2**63, "seed", "must be a non-negative integer")
         if self.keys_file is not None:

@@ -20,7 +20,7 @@ def test_env_then_flags(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs,needle", [({"transitions": "soon"}, "--transitions"), ({"port": 0}, "--port"),
-                                           ({"time_scale": 0}, "--time-scale"), ({"workers": 0}, "--workers"),
+                                           ({"time_scale": 0}, "--time-scale"), ({"time_scale": 1e-300}, "--time-scale"), ({"workers": 0}, "--workers"),
                                            ({"require_known_keys": True}, "needs --keys-file"),
                                            ({"database_url": "mysql://x"}, "--database-url"),
                                            ({"over_limit": "ignore"}, "--over-limit")])
@@ -62,3 +62,8 @@ def test_derived_tenants_are_stable_and_distinct():
     a, b = derived_tenant("sk-a"), derived_tenant("sk-b")
     assert a == derived_tenant("sk-a") and a.key != b.key
     assert a.organization_id.startswith("org-") and len(a.organization_id) == 28 and a.model_slug == "personal"
+
+
+def test_startup_line_hides_the_database_password():
+    assert cli._redacted("postgresql+psycopg://u:s3cret@127.0.0.1:5432/db") == "postgresql+psycopg://u:***@127.0.0.1:5432/db"
+    assert cli._redacted("sqlite:////tmp/x/state.db") == "sqlite:////tmp/x/state.db"
