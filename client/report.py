@@ -12,8 +12,9 @@ Where the recipe itself would crash, it is read the way it effectively must be:
   counts once as `message_missing_key` and is not assistant;
 - the distributions (and missing system/user counts) cover the examples whose `messages` is a list of
   objects, the only ones the recipe's second loop survives; the rest are counted in `skipped_examples`;
-- only string values are tokenized (`encode_ordinary`, so special-token text counts as text), a missing
-  role is no role, and `name` adds its 1 token whatever its value.
+- only string values are tokenized (`tokens.count_messages_recipe(..., strings_only=True)`, the one recipe
+  function, with `encode_ordinary`, so special-token text counts as text), a missing role is no role, and
+  `name` adds its 1 token whatever its value.
 The recipe is for chat files; for prompt/completion and DPO files `format_errors` is empty, the message
 statistics are None and the token figures come from the server's per-example counts.
 """
@@ -116,7 +117,8 @@ class _Recipe:
     """Seed 001's two loops, fed one example at a time by the validator's hook."""
 
     def __init__(self, encoding: str) -> None:
-        self.encode = tokens.get_encoding(encoding).encode_ordinary
+        self.enc = tokens.get_encoding(encoding)
+        self.encode = self.enc.encode_ordinary
         self.errors: defaultdict[str, int] = defaultdict(int)
         self.missing_system = self.missing_user = self.skipped = 0
         self.n_messages, self.convo_lens, self.assistant_lens, self.server_lens = (
@@ -137,7 +139,7 @@ class _Recipe:
         self.missing_system += "system" not in roles
         self.missing_user += "user" not in roles
         self.n_messages.append(len(messages))
-        self.convo_lens.append(self._num_tokens(messages))
+        self.convo_lens.append(tokens.count_messages_recipe(self.enc, messages, strings_only=True))
         self.assistant_lens.append(sum(len(self.encode(m["content"])) for m in messages
                                        if m.get("role") == "assistant" and isinstance(m.get("content"), str)))
 
@@ -165,17 +167,6 @@ class _Recipe:
                 errors["missing_content"] += 1
         if not any(isinstance(m, dict) and m.get("role", None) == "assistant" for m in messages):
             errors["example_missing_assistant_message"] += 1
-
-    def _num_tokens(self, messages: list[dict]) -> int:
-        total = 0
-        for message in messages:
-            total += 3
-            for key, value in message.items():
-                if isinstance(value, str):
-                    total += len(self.encode(value))
-                if key == "name":
-                    total += 1
-        return total + 3
 
 
 def _distribution(values: array.array) -> dict[str, float] | None:

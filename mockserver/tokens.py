@@ -12,7 +12,7 @@ import base64
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,10 @@ import tiktoken_ext.openai_public as openai_public
 from contracts.catalog import encoding_for
 
 __all__ = ["get_encoding", "encoding_for_model", "count_text", "count_chat", "count_messages_recipe",
-           "OfflineEncodingError", "ENCODINGS"]
+           "OfflineEncodingError", "ENCODINGS", "IMAGE_TOKENS"]
 
 ENCODINGS = ("cl100k_base", "o200k_base")
+IMAGE_TOKENS = 85   # an image content part: OpenAI's fixed cost of a low-detail image
 _QUICKTOK_NAMES = {"cl100k_base": "cl100k_base", "o200k_base": "o200k_base"}
 _cache: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
@@ -120,19 +121,26 @@ def count_text(enc: tiktoken.Encoding, text: str) -> int:
     return len(enc.encode_ordinary(text))
 
 
-def count_messages_recipe(enc: tiktoken.Encoding, messages: Iterable[Mapping[str, Any]]) -> int:
+def count_messages_recipe(enc: tiktoken.Encoding, messages: Iterable[Mapping[str, Any]], *,
+                          strings_only: bool = False) -> int:
     """The cookbook recipe: 3 per message + every string value + 1 per `name` + 3 priming tokens.
 
-    Non-string values (tool calls, content parts) are counted by their JSON text, so no input raises.
+    With `strings_only` non-string values count nothing, exactly as the seed 001 cookbook recipe does (the
+    client report's figures). Otherwise they count too, so no input raises: a `content` list of parts by
+    its text parts' text plus a fixed IMAGE_TOKENS (85, OpenAI's cost of a low-detail image) per
+    `{"type": "image_url", ...}` part whatever its URL, so a base64 data URL does not count as millions of
+    tokens of text; `tool_calls`, `function_call` and anything else by their JSON text; `weight` and None
+    count nothing. String values, the validator's hot loop, take the first branch and nothing else.
     """
+    encode = enc.encode_ordinary
     total = 3
     for message in messages:
         total += 3
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(enc.encode_ordinary(value))
-            elif value is not None and key != "weight":
-                total += len(enc.encode_ordinary(_json_text(value)))
+                total += len(encode(value))
+            elif value is not None and not strings_only and key != "weight":
+                total += _value_tokens(encode, key, value)
             if key == "name":
                 total += 1
     return total
@@ -143,11 +151,31 @@ def count_chat(model: str, messages: Iterable[Mapping[str, Any]]) -> int:
     return count_messages_recipe(encoding_for_model(model), messages)
 
 
+def _value_tokens(encode: Callable[[str], list[int]], key: str, value: Any) -> int:
+    """Tokens of a non-string message value (see count_messages_recipe)."""
+    if key == "content" and isinstance(value, list) and value:
+        return _parts_tokens(encode, value)
+    return len(encode(_json_text(value)))
+
+
+def _parts_tokens(encode: Callable[[str], list[int]], parts: list[Any]) -> int:
+    """Content parts: the text parts' texts (joined), IMAGE_TOKENS per image part, the rest as JSON text."""
+    texts: list[str] = []
+    images = 0
+    rest: list[Any] = []
+    for part in parts:
+        kind = part.get("type") if isinstance(part, Mapping) else None
+        if kind == "image_url":
+            images += 1
+        elif kind in ("text", None) and isinstance(part, Mapping) and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        else:
+            rest.append(part)
+    total = images * IMAGE_TOKENS + (len(encode("".join(texts))) if texts else 0)
+    return total + (len(encode(_json_text(rest))) if rest else 0)
+
+
 def _json_text(value: Any) -> str:
     import orjson
 
-    if isinstance(value, list) and all(isinstance(p, Mapping) for p in value):
-        texts = [p.get("text") for p in value if isinstance(p.get("text"), str)]
-        if texts and len(texts) == len(value):
-            return "".join(texts)
     return orjson.dumps(value).decode()

@@ -17,11 +17,12 @@ earlier takes precedence over "has N example(s)". Messages follow the real API's
 "weight" problems use the newer `invalid_file_format` code and wording observed for them, every other
 format problem `invalid_training_file`. With param="validation_file" the messages say "validation file".
 Method "reinforcement" takes chat files with extra top-level keys (grader data), `developer` messages and
-no assistant message required.
+no assistant message required. The per-format rules and their wording live in
+`mockserver.validation_rules`; this module scans, renders, merges and parallelises.
 
-Files above `parallel_threshold` bytes are split at newlines into byte ranges validated by forked
-worker processes (the first range in the calling thread) and merged in order with global numbering.
-Memory is bounded by the longest line plus 8 bytes per example.
+Files above `parallel_threshold` bytes are split at newlines into byte ranges validated by worker
+processes (the first range in the calling thread; see `_mp_context` for how workers start) and merged in
+order with global numbering. Memory is bounded by the longest line plus 8 bytes per example.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import array
 import itertools
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +44,8 @@ import orjson
 from contracts import catalog
 from contracts.limits import MIN_EXAMPLES
 from mockserver import tokens
+from mockserver import validation_rules as rules
+from mockserver.validation_rules import detect_format
 
 __all__ = [
     "JobError", "ValidationResult", "validate_file", "validate_lines", "iter_examples", "detect_format",
@@ -83,37 +88,6 @@ class ValidationResult:
     the example count."""
 
 
-# --- Messages -------------------------------------------------------------------------------------
-
-_BAD = "Invalid file format. "
-_BODIES = {
-    "json": _BAD + "Example {n} cannot be parsed. Error: line contains invalid json: {0} (line {line})",
-    "not_object": _BAD + "Example {n} cannot be parsed. Error: expected a JSON object, got {0} (line {line})",
-    "unknown_format": "Unexpected file format, expected either prompt/completion pairs or chat messages.",
-    "not_method": _BAD + "Input file {file_id} is in the {0} format, but the specified fine-tuning job is "
-                         "not using '{1}' as the training method (provided method={method}).",
-    "model_format": _BAD + "Input file {file_id} is in the {0} format, but {model} can only be fine-tuned "
-                           "on {1}.",
-    "missing_key": _BAD + "Example {n} is missing key '{0}'.",
-    "not_list": _BAD + "Example {n} '{0}' must be a non-empty list.",
-    "wrong_type": _BAD + "Example {n} '{0}' must be {1}.",
-    "extra_key": _BAD + "Example {n} contains an unrecognized key '{0}'.",
-    "no_assistant": _BAD + "Example {n} has no assistant message.",
-    "msg_type": _BAD + "Example {n}, {0} Input should be a valid dictionary",
-    "msg_no_role": _BAD + "Example {n}, {0} Discriminator 'role' is missing in value",
-    "msg_role": _BAD + "Example {n}, {0} Input tag '{1}' found using 'role' does not match any of the "
-                       "expected tags: {2}",
-    "msg_extra_key": _BAD + "Example {n}, {0} contains an unrecognized key '{1}'.",
-    "msg_missing_key": _BAD + "Example {n}, {0} is missing key '{1}'.",
-    "msg_wrong_type": _BAD + "Example {n}, {0} '{1}' must be {2}.",
-    "msg_part": _BAD + "Example {n}, {0} content part {1} is invalid: {2}.",
-    "weight_extra": _BAD + 'Example {n}, {0} contains an extra "weight".',
-    "weight_value": _BAD + 'Example {n}, {0} "weight" must be 0 or 1.',
-    "over_limit": "Example {n} has {0} tokens, which exceeds the maximum of {limit} tokens for {model}.",
-}
-_FILE_FORMAT_KINDS = frozenset({"weight_extra", "weight_value"})
-
-
 class _Job(NamedTuple):
     """Everything a (possibly forked) scan needs; picklable."""
 
@@ -133,10 +107,10 @@ _UNSEEN = "?"
 
 
 def _render(job: _Job, n: int | None, line: int | None, kind: str, args: tuple) -> JobError:
-    body = _BODIES[kind].format(*args, n=n, line=line, limit=job.limit, model=job.model,
-                                file_id=job.file_id, method=job.method)
+    body = rules.BODIES[kind].format(*args, n=n, line=line, limit=job.limit, model=job.model,
+                                     file_id=job.file_id, method=job.method)
     noun = "training" if job.param == "training_file" else "validation"
-    if kind in _FILE_FORMAT_KINDS:
+    if kind in rules.FILE_FORMAT_KINDS:
         return JobError("invalid_file_format",
                         f"The job failed due to a file format error in the {noun} file. {body}", job.param)
     return JobError("invalid_training_file", f"The job failed due to an invalid {noun} file. {body}", job.param)
@@ -149,223 +123,6 @@ def n_examples_error(n: int, *, param: str = "training_file", min_examples: int 
     noun = "Training" if param == "training_file" else "Validation"
     return JobError("invalid_n_examples",
                     f"{noun} file has {n} example(s), but must have at least {min_examples} examples", param)
-
-
-# --- Per-format rules -----------------------------------------------------------------------------
-# An examiner returns (problem, tokens): problem is None or (kind, args); tokens is -1 unless well-formed.
-# Message checks return (kind, args after the message's place), the place being added only on failure.
-
-_BASE_KEYS = frozenset({"role", "content", "name"})
-_ASSISTANT_KEYS = _BASE_KEYS | {"function_call", "tool_calls", "weight"}
-_SFT_ROLES = {"system": _BASE_KEYS, "user": _BASE_KEYS, "assistant": _ASSISTANT_KEYS,
-              "tool": _BASE_KEYS | {"tool_call_id"}, "function": _BASE_KEYS}
-_RFT_ROLES = {**_SFT_ROLES, "developer": _BASE_KEYS}
-_DPO_ROLES = {**_SFT_ROLES, "assistant": _ASSISTANT_KEYS - {"weight"}}
-_CHAT_KEYS = frozenset({"messages", "tools", "functions", "parallel_tool_calls"})
-_DPO_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
-_DPO_INPUT_KEYS = _CHAT_KEYS
-_PC_KEYS = frozenset({"prompt", "completion"})
-_FORMAT_NAMES = {"chat": "fine-tune-chat", "dpo": "fine-tune-preference", "prompt_completion": "prompt/completion"}
-
-
-def detect_format(example: dict) -> str | None:
-    """The file format an example is written in: "chat", "dpo", "prompt_completion" or None."""
-    if "messages" in example:
-        return "chat"
-    if "input" in example or "preferred_output" in example or "non_preferred_output" in example:
-        return "dpo"
-    if "prompt" in example or "completion" in example:
-        return "prompt_completion"
-    return None
-
-
-def _first_extra(keys: Iterable[str], allowed: frozenset) -> str:
-    return next(k for k in keys if k not in allowed)
-
-
-def _check_message(m: Any, roles: dict) -> tuple | None:
-    if type(m) is not dict:
-        return "msg_type", ()
-    role = m.get("role")
-    if role is None:
-        return "msg_no_role", ()
-    allowed = roles.get(role) if type(role) is str else None
-    if allowed is None:
-        return "msg_role", (role, ", ".join(f"'{r}'" for r in roles))
-    if not m.keys() <= allowed:
-        key = _first_extra(m, allowed)
-        return ("weight_extra", ()) if key == "weight" else ("msg_extra_key", (key,))
-    name = m.get("name")
-    if name is not None and type(name) is not str:
-        return "msg_wrong_type", ("name", "a string")
-    if role == "function" and name is None:
-        return "msg_missing_key", ("name",)
-    if role == "tool" and type(m.get("tool_call_id")) is not str:
-        return "msg_missing_key", ("tool_call_id",)
-    return _check_content(m, role) or (_check_assistant(m) if role == "assistant" else None)
-
-
-def _check_content(m: dict, role: str) -> tuple | None:
-    content = m.get("content")
-    if type(content) is str and content:
-        return None
-    if role == "assistant" and (m.get("tool_calls") or m.get("function_call")):
-        return None if content is None or type(content) is str else ("msg_wrong_type", ("content", "a string"))
-    if role == "user" and type(content) is list and content:
-        return _check_parts(content)
-    if "content" not in m:
-        return "msg_missing_key", ("content",)
-    return "msg_wrong_type", ("content", "a non-empty string")
-
-
-def _check_parts(parts: list) -> tuple | None:
-    for i, part in enumerate(parts, 1):
-        kind = part.get("type") if type(part) is dict else None
-        if kind == "text":
-            ok = type(part.get("text")) is str
-        elif kind == "image_url":
-            ok = type(part.get("image_url")) is dict and type(part["image_url"].get("url")) is str
-        else:
-            return "msg_part", (i, "'type' must be 'text' or 'image_url'")
-        if not ok:
-            return "msg_part", (i, f"a '{kind}' part needs a string '{'text' if kind == 'text' else 'url'}'")
-    return None
-
-
-def _check_assistant(m: dict) -> tuple | None:
-    calls = m.get("tool_calls")
-    if calls is not None and (type(calls) is not list or not calls or any(type(c) is not dict for c in calls)):
-        return "msg_wrong_type", ("tool_calls", "a non-empty list of objects")
-    call = m.get("function_call")
-    if call is not None and type(call) is not dict:
-        return "msg_wrong_type", ("function_call", "an object")
-    w = m.get("weight", 0)
-    return None if type(w) is int and w in (0, 1) else ("weight_value", ())
-
-
-def _check_messages(messages: Any, key: str, label: str, roles: dict, need_assistant: bool) -> tuple | None:
-    if type(messages) is not list or not messages:
-        return "not_list", (key,)
-    has_assistant = False
-    for i, m in enumerate(messages, 1):
-        problem = _check_message(m, roles)
-        if problem is not None:
-            return problem[0], (f"{label} {i}", *problem[1])
-        has_assistant = has_assistant or m["role"] == "assistant"
-    return None if has_assistant or not need_assistant else ("no_assistant", ())
-
-
-def _check_tools(ex: dict) -> tuple | None:
-    for key in ("tools", "functions"):
-        value = ex.get(key)
-        if value is not None and (type(value) is not list or any(type(t) is not dict for t in value)):
-            return "wrong_type", (key, "a list of objects")
-    flag = ex.get("parallel_tool_calls")
-    if flag is not None and type(flag) is not bool:
-        return "wrong_type", ("parallel_tool_calls", "a boolean")
-    return None
-
-
-def _extra_tokens(enc: Any, ex: dict) -> int:
-    total = 0
-    for key in ("tools", "functions"):
-        value = ex.get(key)
-        if value:
-            total += len(enc.encode_ordinary(orjson.dumps(value).decode()))
-    return total
-
-
-def _examine_chat(ex: dict, job: _Job, enc: Any) -> tuple[tuple | None, int]:
-    if "messages" not in ex:
-        return ("missing_key", ("messages",)), -1
-    if job.method != "reinforcement" and not ex.keys() <= _CHAT_KEYS:
-        return ("extra_key", (_first_extra(ex, _CHAT_KEYS),)), -1
-    rft = job.method == "reinforcement"
-    messages = ex["messages"]
-    problem = (_check_messages(messages, "messages", "message", _RFT_ROLES if rft else _SFT_ROLES, not rft)
-               or _check_tools(ex))
-    if problem is not None:
-        return problem, -1
-    return None, tokens.count_messages_recipe(enc, messages) + _extra_tokens(enc, ex)
-
-
-def _examine_dpo(ex: dict, job: _Job, enc: Any) -> tuple[tuple | None, int]:
-    for key in ("input", "preferred_output", "non_preferred_output"):
-        if key not in ex:
-            return ("missing_key", (key,)), -1
-    if not ex.keys() <= _DPO_KEYS:
-        return ("extra_key", (_first_extra(ex, _DPO_KEYS),)), -1
-    inp = ex["input"]
-    if type(inp) is not dict:
-        return ("wrong_type", ("input", "an object")), -1
-    if "messages" not in inp:
-        return ("missing_key", ("input.messages",)), -1
-    if not inp.keys() <= _DPO_INPUT_KEYS:
-        return ("extra_key", ("input." + _first_extra(inp, _DPO_INPUT_KEYS),)), -1
-    problem = (_check_messages(inp["messages"], "input.messages", "input message", _DPO_ROLES, False)
-               or _check_tools(inp) or _check_outputs(ex, "preferred_output")
-               or _check_outputs(ex, "non_preferred_output"))
-    if problem is not None:
-        return problem, -1
-    count = tokens.count_messages_recipe(enc, [*inp["messages"], *ex["preferred_output"]])
-    return None, count + _extra_tokens(enc, inp)
-
-
-def _check_outputs(ex: dict, key: str) -> tuple | None:
-    outputs = ex[key]
-    if type(outputs) is not list or not outputs:
-        return "not_list", (key,)
-    for i, m in enumerate(outputs, 1):
-        problem = _check_output(m)
-        if problem is not None:
-            return problem[0], (f"{key} message {i}", *problem[1])
-    return None
-
-
-def _check_output(m: Any) -> tuple | None:
-    if type(m) is not dict:
-        return "msg_type", ()
-    if m.get("role") != "assistant":
-        return ("msg_no_role", ()) if "role" not in m else ("msg_role", (m["role"], "'assistant'"))
-    if not m.keys() <= _BASE_KEYS:
-        return "msg_extra_key", (_first_extra(m, _BASE_KEYS),)
-    content = m.get("content")
-    return None if type(content) is str and content else ("msg_wrong_type", ("content", "a non-empty string"))
-
-
-def _examine_pc(ex: dict, job: _Job, enc: Any) -> tuple[tuple | None, int]:
-    for key in ("prompt", "completion"):
-        if key not in ex:
-            return ("missing_key", (key,)), -1
-    if not ex.keys() <= _PC_KEYS:
-        return ("extra_key", (_first_extra(ex, _PC_KEYS),)), -1
-    prompt, completion = ex["prompt"], ex["completion"]
-    if type(prompt) is not str:
-        return ("wrong_type", ("prompt", "a string")), -1
-    if type(completion) is not str or not completion:
-        return ("wrong_type", ("completion", "a non-empty string")), -1
-    encode = enc.encode_ordinary
-    return None, len(encode(prompt)) + len(encode(completion))
-
-
-def _examine_nothing(ex: dict, job: _Job, enc: Any) -> tuple[tuple | None, int]:
-    return None, -1
-
-
-_EXAMINERS = {"chat": _examine_chat, "dpo": _examine_dpo, "prompt_completion": _examine_pc}
-
-
-def _file_problem(fmt: str | None, job: _Job) -> tuple | None:
-    """The file-level mismatch of a format with the job's method and model, if any."""
-    if fmt is None:
-        return "unknown_format", ()
-    name = _FORMAT_NAMES[fmt]
-    wanted = "dpo" if fmt == "dpo" else "supervised"
-    if job.method != wanted and not (fmt == "chat" and job.method == "reinforcement"):
-        return "not_method", (name, wanted)
-    if (fmt == "prompt_completion") != (job.api == "completions"):
-        return "model_format", (name, "chat messages" if job.api == "chat" else "prompt/completion pairs")
-    return None
 
 
 # --- Scanning -------------------------------------------------------------------------------------
@@ -410,7 +167,7 @@ def _scan(lines: Iterable[bytes], job: _Job, on_example: ExampleHook | None = No
     """Check and count every example of `lines`; the hot loop, kept free of per-example objects."""
     p = _Partial(fmt=job.fmt)
     enc = tokens.get_encoding(job.encoding)
-    examine = None if job.fmt == _UNSEEN else _EXAMINERS.get(job.fmt, _examine_nothing)
+    examine = None if job.fmt == _UNSEEN else rules.EXAMINERS.get(job.fmt, rules.examine_nothing)
     limit, scan_all, fail = job.limit, job.scan_all, not job.truncate
     append = p.tokens.append
     stopped = False
@@ -433,8 +190,8 @@ def _scan(lines: Iterable[bytes], job: _Job, on_example: ExampleHook | None = No
             problem = None
             if examine is None:
                 p.fmt = detect_format(ex)
-                examine = _EXAMINERS.get(p.fmt, _examine_nothing)
-                problem = _file_problem(p.fmt, job)
+                examine = rules.EXAMINERS.get(p.fmt, rules.examine_nothing)
+                problem = rules.file_problem(p.fmt, job)
                 if problem is not None:
                     _record(p, (n, line_no) + problem)
             if problem is None or scan_all:
@@ -590,7 +347,7 @@ def _fixed_format(path: str | os.PathLike, job: _Job) -> _Job | None:
                 if type(ex) is not dict:
                     return None
                 fmt = detect_format(ex)
-                return job._replace(fmt=fmt) if _file_problem(fmt, job) is None else None
+                return job._replace(fmt=fmt) if rules.file_problem(fmt, job) is None else None
     return None
 
 
@@ -626,9 +383,28 @@ def _scan_parallel(path: str | os.PathLike, size: int, job: _Job, n_procs: int) 
     ranges = list(itertools.pairwise(cuts))
     if len(ranges) == 1:
         return _scan_range(path, 0, size, job)
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=_mp_context()) as pool:
         futures = [pool.submit(_scan_range, path, a, b, job) for a, b in ranges[1:]]
         first = _scan_range(path, *ranges[0], job)   # in the calling thread: tiktoken is fastest there
         return _merge([first, *(f.result() for f in futures)], job.scan_all)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    """How workers start: "fork" in a single-threaded process (they inherit the loaded tokenizer, nothing
+    to import); "forkserver" when threads run (the server always has some: forking them is unsafe, and a
+    DeprecationWarning from Python 3.12) and always from 3.12 on, where threads of native libraries count
+    too; the platform's default where neither exists."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods and (sys.version_info >= (3, 12) or threading.active_count() > 1):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_WORKER_PRELOAD)   # only read when the fork server starts
+        return ctx
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+# The fork server imports this module (and so only its light dependencies: contracts, tokens, the rules,
+# orjson; not the app) once, and forks every worker from itself; each worker then loads its encoding from
+# the on-disk cache (tokens._cached_ranks, ~0.2-0.4 s). multiprocessing also re-runs the parent's main
+# *script* in each worker, as for "spawn": nothing for `python -m mockserver`, `mockserver.cli`'s imports
+# for the `mockserver` console script.
+_WORKER_PRELOAD = [__name__]

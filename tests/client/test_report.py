@@ -148,6 +148,14 @@ DATASETS = {
     "example_missing_assistant_message": [*pigs(10), {"messages": [{"role": "user", "content": "u"}]}],
     "no role and non-dict message": [*pigs(10), {"messages": [{"content": "c"}, "hi", {"role": "assistant",
                                                                                        "content": "a"}]}],
+    "non-string values count nothing": [*pigs(10), {"messages": [
+        {"role": "user", "name": 5, "content": [
+            {"type": "text", "text": "これは?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "iVBORw0KGgo" * 300}}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "weigh", "arguments": '{"unit": "kg"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "500"},
+        {"role": "assistant", "content": "500キロぶひ!", "weight": 1}]}],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -64,3 +65,40 @@ def test_recipe_counts_names_and_priming():
     msgs = [{"role": "user", "name": "bob", "content": "hi"}]
     expected = 3 + 3 + len(enc.encode("user")) + len(enc.encode("bob")) + 1 + len(enc.encode("hi"))
     assert tokens.count_messages_recipe(enc, msgs) == expected
+
+
+CALLS = [{"id": "call_1", "type": "function", "function": {"name": "weigh", "arguments": '{"unit": "kg"}'}}]
+
+
+def test_image_parts_cost_a_fixed_85_tokens_and_text_parts_their_text():
+    enc = tokens.get_encoding("cl100k_base")
+    head = 3 + 3 + len(enc.encode("user"))
+    for url in ("https://x/y.png", "data:image/png;base64," + "iVBORw0KGgo" * 100_000):
+        parts = [{"type": "text", "text": "これは"}, {"type": "image_url", "image_url": {"url": url}},
+                 {"type": "text", "text": "何?"},
+                 {"type": "image_url", "image_url": {"url": url, "detail": "high"}}]
+        msgs = [{"role": "user", "content": parts}]
+        assert tokens.count_messages_recipe(enc, msgs) == head + len(enc.encode("これは何?")) + 2 * 85
+    assert tokens.IMAGE_TOKENS == 85
+
+
+def test_tool_calls_and_function_call_count_their_json_text():
+    enc = tokens.get_encoding("cl100k_base")
+    call = {"name": "weigh", "arguments": "{}"}
+    msgs = [{"role": "assistant", "content": None, "tool_calls": CALLS},
+            {"role": "assistant", "function_call": call}]
+    expected = 3 + 2 * (3 + len(enc.encode("assistant"))) + sum(
+        len(enc.encode(json.dumps(v, ensure_ascii=False, separators=(",", ":")))) for v in (CALLS, call))
+    assert tokens.count_messages_recipe(enc, msgs) == expected
+
+
+def test_strings_only_ignores_every_non_string_value_as_the_cookbook_does():
+    enc = tokens.get_encoding("cl100k_base")
+    parts = [{"type": "text", "text": "これは?"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]
+    msgs = [{"role": "user", "name": 7, "content": parts},
+            {"role": "assistant", "content": None, "tool_calls": CALLS, "weight": 1},
+            {"role": "assistant", "content": "ぶひ"}]
+    strings = ["user", "assistant", "assistant", "ぶひ"]
+    expected = 3 + 3 * len(msgs) + sum(len(enc.encode(t)) for t in strings) + 1   # + 1 for the name
+    assert tokens.count_messages_recipe(enc, msgs, strings_only=True) == expected
+    assert tokens.count_messages_recipe(enc, msgs) > expected

@@ -8,6 +8,7 @@ import random
 import resource
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import orjson
@@ -231,7 +232,7 @@ FORMAT_CASES = {
                           BAD + "Example 4, message 1 'name' must be a string."),
     "weight on user": (msgs({**U, "weight": 1}, A), "invalid_file_format",
                        "The job failed due to a file format error in the training file. Invalid file format. "
-                       'Example 4, message 1 contains an extra "weight".'),
+                       'Example 4 contains an extra "weight".'),
     "weight not 0/1": (msgs(U, {**A, "weight": 2}), "invalid_file_format",
                        "The job failed due to a file format error in the training file. Invalid file format. "
                        'Example 4, message 2 "weight" must be 0 or 1.'),
@@ -286,6 +287,32 @@ def test_tools_add_the_tokens_of_their_json_text():
     tools = [{"type": "function", "function": {"name": "weigh", "parameters": {"type": "object"}}}]
     r = run(with_bad(msgs(U, A, tools=tools)))
     assert r.example_tokens[3] == oracle_tokens([U, A]) + len(QT.encode(orjson.dumps(tools).decode()))
+
+
+def test_extra_weight_is_the_real_message_without_a_message_place():
+    r = run(with_bad(msgs({"role": "system", "content": "s", "weight": 0}, U, A), at=1))
+    reference = ("The job failed due to a file format error in the training file. Invalid file format. "
+                 'Example 1 contains an extra "weight".')   # reference §7.6 [OBS-25-10], verbatim
+    assert r.error == JobError("invalid_file_format", reference, "training_file")
+
+
+def test_image_parts_count_a_fixed_cost_whatever_the_url():
+    def image(url: str) -> dict:
+        return msgs({"role": "user", "content": [{"type": "text", "text": "これは?"},
+                                                 {"type": "image_url", "image_url": {"url": url}}]}, A)
+
+    small = run(with_bad(image("https://x/y.png"))).example_tokens[3]
+    huge = run(with_bad(image("data:image/png;base64," + "iVBORw0KGgo" * 200_000))).example_tokens[3]
+    expected = oracle_tokens([{"role": "user"}, A]) + len(QT.encode("これは?")) + tokens.IMAGE_TOKENS
+    assert small == huge == expected
+
+
+def test_public_api_stays_in_validation():
+    for name in ("JobError", "ValidationResult", "validate_file", "validate_lines", "iter_examples",
+                 "detect_format", "n_examples_error"):
+        assert name in validation.__all__ and callable(getattr(validation, name)), name
+    assert validation.detect_format({"prompt": "p"}) == "prompt_completion"
+    assert validation.n_examples_error(3).code == "invalid_n_examples"
 
 
 def test_first_failing_example_wins():
@@ -355,7 +382,7 @@ def test_dpo_file_with_supervised_method_gets_the_symmetrical_message():
     (lambda e: e["preferred_output"][0].update(role="user"), "Example 1, preferred_output message 1 Input tag "
      "'user' found using 'role' does not match any of the expected tags: 'assistant'"),
     (lambda e: e["input"]["messages"].append({"role": "assistant", "content": "x", "weight": 1}),
-     'Example 1, input message 3 contains an extra "weight".'),
+     'Example 1 contains an extra "weight".'),
     (lambda e: e["input"]["messages"][1].pop("role"),
      "Example 1, input message 2 Discriminator 'role' is missing in value"),
 ])
@@ -483,6 +510,49 @@ def test_parallel_scan_all_collects_every_over_limit_example(tmp_path, monkeypat
     expected = sorted([(no_assistant, "invalid_training_file")] +
                       ([(n, "invalid_training_file") for n in numbers] if over_limit == "fail" else []))
     assert [(n, e.code) for n, e in serial.problems] == expected
+
+
+@pytest.fixture
+def running_thread():
+    """A live extra thread, as the server always has (asyncio.to_thread, uvicorn)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    yield thread
+    stop.set()
+    thread.join()
+
+
+def test_workers_start_from_the_fork_server_while_threads_run(running_thread):
+    assert validation._mp_context().get_start_method() == "forkserver"
+
+
+def test_fork_server_workers_do_not_import_the_app(running_thread):
+    from concurrent.futures import ProcessPoolExecutor
+
+    heavy = ("[m for m in ('fastapi', 'sqlmodel', 'uvicorn', 'mockserver.app') "
+             "if m in __import__('sys').modules]")
+    with ProcessPoolExecutor(1, mp_context=validation._mp_context()) as pool:
+        assert pool.submit(eval, heavy).result() == []
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="from 3.12 the fork server is always used")
+def test_workers_fork_in_a_single_threaded_process(monkeypatch):
+    monkeypatch.setattr(validation.threading, "active_count", lambda: 1)
+    assert validation._mp_context().get_start_method() == "fork"
+
+
+def test_parallel_path_with_threads_running_equals_single_process(tmp_path, monkeypatch, running_thread):
+    examples = mixed_examples(300, seed=5)
+    examples[250] = msgs(U, {**A, "weight": 2})
+    path = write(tmp_path / "threads.jsonl", examples)
+    contexts = []
+    original = validation._mp_context
+    monkeypatch.setattr(validation, "_mp_context", lambda: contexts.append(original()) or contexts[-1])
+    serial, parallel = both_paths(path, monkeypatch)
+    same(serial, parallel)
+    assert [c.get_start_method() for c in contexts] == ["forkserver"]
+    assert serial.error.code == "invalid_file_format"
 
 
 def test_hook_sees_every_example_even_after_an_error():
