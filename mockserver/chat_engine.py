@@ -22,6 +22,7 @@ the training example says so.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -95,6 +96,7 @@ def template_reply(question: str, digest: bytes, index: int) -> str:
     return TEMPLATES[h % len(TEMPLATES)].format(q=q)
 
 
+@functools.lru_cache(maxsize=256)
 def fingerprint(model: str) -> str:
     """`fp_` + 10 hex digits, fixed per base model."""
     return "fp_" + hashlib.blake2b(model.encode(), digest_size=5).hexdigest()

@@ -21,7 +21,7 @@ from contracts import catalog
 from mockserver.services import Services
 from mockserver.store.models import CallableModel, resolve_callable
 
-__all__ = ["resolve", "db_stamp", "QUIET_NS"]
+__all__ = ["resolve", "db_stamp", "db_view", "QUIET_NS"]
 
 QUIET_NS = 50_000_000
 MAX_ENTRIES = 10_000
@@ -57,8 +57,9 @@ def _quiet(stamp: tuple) -> bool:
     return all(part is None or part[1] <= limit for part in stamp)
 
 
-def _view(svc: Services) -> dict:
-    """The cache valid for the current stamp; a throwaway dict when the files cannot be trusted."""
+def db_view(svc: Services) -> dict:
+    """The cache valid for the current stamp; a throwaway dict when the files cannot be trusted.
+    Keys: (tenant, model id) → CallableModel, and "clock" → the clock Policy (Services.policy uses it)."""
     stamp = db_stamp(svc)
     slot = svc.cache.get(_SLOT)
     if slot is not None and stamp is not None and slot[0] == stamp:
@@ -73,7 +74,7 @@ def _view(svc: Services) -> dict:
 
 def resolve(svc: Services, tenant: str, model_id: str) -> tuple[CallableModel, int]:
     """(the callable model or the real 404, svc.now()) with as few database reads as correctness allows."""
-    view = _view(svc)
+    view = db_view(svc)
     key = (tenant, model_id)
     model, policy = view.get(key), view.get("clock")
     entry = catalog.lookup(model_id) if model is None else None

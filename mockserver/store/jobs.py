@@ -8,7 +8,7 @@ import shutil
 import threading
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -98,9 +98,15 @@ def get_job(s: Session, *, tenant: str, job_id: str) -> JobRow:
 
 
 def _add_events(s: Session, svc: Services, row: JobRow, events: list[simulator.NewEvent], *, start: int) -> None:
-    for i, ev in enumerate(events, start=start + 1):
-        s.add(EventRow(id=svc.ids.new("event"), job_id=row.id, job_seq=i, created_at=int(ev.created_at),
-                       level=ev.level, message=ev.message, type=ev.type, data=ev.data))
+    """The events as one multi-row INSERT on the session's transaction, in order (so `seq` follows
+    `job_seq`). A job emits ~100 events as it finishes; an ORM object per event cost ~90 µs each."""
+    if not events:
+        return
+    new_id = svc.ids.new
+    s.execute(insert(EventRow.__table__), [  # type: ignore[attr-defined]
+        {"id": new_id("event"), "job_id": row.id, "job_seq": i, "created_at": int(ev.created_at),
+         "level": ev.level, "message": ev.message, "type": ev.type, "data": ev.data}
+        for i, ev in enumerate(events, start=start + 1)])
 
 
 def _final_model(row: JobRow) -> str:
