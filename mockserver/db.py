@@ -25,8 +25,9 @@ class SchemaError(RuntimeError):
 class Database:
     """Owns the engine; `session()` yields a session that commits on success."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, durable: bool = True) -> None:
         self.url = url
+        self.durable = durable
         self.is_sqlite = url.startswith("sqlite")
         self.engine = self._make_engine(url)
         self._migrate()
@@ -39,7 +40,7 @@ class Database:
         else:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas if self.durable else _sqlite_pragmas_throwaway)
         return engine
 
     def _migrate(self) -> None:
@@ -87,6 +88,14 @@ def _check_version(conn: Connection) -> None:
         conn.execute(insert(Meta).values(key="schema_version", value=SCHEMA_VERSION))
     elif int(value) > SCHEMA_VERSION:
         raise SchemaError(f"database schema {value} is newer than this emulator's {SCHEMA_VERSION}")
+
+
+def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:  # noqa: ANN001
+    """As `_sqlite_pragmas`, without fsync: for test state that is deleted when the test ends."""
+    _sqlite_pragmas(dbapi_conn, record)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.close()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001

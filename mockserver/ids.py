@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
 import string
@@ -74,11 +75,26 @@ class IdFactory:
         return "req_" + secrets.token_hex(16)
 
 
+_pool = bytearray()
+_pool_lock = threading.Lock()
+os.register_at_fork(after_in_child=_pool.clear)  # a forked child must never replay the parent's bytes
+
+
+def _random_bytes(n: int) -> bytes:
+    """n bytes from the OS generator, drawn 4 KiB at a time (one system call serves many ids)."""
+    with _pool_lock:
+        if len(_pool) < n:
+            _pool.extend(secrets.token_bytes(max(4096, n)))
+        out = bytes(_pool[:n])
+        del _pool[:n]
+    return out
+
+
 def _random_chars(n: int, alphabet: str) -> str:
-    """n characters drawn uniformly from `alphabet` with one call to the OS generator (rejection sampling)."""
+    """n characters drawn uniformly from `alphabet` (rejection sampling over OS randomness)."""
     size = len(alphabet)
     limit = 256 - 256 % size
     out: list[str] = []
     while len(out) < n:
-        out.extend(alphabet[b % size] for b in secrets.token_bytes(n + n // 2 + 4) if b < limit)
+        out.extend(alphabet[b % size] for b in _random_bytes(n + n // 2 + 4) if b < limit)
     return "".join(out[:n])

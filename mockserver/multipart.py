@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class _Receiver:
         self.name: str | None = None
         self.buffer = bytearray()
         self.error: errors.APIError | None = None
+        self.sync: Callable[[int], None] = os.fsync
         self.written_back = 0  # bytes of the file whose writeback has been started
 
     def callbacks(self) -> dict:
@@ -104,7 +106,7 @@ class _Receiver:
 
     def part_end(self) -> None:
         if self.fd is not None and self.form.file_field == self.name:
-            os.fsync(self.fd)
+            self.sync(self.fd)
             os.close(self.fd)
             self.fd = -1  # closed: later parts with the same name are ignored
         elif self.name and self.name not in self.form.fields:
@@ -116,7 +118,8 @@ class _Receiver:
             self.fd = -1
 
 
-async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file_field: str = "file") -> FormUpload:
+async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file_field: str = "file",
+                       sync: Callable[[int], None] = os.fsync) -> FormUpload:
     """Parse a multipart body as it arrives; on any error nothing is left on disk."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -127,6 +130,7 @@ async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file
     if declared.isdigit() and int(declared) > max_file_bytes + _SLACK:
         raise errors.file_too_large(max_file_bytes)
     receiver = _Receiver(tmp, max_file_bytes, file_field)
+    receiver.sync = sync
     parser = MultipartParser(boundary, receiver.callbacks())
     try:
         async for chunk in request.stream():

@@ -32,10 +32,10 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, *, wall: Callable[[], float] = time.time) -> Services:
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, durable=settings.durable)
         services = cls(settings=settings, db=db, ids=IdFactory(settings.seed, taken=_id_taken(db)),
                        keys=KeyRing.from_file(settings.keys_file, require_known=settings.require_known_keys),
-                       files=FileStore(settings.data_dir), wall=wall)
+                       files=FileStore(settings.data_dir, durable=settings.durable), wall=wall)
         services.seed_policy()
         return services
 

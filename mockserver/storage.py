@@ -22,8 +22,9 @@ __all__ = ["FileStore"]
 class FileStore:
     """Content-addressed by object id; a crash before the rename leaves only a tmp file, swept at start."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = Path(root)
+        self.durable = durable
         self.tmp_dir = self.root / "tmp"
         self.files_dir = self.root / "files"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -39,7 +40,8 @@ class FileStore:
         """Move a complete, fsynced tmp file to its final name; returns the stored relative path."""
         rel = f"files/{object_id}"
         os.replace(tmp, self.root / rel)
-        _fsync_dir(self.files_dir)
+        if self.durable:
+            _fsync_dir(self.files_dir)
         return rel
 
     def write(self, object_id: str, data: bytes) -> str:
@@ -47,8 +49,13 @@ class FileStore:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            self.sync(f.fileno())
         return self.publish(tmp, object_id)
+
+    def sync(self, fd: int) -> None:
+        """fsync, unless this store holds throwaway state (`durable=False`)."""
+        if self.durable:
+            os.fsync(fd)
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -161,6 +161,7 @@ class Emulator:
             self._tmp = tempfile.mkdtemp(prefix="mockserver-")
             overrides.setdefault("data_dir", Path(self._tmp))
             overrides.setdefault("database_url", f"sqlite:///{Path(self._tmp) / 'state.db'}")
+            overrides.setdefault("durable", False)  # throwaway state: no fsync
             settings = Settings(transitions=transitions, **overrides)
         self.settings = settings
         self.app = create_app(settings, wall=wall)

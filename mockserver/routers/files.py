@@ -35,7 +35,8 @@ def _expires_after(fields: dict[str, str]) -> int | None:
 
 @router.post("")
 async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=svc.settings.max_file_bytes)
+    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=svc.settings.max_file_bytes,
+                              sync=svc.files.sync)
     try:
         if form.tmp_path is None:
             raise errors.missing_parameter("file")

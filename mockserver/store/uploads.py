@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -104,7 +103,7 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
         raise errors.invalid_value("part_ids", f"The parts add up to {total} bytes, but the upload was created "
                                                f"with bytes={row.bytes}.")
     tmp = svc.files.new_tmp()
-    digest = _concatenate([svc.files.path(parts[p].path) for p in part_ids], tmp)
+    digest = _concatenate([svc.files.path(parts[p].path) for p in part_ids], tmp, svc.files.sync)
     md5 = body.get("md5")
     if md5 is not None and md5 != digest:
         tmp.unlink(missing_ok=True)
@@ -115,7 +114,7 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     return row, file
 
 
-def _concatenate(sources: list[Path], dest: Path) -> str:
+def _concatenate(sources: list[Path], dest: Path, sync) -> str:  # noqa: ANN001
     md5 = hashlib.md5(usedforsecurity=False)
     with open(dest, "wb") as out:
         for src in sources:
@@ -124,7 +123,7 @@ def _concatenate(sources: list[Path], dest: Path) -> str:
                     md5.update(chunk)
                     out.write(chunk)
         out.flush()
-        os.fsync(out.fileno())
+        sync(out.fileno())
     return md5.hexdigest()
 
 
