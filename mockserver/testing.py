@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from mockserver.app import create_app
 from mockserver.settings import Settings
 
-__all__ = ["Emulator", "AsgiBridge", "DEFAULT_KEY"]
+__all__ = ["Emulator", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
 
 DEFAULT_KEY = "sk-test-emulator"
 
@@ -151,7 +151,28 @@ def _make_transport_classes(lib: Any, bridge: AsgiBridge) -> Callable[[bool], An
     return lambda is_async=False: Async() if is_async else Sync()
 
 
-class Emulator:
+class ControlPlane:
+    """Conveniences over `/_mock/*` for any harness whose `control(path, payload)` posts to it."""
+
+    def control(self, path: str, payload: dict | None = None) -> Any:  # pragma: no cover - overridden
+        raise TypeError(f"{type(self).__name__} must define control()")
+
+    def advance(self, seconds: float) -> Any:
+        return self.control("clock/advance", {"seconds": seconds})
+
+    def set_transitions(self, transitions: str, time_scale: float | None = None) -> Any:
+        payload: dict[str, Any] = {"transitions": transitions}
+        if time_scale is not None:
+            payload["time_scale"] = time_scale
+        return self.control("policy", payload)
+
+    policy = set_transitions
+
+    def reset(self) -> Any:
+        return self.control("reset")
+
+
+class Emulator(ControlPlane):
     """A fresh emulator with its own data dir; `client()` returns an SDK client wired to it."""
 
     def __init__(self, settings: Settings | None = None, *, transitions: str = "immediate",
@@ -218,18 +239,6 @@ class Emulator:
         if status >= 400:
             raise RuntimeError(f"control call {path} failed: {status} {body!r}")
         return orjson.loads(body) if body else None
-
-    def advance(self, seconds: float) -> Any:
-        return self.control("clock/advance", {"seconds": seconds})
-
-    def set_transitions(self, transitions: str, time_scale: float | None = None) -> Any:
-        payload: dict[str, Any] = {"transitions": transitions}
-        if time_scale is not None:
-            payload["time_scale"] = time_scale
-        return self.control("policy", payload)
-
-    def reset(self) -> Any:
-        return self.control("reset")
 
     def close(self) -> None:
         self.bridge.close()

@@ -16,7 +16,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
-from mockserver.testing import Emulator
+from mockserver.testing import ControlPlane, Emulator
 
 
 class HttpEmulator:
@@ -65,7 +65,7 @@ class HttpEmulator:
         self.thread.join(10)
 
 
-class Api:
+class Api(ControlPlane):
     """One test's view of an emulator: its own API key (so its own tenant) and helpers."""
 
     def __init__(self, emu: Any, door: str) -> None:
@@ -85,15 +85,6 @@ class Api:
         status, _, body = self.request("POST", f"/_mock/{path}", json=payload or {})
         assert status == 200, body
         return orjson.loads(body)
-
-    def advance(self, seconds: float) -> Any:
-        return self.control("clock/advance", {"seconds": seconds})
-
-    def policy(self, transitions: str, time_scale: float | None = None) -> Any:
-        payload: dict[str, Any] = {"transitions": transitions}
-        if time_scale is not None:
-            payload["time_scale"] = time_scale
-        return self.control("policy", payload)
 
 
 @pytest.fixture(scope="session")

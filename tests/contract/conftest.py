@@ -31,6 +31,8 @@ from typing import Any
 import openai
 import pytest
 
+from mockserver.testing import ControlPlane
+
 TARGETS = ("inprocess", "http", "openai")
 REAL_BASE_URL = "https://api.openai.com/v1"
 _REPO = Path(__file__).resolve().parents[2]
@@ -213,7 +215,7 @@ def target(request: pytest.FixtureRequest, _started: dict[str, Target]) -> Targe
 
 # --- The per-test view ----------------------------------------------------------------------------------
 
-class Api:
+class Api(ControlPlane):
     """One test's view of the target: own key (own tenant on the emulator), SDK client, raw HTTP, cleanup."""
 
     def __init__(self, target: Target) -> None:
@@ -238,15 +240,6 @@ class Api:
         status, body = self.raw_json("POST", f"/_mock/{path}", json_body=payload or {})
         assert status == 200, body
         return body
-
-    def advance(self, seconds: float) -> Any:
-        return self.control("clock/advance", {"seconds": seconds})
-
-    def policy(self, transitions: str, time_scale: float | None = None) -> Any:
-        payload: dict[str, Any] = {"transitions": transitions}
-        if time_scale is not None:
-            payload["time_scale"] = time_scale
-        return self.control("policy", payload)
 
     def upload(self, data: bytes, name: str = "contract.jsonl", purpose: str = "fine-tune") -> tuple[Any, dict]:
         """Create a file (deleted after the test); returns the SDK object and the wire JSON."""
