@@ -218,3 +218,20 @@ def load_average() -> str:
         return " ".join(f"{x:.1f}" for x in os.getloadavg())
     except OSError:
         return "?"
+
+
+CPU_MS: list[float] = []  # CPU ms per iteration of the last time_calls() (every thread of this process)
+
+
+def time_calls(fn: Callable[[], Any], n: int, warmup: int) -> list[float]:
+    """Wall ms of each of `n` calls after `warmup`; CPU ms per call of the run is left in CPU_MS."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    c0 = time.process_time()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    CPU_MS[:] = [(time.process_time() - c0) * 1000 / n]
+    return out

@@ -21,11 +21,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench import canned
-from bench.common import PY, ROOT, WORK, Config, Row, Summary, free_port, log, run_json, server
+from bench.common import CPU_MS, PY, ROOT, WORK, Config, Row, Summary, free_port, log, run_json, server
+from bench.common import time_calls as _time
 
 VENV_OR = WORK / "venv-or"
 AIMOCK_DIR = WORK / "aimock"
@@ -33,20 +33,6 @@ AIMOCK_CLI = AIMOCK_DIR / "node_modules" / "@copilotkit" / "aimock" / "dist" / "
 N_CALLS = 5  # upload, create, 1 retrieve, events, chat (aimock: 3 retrieves → 7)
 
 
-CPU_MS: list[float] = []  # CPU ms per iteration of the last _time() (every thread of this process)
-
-
-def _time(fn, n: int, warmup: int) -> list[float]:  # noqa: ANN001
-    for _ in range(warmup):
-        fn()
-    out = []
-    c0 = time.process_time()
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    CPU_MS[:] = [(time.process_time() - c0) * 1000 / n]
-    return out
 
 
 # --- helpers run in a fresh process ------------------------------------------------------------------

@@ -18,6 +18,8 @@ import respx
 from openai_responses import OpenAIMock
 
 from bench import canned
+from bench.common import CPU_MS
+from bench.common import time_calls as _time
 
 BASE = "https://api.openai.com/v1"
 
@@ -58,20 +60,6 @@ def _add_fine_tuning_routes(mock: OpenAIMock) -> None:
     router.get(url__regex=r"/fine_tuning/jobs/(?P<job_id>[^/]+)$").mock(side_effect=retrieve)
 
 
-CPU_MS: list[float] = []  # CPU ms per iteration of the last _time() (every thread of this process)
-
-
-def _time(fn, n: int, warmup: int) -> list[float]:  # noqa: ANN001
-    for _ in range(warmup):
-        fn()
-    out = []
-    c0 = time.process_time()
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    CPU_MS[:] = [(time.process_time() - c0) * 1000 / n]
-    return out
 
 
 def run_openai_responses(training: bytes, n: int, warmup: int) -> list[float]:
