@@ -331,21 +331,20 @@ def run_realtime(layout: str, tmp_path: Path, database_url: str | None, size: di
             "cancelled": sum(j["status"] == "cancelled" for j in final.values()), **figures}
 
 
-@pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_realtime_storm(layout: str, database: str | None, tmp_path: Path) -> None:
+SIZES = [pytest.param(SHORT, "", id="short"), pytest.param(LONG, " long", id="long", marks=pytest.mark.slow)]
+
+
+def _record(kind: str, run, layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
     started = time.monotonic()
-    figures = run_realtime(layout, tmp_path, database, SHORT)
-    FIGURES.add(f"multiprocess realtime {layout} {'postgres' if database else 'sqlite'}", **figures,
+    figures = run(layout, tmp_path, database, size)
+    FIGURES.add(f"multiprocess {kind}{label} {layout} {'postgres' if database else 'sqlite'}", **figures,
                 seconds=round(time.monotonic() - started, 1))
 
 
-@pytest.mark.slow
+@pytest.mark.parametrize("size,label", SIZES)
 @pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_realtime_storm_long(layout: str, database: str | None, tmp_path: Path) -> None:
-    started = time.monotonic()
-    figures = run_realtime(layout, tmp_path, database, LONG)
-    FIGURES.add(f"multiprocess realtime long {layout} {'postgres' if database else 'sqlite'}", **figures,
-                seconds=round(time.monotonic() - started, 1))
+def test_realtime_storm(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
+    _record("realtime", run_realtime, layout, size, label, database, tmp_path)
 
 
 # --- manual: only control-plane advances move the clock -----------------------------------------------
@@ -412,21 +411,10 @@ def run_manual(layout: str, tmp_path: Path, database_url: str | None, size: dict
     return {"requests": book.requests, "jobs": len(jids), "advances": len(advanced), **figures}
 
 
+@pytest.mark.parametrize("size,label", SIZES)
 @pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_manual_advances(layout: str, database: str | None, tmp_path: Path) -> None:
-    started = time.monotonic()
-    figures = run_manual(layout, tmp_path, database, SHORT)
-    FIGURES.add(f"multiprocess manual {layout} {'postgres' if database else 'sqlite'}", **figures,
-                seconds=round(time.monotonic() - started, 1))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_manual_advances_long(layout: str, database: str | None, tmp_path: Path) -> None:
-    started = time.monotonic()
-    figures = run_manual(layout, tmp_path, database, LONG)
-    FIGURES.add(f"multiprocess manual long {layout} {'postgres' if database else 'sqlite'}", **figures,
-                seconds=round(time.monotonic() - started, 1))
+def test_manual_advances(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
+    _record("manual", run_manual, layout, size, label, database, tmp_path)
 
 
 # --- start-up: several processes creating the schema and the clock policy at the same instant ----------
