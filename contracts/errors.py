@@ -23,9 +23,9 @@ from contracts.limits import FILE_PURPOSES
 __all__ = [
     "APIError", "BadRequest", "Unauthorized", "PermissionDenied", "NotFound", "MethodNotAllowed",
     "PayloadTooLarge", "RateLimited", "ServerError", "envelope",
-    "missing_api_key", "invalid_api_key", "unknown_key", "no_such_file", "no_such_object", "bad_purpose",
+    "missing_api_key", "invalid_api_key", "no_such_file", "no_such_object", "bad_purpose",
     "not_jsonl", "invalid_training_file", "model_not_available", "model_not_found", "unknown_parameter",
-    "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "route_not_found",
+    "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "string_too_long", "route_not_found",
     "method_not_allowed", "file_too_large", "invalid_json_body",
 ]
 
@@ -113,10 +113,6 @@ def invalid_api_key(key: str) -> Unauthorized:
                         code="invalid_api_key")
 
 
-def unknown_key(key: str) -> Unauthorized:
-    return invalid_api_key(key)
-
-
 def no_such_file(file_id: str) -> NotFound:
     return NotFound(f"No such File object: {file_id}", param="id")
 
@@ -173,6 +169,11 @@ def below_min(path: str, limit: float, got: float, *, exclusive: bool = False) -
     op = ">" if exclusive else ">="
     return BadRequest(f"Invalid '{path}': {kind} below minimum value. Expected a value {op} {_num(limit)}, "
                       f"but got {_num(got)} instead.", param=path, code=f"{kind}_below_min_value")
+
+
+def string_too_long(path: str, limit: int, got: int) -> BadRequest:
+    return BadRequest(f"Invalid '{path}': string too long. Expected a string with maximum length {limit}, "
+                      f"but got a string with length {got} instead.", param=path, code="string_above_max_length")
 
 
 def invalid_value(path: str, message: str) -> BadRequest:

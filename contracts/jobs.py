@@ -158,9 +158,7 @@ def _suffix(value: Any) -> str | None:
     if not isinstance(value, str):
         raise errors.invalid_type("suffix", "a string", value)
     if len(value) > SUFFIX_MAX:
-        raise errors.BadRequest(f"Invalid 'suffix': string too long. Expected a string with maximum length "
-                                f"{SUFFIX_MAX}, but got a string with length {len(value)} instead.",
-                                param="suffix", code="string_above_max_length")
+        raise errors.string_too_long("suffix", SUFFIX_MAX, len(value))
     if value and not normalise_suffix(value):
         raise errors.invalid_value("suffix", "Invalid 'suffix': it must contain at least one letter or digit.")
     return value or None
@@ -211,7 +209,5 @@ def _metadata(value: Any) -> dict[str, str] | None:
         if not isinstance(item, str):
             raise errors.invalid_type(f"metadata.{key}", "a string", item)
         if len(item) > METADATA_VALUE_MAX:
-            raise errors.BadRequest(f"Invalid 'metadata.{key}': string too long. Expected a string with maximum "
-                                    f"length {METADATA_VALUE_MAX}, but got a string with length {len(item)} "
-                                    "instead.", param=f"metadata.{key}", code="string_above_max_length")
+            raise errors.string_too_long(f"metadata.{key}", METADATA_VALUE_MAX, len(item))
     return value

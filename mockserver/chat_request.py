@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import errors
+from contracts.limits import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX
 
 __all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS"]
 
@@ -302,18 +303,16 @@ def _stream_options(v: Any) -> bool:
 
 def _metadata(path: str, v: Any) -> None:
     _obj(path, v)
-    if len(v) > 16:
-        raise errors.invalid_value(path, f"Invalid '{path}': too many keys. Expected at most 16 keys, but "
-                                   f"got {len(v)} instead.")
+    if len(v) > METADATA_MAX_PAIRS:
+        raise errors.invalid_value(path, f"Invalid '{path}': too many keys. Expected at most "
+                                   f"{METADATA_MAX_PAIRS} keys, but got {len(v)} instead.")
     for key, value in v.items():
-        if len(key) > 64:
-            raise errors.invalid_value(path, f"Invalid '{path}': key too long. Expected at most 64 "
-                                       "characters.")
+        if len(key) > METADATA_KEY_MAX:
+            raise errors.invalid_value(path, f"Invalid '{path}': key too long. Expected at most "
+                                       f"{METADATA_KEY_MAX} characters.")
         _str(f"{path}.{key}", value)
-        if len(value) > 512:
-            raise errors.invalid_value(f"{path}.{key}", f"Invalid '{path}.{key}': string too long. Expected "
-                                       "a string with maximum length 512, but got a string with length "
-                                       f"{len(value)} instead.")
+        if len(value) > METADATA_VALUE_MAX:
+            raise errors.string_too_long(f"{path}.{key}", METADATA_VALUE_MAX, len(value))
 
 
 def _logit_bias(path: str, v: Any) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from contracts import errors
 
-__all__ = ["Page", "paginate", "parse_limit"]
+__all__ = ["Page", "paginate", "parse_limit", "cursor_seq"]
 
 
 class Page:
@@ -49,15 +49,20 @@ def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
     return value
 
 
+def cursor_seq(session: Session, table: Any, after: str, cursor_scope: Sequence[ColumnElement[bool]]) -> int:
+    """The `seq` of the row `after` names (deleted rows included), or the 400 for a cursor that never existed."""
+    anchor = session.exec(select(table.seq).where(table.id == after, *cursor_scope)).first()
+    if anchor is None:
+        raise errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
+    return anchor
+
+
 def paginate(session: Session, table: Any, *, where: Sequence[ColumnElement[bool]], cursor_scope:
              Sequence[ColumnElement[bool]], limit: int, after: str | None, order: str = "desc") -> Page:
     """Rows of `table` matching `where`, ordered by `seq`, starting after the row whose id is `after`."""
     stmt = select(table).where(*where)
     if after:
-        anchor = session.exec(select(table.seq).where(table.id == after, *cursor_scope)).first()
-        if anchor is None:
-            raise errors.BadRequest(f"No such object for 'after': {after}", param="after",
-                                    code="invalid_cursor")
+        anchor = cursor_seq(session, table, after, cursor_scope)
         stmt = stmt.where(table.seq < anchor if order == "desc" else table.seq > anchor)
     stmt = stmt.order_by(table.seq.desc() if order == "desc" else table.seq.asc()).limit(limit + 1)
     rows = list(session.exec(stmt))

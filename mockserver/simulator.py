@@ -18,11 +18,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import catalog
 from contracts.limits import CHECKPOINTS_KEPT, MAX_METRIC_EVENTS, default_epochs
 
 __all__ = ["TERMINAL", "EDGES", "Timing", "Plan", "NewEvent", "NewCheckpoint", "Effects", "advance",
-           "check_action", "resolve_plan", "metrics_at", "model_name", "checkpoint_name", "results_csv",
+           "check_action", "method_echo", "resolve_plan", "metrics_at", "model_name", "checkpoint_name", "results_csv",
            "SIMULATED_SECONDS"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -160,6 +159,11 @@ def checkpoint_name(final_model: str, step: int, *, final: bool) -> str:
     return f"{prefix}:{_token(f'{final_model}:{step}')}:ckpt-step-{step}"
 
 
+def method_echo(method: str, hyperparameters: dict[str, Any]) -> dict[str, Any]:
+    """The job's `method` object: `{"type": m, m: {"hyperparameters": {...}}}`."""
+    return {"type": method, method: {"hyperparameters": dict(hyperparameters)}}
+
+
 def check_action(status: str, action: str) -> str | None:
     """The status an action moves to, or None when the action is not allowed from `status`."""
     if action == "cancel":
@@ -255,7 +259,7 @@ def _queued(state, fx, now, timing, plan, validation_error, final_model) -> None
     if plan is not None:  # hyperparameters read "auto" until the job runs, then the resolved values
         method = (state.get("method") or {}).get("type", "supervised")
         _set(state, fx, hyperparameters=plan.hyperparameters("supervised"),
-             method={"type": method, method: {"hyperparameters": plan.hyperparameters(method)}})
+             method=method_echo(method, plan.hyperparameters(method)))
     fx.events.append(NewEvent(end, "Fine-tuning job started", data=None))
     return None
 
@@ -310,7 +314,3 @@ def results_csv(seed: int, total: int, *, validation: bool) -> bytes:
         valid = f"{m['valid_loss']},{m['valid_mean_token_accuracy']}" if validation else ","
         lines.append(f"{step},{m['train_loss']},{m['train_mean_token_accuracy']},{valid}")
     return ("\n".join(lines) + "\n").encode()
-
-
-def base_snapshot(model: str) -> str:
-    return catalog.resolve(model)

@@ -6,7 +6,6 @@ import base64
 import os
 import shutil
 import threading
-from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -15,7 +14,7 @@ from sqlmodel import Session, select
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
 from mockserver import simulator
-from mockserver.pagination import Page, paginate
+from mockserver.pagination import Page, cursor_seq, paginate
 from mockserver.services import Services
 from mockserver.store.files import store_bytes
 from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
@@ -52,10 +51,6 @@ def checkpoint_to_wire(row: CheckpointRow) -> dict:
             "metrics": row.metrics, "step_number": row.step_number}
 
 
-def _method_echo(method: str, hp: dict[str, Any]) -> dict[str, Any]:
-    return {"type": method, method: {"hyperparameters": dict(hp)}}
-
-
 def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> None:
     if file_id is None:
         return
@@ -77,7 +72,7 @@ def create_job(s: Session, svc: Services, *, tenant: Tenant, req: JobRequest) ->
     row = JobRow(id=svc.ids.new("job"), tenant=tenant.key, organization_id=tenant.organization_id,
                  org_name=tenant.model_slug, model=base.id, status="validating_files",
                  training_file=req.training_file, validation_file=req.validation_file, hyperparameters=hp,
-                 method=_method_echo(req.method, req.hyperparameters), suffix=normalise_suffix(req.suffix),
+                 method=simulator.method_echo(req.method, req.hyperparameters), suffix=normalise_suffix(req.suffix),
                  user_provided_suffix=req.suffix, seed=seed, metadata_=req.metadata, integrations=req.integrations,
                  created_at=int(now), result_files=[], stage_started=now, model_token=svc.ids.chars("model", 8))
     s.add(row)
@@ -279,13 +274,13 @@ def act_on_job(svc: Services, *, tenant: str, job_id: str, action: str) -> JobRo
 
 def list_jobs(svc: Services, *, tenant: str, limit: int, after: str | None,
               metadata: dict[str, str] | None, metadata_null: bool) -> Page:
-    with svc.db.session() as s:
-        where = [JobRow.tenant == tenant]
-        page = paginate(s, JobRow, where=where, cursor_scope=[JobRow.tenant == tenant], limit=limit,
-                        after=after, order="desc")
     if metadata or metadata_null:
         page = _filter_metadata(svc, tenant=tenant, limit=limit, after=after, metadata=metadata,
                                 metadata_null=metadata_null)
+    else:
+        with svc.db.session() as s:
+            scope = [JobRow.tenant == tenant]
+            page = paginate(s, JobRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
     rows = [advance_job(svc, tenant=tenant, job_id=r.id) if r.status not in simulator.TERMINAL else r
             for r in page.rows]
     return Page(rows, page.has_more)
@@ -297,10 +292,7 @@ def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | Non
     with svc.db.session() as s:
         stmt = select(JobRow).where(JobRow.tenant == tenant).order_by(JobRow.seq.desc())
         if after:
-            anchor = s.exec(select(JobRow.seq).where(JobRow.id == after, JobRow.tenant == tenant)).first()
-            if anchor is None:
-                raise errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
-            stmt = stmt.where(JobRow.seq < anchor)
+            stmt = stmt.where(JobRow.seq < cursor_seq(s, JobRow, after, [JobRow.tenant == tenant]))
         matched = []
         for row in s.exec(stmt):
             md = row.metadata_ or {}

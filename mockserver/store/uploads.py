@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from contracts import errors
 from contracts.limits import MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, UPLOAD_TTL_SECONDS
 from mockserver.services import Services
-from mockserver.store.files import check_purpose, create_file, file_to_wire, get_file
+from mockserver.store.files import check_purpose, create_file, file_to_wire
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
 
 __all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "add_part", "complete_upload",
@@ -133,9 +133,5 @@ def cancel_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> 
     row.status = "cancelled"
     s.add(row)
     return row
-
-
-def completed_file(s: Session, *, tenant: str, row: UploadRow) -> FileRow | None:
-    return get_file(s, tenant=tenant, file_id=row.file_id) if row.file_id else None
 
 
