@@ -13,7 +13,7 @@ Where the recipe itself would crash, it is read the way it effectively must be:
 - the distributions (and missing system/user counts) cover the examples whose `messages` is a list of
   objects, the only ones the recipe's second loop survives; the rest are counted in `skipped_examples`;
 - only string values are tokenized (`tokens.count_messages_recipe(..., strings_only=True)`, the one recipe
-  function, with `encode_ordinary`, so special-token text counts as text), a missing role is no role, and
+  function, with the exact counter `tokens.counter`, so special-token text counts as text), a missing role is no role, and
   `name` adds its 1 token whatever its value.
 The recipe is for chat files; for prompt/completion and DPO files `format_errors` is empty, the message
 statistics are None and the token figures come from the server's per-example counts.
@@ -117,8 +117,7 @@ class _Recipe:
     """Seed 001's two loops, fed one example at a time by the validator's hook."""
 
     def __init__(self, encoding: str) -> None:
-        self.enc = tokens.get_encoding(encoding)
-        self.encode = self.enc.encode_ordinary
+        self.count = tokens.counter(encoding)
         self.errors: defaultdict[str, int] = defaultdict(int)
         self.missing_system = self.missing_user = self.skipped = 0
         self.n_messages, self.convo_lens, self.assistant_lens, self.server_lens = (
@@ -139,8 +138,8 @@ class _Recipe:
         self.missing_system += "system" not in roles
         self.missing_user += "user" not in roles
         self.n_messages.append(len(messages))
-        self.convo_lens.append(tokens.count_messages_recipe(self.enc, messages, strings_only=True))
-        self.assistant_lens.append(sum(len(self.encode(m["content"])) for m in messages
+        self.convo_lens.append(tokens.count_messages_recipe(self.count, messages, strings_only=True))
+        self.assistant_lens.append(sum(self.count(m["content"]) for m in messages
                                        if m.get("role") == "assistant" and isinstance(m.get("content"), str)))
 
     def _format_errors(self, ex: Any) -> None:

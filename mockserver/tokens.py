@@ -22,13 +22,20 @@ import tiktoken_ext.openai_public as openai_public
 
 from contracts.catalog import encoding_for
 
-__all__ = ["get_encoding", "encoding_for_model", "count_text", "count_chat", "count_messages_recipe",
-           "OfflineEncodingError", "ENCODINGS", "IMAGE_TOKENS"]
+__all__ = ["get_encoding", "encoding_for_model", "counter", "count_text", "count_chat", "count_messages_recipe",
+           "OfflineEncodingError", "ENCODINGS", "EXACT_COUNTERS", "IMAGE_TOKENS", "Count"]
 
 ENCODINGS = ("cl100k_base", "o200k_base")
 IMAGE_TOKENS = 85   # an image content part: OpenAI's fixed cost of a low-detail image
 _QUICKTOK_NAMES = {"cl100k_base": "cl100k_base", "o200k_base": "o200k_base"}
+# Encodings whose token *counts* come from quicktok's `count` (no list of ids is built; ~6-8x tiktoken's
+# `encode_ordinary` in one thread). Each entry is proven equal to tiktoken (the oracle) by
+# tests/property/test_counter.py over random Unicode and the bench corpus; an encoding where quicktok
+# disagrees anywhere, or that it does not ship, is left out and counted with tiktoken.
+EXACT_COUNTERS = frozenset({"cl100k_base", "o200k_base"})
+Count = Callable[[str], int]
 _cache: dict[str, tiktoken.Encoding] = {}
+_counters: dict[str, Count] = {}
 _lock = threading.Lock()
 
 
@@ -116,12 +123,42 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
     return get_encoding(encoding_for(model))
 
 
-def count_text(enc: tiktoken.Encoding, text: str) -> int:
+def counter(name: str) -> Count:
+    """The fastest exact token counter of encoding `name`: text → number of tokens, special-token text
+    counted as ordinary text (as `encode_ordinary` and the API do)."""
+    count = _counters.get(name)
+    if count is None:
+        if name in EXACT_COUNTERS:
+            count = _quicktok_count(name)
+        else:
+            encode = get_encoding(name).encode_ordinary
+            count = lambda text: len(encode(text))  # noqa: E731
+        count = _counters.setdefault(name, count)
+    return count
+
+
+def _quicktok_count(name: str) -> Count:
+    import quicktok
+
+    fast = quicktok.get_encoding(_QUICKTOK_NAMES[name]).count
+
+    def count(text: str) -> int:
+        try:
+            return fast(text)
+        except TypeError:  # lone surrogates: tiktoken counts each as U+FFFD, so do the same
+            if not isinstance(text, str):
+                raise
+            return fast(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+    return count
+
+
+def count_text(name: str, text: str) -> int:
     """Tokens of a plain string; special-token text counts as ordinary text, as the API does."""
-    return len(enc.encode_ordinary(text))
+    return counter(name)(text)
 
 
-def count_messages_recipe(enc: tiktoken.Encoding, messages: Iterable[Mapping[str, Any]], *,
+def count_messages_recipe(count: Count, messages: Iterable[Mapping[str, Any]], *,
                           strings_only: bool = False) -> int:
     """The cookbook recipe: 3 per message + every string value + 1 per `name` + 3 priming tokens.
 
@@ -132,15 +169,14 @@ def count_messages_recipe(enc: tiktoken.Encoding, messages: Iterable[Mapping[str
     tokens of text; `tool_calls`, `function_call` and anything else by their JSON text; `weight` and None
     count nothing. String values, the validator's hot loop, take the first branch and nothing else.
     """
-    encode = enc.encode_ordinary
     total = 3
     for message in messages:
         total += 3
         for key, value in message.items():
             if isinstance(value, str):
-                total += len(encode(value))
+                total += count(value)
             elif value is not None and not strings_only and key != "weight":
-                total += _value_tokens(encode, key, value)
+                total += _value_tokens(count, key, value)
             if key == "name":
                 total += 1
     return total
@@ -148,17 +184,17 @@ def count_messages_recipe(enc: tiktoken.Encoding, messages: Iterable[Mapping[str
 
 def count_chat(model: str, messages: Iterable[Mapping[str, Any]]) -> int:
     """Prompt tokens of a chat request for `model` by the standard recipe."""
-    return count_messages_recipe(encoding_for_model(model), messages)
+    return count_messages_recipe(counter(encoding_for(model)), messages)
 
 
-def _value_tokens(encode: Callable[[str], list[int]], key: str, value: Any) -> int:
+def _value_tokens(count: Count, key: str, value: Any) -> int:
     """Tokens of a non-string message value (see count_messages_recipe)."""
     if key == "content" and isinstance(value, list) and value:
-        return _parts_tokens(encode, value)
-    return len(encode(_json_text(value)))
+        return _parts_tokens(count, value)
+    return count(_json_text(value))
 
 
-def _parts_tokens(encode: Callable[[str], list[int]], parts: list[Any]) -> int:
+def _parts_tokens(count: Count, parts: list[Any]) -> int:
     """Content parts: the text parts' texts (joined), IMAGE_TOKENS per image part, the rest as JSON text."""
     texts: list[str] = []
     images = 0
@@ -171,8 +207,8 @@ def _parts_tokens(encode: Callable[[str], list[int]], parts: list[Any]) -> int:
             texts.append(part["text"])
         else:
             rest.append(part)
-    total = images * IMAGE_TOKENS + (len(encode("".join(texts))) if texts else 0)
-    return total + (len(encode(_json_text(rest))) if rest else 0)
+    total = images * IMAGE_TOKENS + (count("".join(texts)) if texts else 0)
+    return total + (count(_json_text(rest)) if rest else 0)
 
 
 def _json_text(value: Any) -> str:

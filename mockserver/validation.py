@@ -4,7 +4,7 @@ A file is read line by line (never whole), each non-blank line is one example, n
 format comes from the first JSON object; every example is then checked against that format's rules,
 and every well-formed example is counted in tokens with the model's encoding:
 
-- chat: `tokens.count_messages_recipe(enc, messages)` + the tokens of the JSON text of `tools` and
+- chat: `tokens.count_messages_recipe(count, messages)` + the tokens of the JSON text of `tools` and
   `functions` when present;
 - prompt_completion: tokens(prompt) + tokens(completion);
 - dpo: the recipe over `input.messages` followed by the `preferred_output` message(s) (what the model is
@@ -166,7 +166,7 @@ def _record(p: _Partial, problem: tuple) -> None:
 def _scan(lines: Iterable[bytes], job: _Job, on_example: ExampleHook | None = None) -> _Partial:
     """Check and count every example of `lines`; the hot loop, kept free of per-example objects."""
     p = _Partial(fmt=job.fmt)
-    enc = tokens.get_encoding(job.encoding)
+    count_tokens = tokens.counter(job.encoding)
     examine = None if job.fmt == _UNSEEN else rules.EXAMINERS.get(job.fmt, rules.examine_nothing)
     limit, scan_all, fail = job.limit, job.scan_all, not job.truncate
     append = p.tokens.append
@@ -195,7 +195,7 @@ def _scan(lines: Iterable[bytes], job: _Job, on_example: ExampleHook | None = No
                 if problem is not None:
                     _record(p, (n, line_no) + problem)
             if problem is None or scan_all:
-                problem, count = examine(ex, job, enc)
+                problem, count = examine(ex, job, count_tokens)
         if problem is not None:
             _record(p, (n, line_no) + problem)
             stopped = not scan_all
@@ -385,7 +385,7 @@ def _scan_parallel(path: str | os.PathLike, size: int, job: _Job, n_procs: int) 
         return _scan_range(path, 0, size, job)
     with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=_mp_context()) as pool:
         futures = [pool.submit(_scan_range, path, a, b, job) for a, b in ranges[1:]]
-        first = _scan_range(path, *ranges[0], job)   # in the calling thread: tiktoken is fastest there
+        first = _scan_range(path, *ranges[0], job)   # the calling process takes the first range itself
         return _merge([first, *(f.result() for f in futures)], job.scan_all)
 
 
@@ -403,8 +403,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 
 # The fork server imports this module (and so only its light dependencies: contracts, tokens, the rules,
-# orjson; not the app) once, and forks every worker from itself; each worker then loads its encoding from
-# the on-disk cache (tokens._cached_ranks, ~0.2-0.4 s). multiprocessing also re-runs the parent's main
+# orjson; not the app) once, and forks every worker from itself; each worker then loads its counter
+# (`tokens.counter`: quicktok's bundled vocabulary, ~0.2-0.8 s). multiprocessing also re-runs the parent's main
 # *script* in each worker, as for "spawn": nothing for `python -m mockserver`, `mockserver.cli`'s imports
 # for the `mockserver` console script.
 _WORKER_PRELOAD = [__name__]

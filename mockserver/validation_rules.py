@@ -183,18 +183,18 @@ def _check_tools(ex: dict) -> tuple | None:
     return None
 
 
-def _extra_tokens(enc: Any, ex: dict) -> int:
+def _extra_tokens(count: tokens.Count, ex: dict) -> int:
     total = 0
     for key in ("tools", "functions"):
         value = ex.get(key)
         if value:
-            total += len(enc.encode_ordinary(orjson.dumps(value).decode()))
+            total += count(orjson.dumps(value).decode())
     return total
 
 
 # --- Examiners --------------------------------------------------------------------------------------
 
-def _examine_chat(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
+def _examine_chat(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None, int]:
     """Chat (supervised) and reinforcement examples: the latter allow extra top-level keys (grader data),
     `developer` messages and no assistant message."""
     rft = job.method == "reinforcement"
@@ -207,10 +207,10 @@ def _examine_chat(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
                or _check_tools(ex))
     if problem is not None:
         return problem, -1
-    return None, tokens.count_messages_recipe(enc, messages) + _extra_tokens(enc, ex)
+    return None, tokens.count_messages_recipe(count, messages) + _extra_tokens(count, ex)
 
 
-def _examine_dpo(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
+def _examine_dpo(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None, int]:
     """DPO examples; counted as the recipe over the input messages followed by the preferred output."""
     problem = _check_dpo_keys(ex)
     if problem is not None:
@@ -221,8 +221,8 @@ def _examine_dpo(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
                or _check_outputs(ex, "non_preferred_output"))
     if problem is not None:
         return problem, -1
-    count = tokens.count_messages_recipe(enc, [*inp["messages"], *ex["preferred_output"]])
-    return None, count + _extra_tokens(enc, inp)
+    n = tokens.count_messages_recipe(count, [*inp["messages"], *ex["preferred_output"]])
+    return None, n + _extra_tokens(count, inp)
 
 
 def _check_dpo_keys(ex: dict) -> tuple | None:
@@ -263,7 +263,7 @@ def _check_output(m: Any) -> tuple | None:
     return None if type(content) is str and content else ("msg_wrong_type", ("content", "a non-empty string"))
 
 
-def _examine_pc(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
+def _examine_pc(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None, int]:
     """Prompt/completion examples, counted as tokens(prompt) + tokens(completion)."""
     for key in ("prompt", "completion"):
         if key not in ex:
@@ -275,11 +275,10 @@ def _examine_pc(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
         return ("wrong_type", ("prompt", "a string")), -1
     if type(completion) is not str or not completion:
         return ("wrong_type", ("completion", "a non-empty string")), -1
-    encode = enc.encode_ordinary
-    return None, len(encode(prompt)) + len(encode(completion))
+    return None, count(prompt) + count(completion)
 
 
-def examine_nothing(ex: dict, job: Any, enc: Any) -> tuple[tuple | None, int]:
+def examine_nothing(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None, int]:
     """The examiner of a file whose format is unknown: nothing to check, nothing counted."""
     return None, -1
 

@@ -132,7 +132,7 @@ async def create_chat_completion(request: Request) -> Response:
     if model.base.api != "chat":
         raise engine.not_chat_model()
     enc = tokens.get_encoding(model.base.encoding)
-    prompt_tokens = tokens.count_messages_recipe(enc, req.messages)
+    prompt_tokens = tokens.count_messages_recipe(tokens.counter(model.base.encoding), req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
     system, question = answers.question_of(req.messages)
     answer, from_fixture, stream_error = await _answer(svc, tenant.key, req, model, system, question)
@@ -168,7 +168,8 @@ async def create_completion(request: Request) -> Response:
     if model.base.api != "completions":
         raise engine.chat_only_model()
     enc = tokens.get_encoding(model.base.encoding)
-    counts = [c if c is not None else len(enc.encode_ordinary(text))
+    count = tokens.counter(model.base.encoding)
+    counts = [c if c is not None else count(text)
               for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)]
     engine.check_completion_limits(model.base, counts, req)
     choices: list[engine.Choice] = []

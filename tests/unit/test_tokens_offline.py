@@ -64,7 +64,7 @@ def test_recipe_counts_names_and_priming():
     enc = tokens.get_encoding("cl100k_base")
     msgs = [{"role": "user", "name": "bob", "content": "hi"}]
     expected = 3 + 3 + len(enc.encode("user")) + len(enc.encode("bob")) + 1 + len(enc.encode("hi"))
-    assert tokens.count_messages_recipe(enc, msgs) == expected
+    assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), msgs) == expected
 
 
 CALLS = [{"id": "call_1", "type": "function", "function": {"name": "weigh", "arguments": '{"unit": "kg"}'}}]
@@ -78,7 +78,7 @@ def test_image_parts_cost_a_fixed_85_tokens_and_text_parts_their_text():
                  {"type": "text", "text": "何?"},
                  {"type": "image_url", "image_url": {"url": url, "detail": "high"}}]
         msgs = [{"role": "user", "content": parts}]
-        assert tokens.count_messages_recipe(enc, msgs) == head + len(enc.encode("これは何?")) + 2 * 85
+        assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), msgs) == head + len(enc.encode("これは何?")) + 2 * 85
     assert tokens.IMAGE_TOKENS == 85
 
 
@@ -89,7 +89,7 @@ def test_tool_calls_and_function_call_count_their_json_text():
             {"role": "assistant", "function_call": call}]
     expected = 3 + 2 * (3 + len(enc.encode("assistant"))) + sum(
         len(enc.encode(json.dumps(v, ensure_ascii=False, separators=(",", ":")))) for v in (CALLS, call))
-    assert tokens.count_messages_recipe(enc, msgs) == expected
+    assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), msgs) == expected
 
 
 def test_strings_only_ignores_every_non_string_value_as_the_cookbook_does():
@@ -100,5 +100,5 @@ def test_strings_only_ignores_every_non_string_value_as_the_cookbook_does():
             {"role": "assistant", "content": "ぶひ"}]
     strings = ["user", "assistant", "assistant", "ぶひ"]
     expected = 3 + 3 * len(msgs) + sum(len(enc.encode(t)) for t in strings) + 1   # + 1 for the name
-    assert tokens.count_messages_recipe(enc, msgs, strings_only=True) == expected
-    assert tokens.count_messages_recipe(enc, msgs) > expected
+    assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), msgs, strings_only=True) == expected
+    assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), msgs) > expected

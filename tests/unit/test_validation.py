@@ -139,7 +139,7 @@ def sized_example(target: int) -> dict:
 def test_sized_example_is_exact_by_quicktok(target):
     ex = sized_example(target)
     assert oracle_tokens(ex["messages"]) == target
-    assert tokens.count_messages_recipe(tokens.get_encoding("cl100k_base"), ex["messages"]) == target
+    assert tokens.count_messages_recipe(tokens.counter("cl100k_base"), ex["messages"]) == target
 
 
 def test_exactly_the_limit_is_allowed():
@@ -273,7 +273,7 @@ VALID_CASES = {
 def test_valid_variants_pass(case):
     r = run(with_bad(VALID_CASES[case]))
     assert r.error is None
-    assert r.example_tokens[3] == tokens.count_messages_recipe(tokens.get_encoding("cl100k_base"),
+    assert r.example_tokens[3] == tokens.count_messages_recipe(tokens.counter("cl100k_base"),
                                                                VALID_CASES[case]["messages"])
 
 
