@@ -97,6 +97,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
               "observed null for fine-tuned models [reference §9: OBS-24-02]"),
     Deviation("CreateCompletionResponse.choices[].finish_reason", "null", None,
               "legacy completion stream chunks share the body schema; only the last chunk has a reason"),
+    Deviation("Response.store", "extra", None, "sent on real responses; in the spec's own Response example"),
+    Deviation("Response.user", "null", None, "`user: null` in the spec's own Response example"),
+    *(Deviation(path, "null", None,
+              "no usage until a response finishes (queued/in-progress responses and their stream events)",
+              lambda parent: isinstance(parent, dict) and parent.get("status") in ("queued", "in_progress",
+                                                                                   "cancelled"))
+      for path in ("Response.usage", "ResponseUsage")),
     Deviation("ListFilesResponse.first_id", "null", None,
               "an empty page has no first id (UNVERIFIED; the checkpoints list types it string|null)", _empty_page),
     Deviation("ListFilesResponse.last_id", "null", None,
@@ -137,12 +144,14 @@ def components() -> dict[str, Any]:
         raise SpecUnavailable(f"OpenAPI spec not found at {path} (set ${SPEC_ENV} to its path); "
                               "spec-based conformance checks are skipped")
     raw = path.read_bytes()
-    cache = _cache_dir() / f"{hashlib.sha256(raw).hexdigest()}.json"
+    roots = sorted({s.schema for s in SHAPES.values()})
+    digest = hashlib.sha256(raw + json.dumps(roots).encode()).hexdigest()   # new shapes → a new cache entry
+    cache = _cache_dir() / f"{digest}.json"
     try:
         return json.loads(cache.read_text())
     except (OSError, ValueError):
         pass
-    needed = _closure(_parse_yaml(raw, path)["components"]["schemas"], [s.schema for s in SHAPES.values()])
+    needed = _closure(_parse_yaml(raw, path)["components"]["schemas"], roots)
     _write_atomically(cache, json.dumps(needed, default=str))
     return needed
 
@@ -241,8 +250,26 @@ class _Walker:
             return self.check(merged, value, path, parent=parent)
         branches = schema.get("anyOf") or schema.get("oneOf")
         if branches:
+            tagged = self._tagged(schema, branches, value)
+            if tagged is not None:   # a discriminated union: the branch the tag names, and only it
+                return self.check(tagged, value, path, parent=parent)
             return self._union(branches, value, path, parent)
         return self._typed(schema, value, path, parent)
+
+    def _tagged(self, schema: dict, branches: list, value: Any) -> dict | None:
+        prop = (schema.get("discriminator") or {}).get("propertyName")
+        if prop is None or not isinstance(value, dict):
+            return None
+        matches = []
+        for branch in branches:
+            target = branch
+            while "$ref" in target:
+                target = self.schemas[target["$ref"].rsplit("/", 1)[1]]
+            if "allOf" in target:
+                target = self._merged(target["allOf"])
+            if value.get(prop) in ((target.get("properties") or {}).get(prop) or {}).get("enum", ()):
+                matches.append(branch)
+        return matches[0] if len(matches) == 1 else None   # a shared tag: the closest branch decides
 
     def _merged(self, parts: list[dict]) -> dict:
         """One schema from `allOf` parts: their keywords combined, properties and required lists joined."""

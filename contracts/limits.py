@@ -5,6 +5,8 @@ __all__ = [
     "UPLOAD_PURPOSES", "MIN_EXAMPLES", "SUFFIX_MAX", "METADATA_MAX_PAIRS", "METADATA_KEY_MAX",
     "METADATA_VALUE_MAX", "N_EPOCHS_RANGE", "BATCH_SIZE_RANGE", "BETA_MAX", "SEED_MAX",
     "LIST_LIMITS", "EpochRule", "default_epochs", "CHECKPOINTS_KEPT", "MAX_METRIC_EVENTS",
+    "RESPONSES_MIN_OUTPUT_TOKENS", "BATCH_ENDPOINTS", "BATCH_SERVED_ENDPOINTS", "BATCH_COMPLETION_WINDOWS",
+    "BATCH_MAX_REQUESTS", "BATCH_MAX_BYTES", "BATCH_WINDOW_SECONDS",
 ]
 
 MAX_FILE_BYTES = 512 * 1024 * 1024          # POST /files: 512 MB per file
@@ -32,7 +34,20 @@ LIST_LIMITS = {
     "jobs": (20, 100),
     "events": (20, 100),
     "checkpoints": (10, 100),
+    "batches": (20, 100),
+    "input_items": (20, 100),
 }
+
+RESPONSES_MIN_OUTPUT_TOKENS = 16   # `max_output_tokens` below this is 400 integer_below_min_value
+
+# Batch API: the endpoints `POST /batches` accepts (in the order the real error lists them) and those the
+# emulator answers; one input file holds at most 50,000 requests and 200 MB; the window is 24 h.
+BATCH_ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses")
+BATCH_SERVED_ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/responses")
+BATCH_COMPLETION_WINDOWS = ("24h",)
+BATCH_MAX_REQUESTS = 50_000
+BATCH_MAX_BYTES = 200 * 1024 * 1024
+BATCH_WINDOW_SECONDS = 24 * 3600
 
 CHECKPOINTS_KEPT = 3        # one checkpoint per epoch, the last three kept
 MAX_METRIC_EVENTS = 400     # metrics events per job are thinned beyond this many steps

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pydantic
-from openai.types import Completion, FileDeleted, FileObject, Model, ModelDeleted, Upload
+from openai.types import Batch, Completion, FileDeleted, FileObject, Model, ModelDeleted, Upload
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.fine_tuning import FineTuningJob, FineTuningJobEvent
 from openai.types.fine_tuning.jobs import FineTuningJobCheckpoint
+from openai.types.responses import Response, ResponseItem, ResponseStreamEvent
+from openai.types.responses.input_token_count_response import InputTokenCountResponse
 from openai.types.shared import ErrorObject
 from openai.types.uploads import UploadPart
 from pydantic import ConfigDict, Field
@@ -36,7 +38,8 @@ from contracts.limits import (
 
 __all__ = [
     "Shape", "SHAPES", "KINDS", "shape", "kind_of",
-    "FileList", "JobList", "EventList", "CheckpointList", "ModelList", "ErrorEnvelope",
+    "FileList", "JobList", "EventList", "CheckpointList", "ModelList", "ErrorEnvelope", "InputItemList", "BatchList",
+    "ResponseEvent",
     "FileCreateRequest", "UploadCreateRequest", "UploadCompleteRequest", "Hyperparameters", "DpoHyperparameters",
     "Method", "JobCreateRequest", "ChatMessage", "ChatCompletionRequest", "StreamOptions",
 ]
@@ -91,6 +94,30 @@ class ModelList(_Envelope):
     data: list[Model]
 
 
+class InputItemList(_Envelope):
+    """`GET /responses/{id}/input_items` [S ResponseItemList]."""
+
+    object: Literal["list"]
+    data: list[ResponseItem]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class BatchList(_Envelope):
+    """`GET /batches` [S ListBatchesResponse]."""
+
+    object: Literal["list"]
+    data: list[Batch]
+    first_id: str | None
+    last_id: str | None
+    has_more: bool
+
+
+class ResponseEvent(pydantic.RootModel[ResponseStreamEvent]):  # type: ignore[type-var]
+    """One event of a streamed response [S ResponseStreamEvent] (the SDK's union, as a model)."""
+
+
 class ErrorEnvelope(_Envelope):
     """`{"error": {message, type, param, code}}` [S ErrorResponse]."""
 
@@ -133,6 +160,12 @@ SHAPES: dict[str, Shape] = {s.kind: s for s in (
     _S("chat.completion.chunk", ChatCompletionChunk, "CreateChatCompletionStreamResponse",
        "POST /chat/completions (stream)"),
     _S("text_completion", Completion, "CreateCompletionResponse", "POST /completions (legacy)"),
+    _S("response", Response, "Response", "POST /responses, GET /responses/{id}, cancel"),
+    _S("response.event", ResponseEvent, "ResponseStreamEvent", "POST /responses (stream)"),
+    _S("response.input_tokens", InputTokenCountResponse, "TokenCountsResource", "POST /responses/input_tokens"),
+    _S("list.input_items", InputItemList, "ResponseItemList", "GET /responses/{id}/input_items"),
+    _S("batch", Batch, "Batch", "POST /batches, GET /batches/{id}, cancel"),
+    _S("list.batches", BatchList, "ListBatchesResponse", "GET /batches", "batch"),
     _S("error", ErrorEnvelope, "ErrorResponse", "every 4xx/5xx"),
 )}
 KINDS = tuple(SHAPES)

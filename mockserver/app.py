@@ -19,17 +19,19 @@ from mockserver.tables import FileRow, JobRow, ModelRow, UploadPartRow
 __all__ = ["create_app"]
 
 # chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
-_ROUTERS = ("chat", "files", "uploads", "models", "fine_tuning", "control", "fixtures", "dashboard")
+_ROUTERS = ("chat", "files", "uploads", "models", "fine_tuning", "control", "fixtures", "dashboard",
+            "mockserver.responses.router")
 
 
 def _include_routers(app: FastAPI) -> None:
     import importlib
 
     for name in _ROUTERS:
+        path = name if "." in name else f"mockserver.routers.{name}"
         try:
-            module = importlib.import_module(f"mockserver.routers.{name}")
+            module = importlib.import_module(path)
         except ModuleNotFoundError as e:
-            if e.name != f"mockserver.routers.{name}":
+            if e.name != path:
                 raise
             continue
         app.include_router(module.router)

@@ -17,7 +17,9 @@ from typing import Any
 from contracts import errors
 from contracts.limits import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX
 
-__all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS"]
+__all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS", "as_object", "as_array",
+           "as_string", "as_bool", "as_int", "as_number", "as_enum", "required", "no_unknown", "check_metadata",
+           "function_def", "empty_array"]
 
 ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 _MESSAGE_KEYS = {
@@ -476,3 +478,10 @@ def parse_completion(body: dict) -> GenRequest:
         req.top_logprobs = _int("logprobs", body["logprobs"], 0, 5)
         req.logprobs = True
     return req
+
+
+# Primitive checks shared with the Responses API's hand validation (mockserver.responses.request), which
+# sits on the same hot path and answers with the same codes.
+as_object, as_array, as_string, as_bool, as_int, as_number, as_enum = _obj, _arr, _str, _bool, _int, _num, _enum
+required, no_unknown, check_metadata, function_def = _required, _no_unknown, _metadata, _function_def
+empty_array = _empty_array

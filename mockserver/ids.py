@@ -12,9 +12,10 @@ from collections.abc import Callable
 __all__ = ["IdFactory", "PREFIXES"]
 
 _ALNUM = string.ascii_letters + string.digits
+_HEX = "0123456789abcdef"
 
-# kind → (prefix, number of random characters)
-PREFIXES: dict[str, tuple[str, int]] = {
+# kind → (prefix, number of random characters[, alphabet: alphanumeric unless given])
+PREFIXES: dict[str, tuple] = {
     "file": ("file-", 24),
     "job": ("ftjob-", 24),
     "event": ("ftevent-", 24),
@@ -27,6 +28,11 @@ PREFIXES: dict[str, tuple[str, int]] = {
     "model": ("", 8),
     "request": ("req_", 32),
     "fixture": ("fx_", 16),
+    "response": ("resp_", 48, _HEX),
+    "message": ("msg_", 48, _HEX),
+    "function_call": ("fc_", 48, _HEX),
+    "batch": ("batch_", 32, _HEX),
+    "batch_request": ("batch_req_", 32, _HEX),
 }
 
 
@@ -50,8 +56,9 @@ class IdFactory:
             self._streams.clear()
 
     def new(self, kind: str) -> str:
-        prefix, n = PREFIXES[kind]
-        return self._unique(kind, lambda: prefix + self._chars(kind, n, _ALNUM))
+        prefix, n, *alphabet = PREFIXES[kind]
+        chars = alphabet[0] if alphabet else _ALNUM
+        return self._unique(kind, lambda: prefix + self._chars(kind, n, chars))
 
     def chars(self, kind: str, n: int, alphabet: str = _ALNUM) -> str:
         return self._unique(kind, lambda: self._chars(kind, n, alphabet))

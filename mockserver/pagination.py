@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from contracts import errors
 
-__all__ = ["Page", "paginate", "parse_limit", "cursor_seq"]
+__all__ = ["Page", "paginate", "parse_limit", "cursor_seq", "bad_cursor"]
 
 
 class Page:
@@ -53,8 +53,13 @@ def cursor_seq(session: Session, table: Any, after: str, cursor_scope: Sequence[
     """The `seq` of the row `after` names (deleted rows included), or the 400 for a cursor that never existed."""
     anchor = session.exec(select(table.seq).where(table.id == after, *cursor_scope)).first()
     if anchor is None:
-        raise errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
+        raise bad_cursor(after)
     return anchor
+
+
+def bad_cursor(after: str) -> errors.BadRequest:
+    """The 400 for an `after` that names nothing in the list."""
+    return errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
 
 
 def paginate(session: Session, table: Any, *, where: Sequence[ColumnElement[bool]], cursor_scope:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = ["SCHEMA_VERSION", "Meta", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
-           "CheckpointRow", "ModelRow", "FixtureRow"]
+           "CheckpointRow", "ModelRow", "FixtureRow", "ResponseRow", "BatchRow"]
 
 SCHEMA_VERSION = 1
 
@@ -153,3 +153,59 @@ class FixtureRow(SQLModel, table=True):
     model: str | None = None
     pattern: str | None = None
     reply: Any = _json()
+
+
+class ResponseRow(SQLModel, table=True):
+    """A stored Responses API response (`store: true`); `body` is the wire object, `input_items` its input."""
+
+    __tablename__ = "responses"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=128)
+    created_at: int
+    status: str
+    background: bool = False
+    ready_at: float = 0.0               # virtual time a background response finishes
+    previous_response_id: str | None = None
+    body: Any = _json()
+    input_items: Any = _json()
+    deleted: bool = Field(default=False, index=True)
+    version: int = 0
+
+
+class BatchRow(SQLModel, table=True):
+    """A Batch API batch; progress (`lines_done`, `input_offset`) lets reads resume it where it stood."""
+
+    __tablename__ = "batches"
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(index=True, max_length=128)
+    endpoint: str
+    model: str | None = None
+    input_file_id: str
+    completion_window: str
+    status: str = Field(index=True)
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: Any = _json()
+    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON, nullable=True))
+    created_at: int
+    in_progress_at: int | None = None
+    expires_at: int
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    usage: Any = _json()
+    # Simulation state (never on the wire).
+    version: int = 0
+    stage_started: float = 0.0         # virtual time the current status began
+    lines_done: int = 0                # input lines answered so far
+    input_offset: int = 0              # byte offset of the next input line
+    out_path: str | None = None        # partial output / error files (files/batchout-…, files/batcherr-…)
+    err_path: str | None = None

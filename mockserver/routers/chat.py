@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -123,26 +125,50 @@ def _chat_choices(svc: Services, enc: object, req: GenRequest, answer: Answer | 
     return out
 
 
-@router.post("/v1/chat/completions")
-async def create_chat_completion(request: Request) -> Response:
-    svc: Services = request.app.state.services
-    tenant = authenticate(request)  # TenantDep's check, inline: no dependency machinery on the hot path
-    req = parse_chat(await read_json(request))
-    model, created = chat_state.resolve(svc, tenant.key, req.model)
+@dataclass(slots=True)
+class Outcome:
+    """What a model says to one generation request: the engine's entry point hands this back."""
+
+    head: wire.Head
+    enc: Any
+    choices: list[engine.Choice]
+    usage: dict
+    prompt_tokens: int
+    stream_error: dict | None          # a fixture's error to send mid-stream
+
+
+async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
+    """The chat engine's entry point (also used by the Responses and Batch APIs): a validated request in,
+    the choices and exact usage out; raises the real API errors (404 model, 400 limits, fixture errors)."""
+    model, created = chat_state.resolve(svc, tenant_key, req.model)
     if model.base.api != "chat":
         raise engine.not_chat_model()
     enc = tokens.get_encoding(model.base.encoding)
     prompt_tokens = tokens.count_messages_recipe(tokens.counter(model.base.encoding), req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
     system, question = answers.question_of(req.messages)
-    answer, from_fixture, stream_error = await _answer(svc, tenant.key, req, model, system, question)
+    answer, from_fixture, stream_error = await _answer(svc, tenant_key, req, model, system, question)
     choices = _chat_choices(svc, enc, req, answer, from_fixture, question)
     usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
-    head = _head(svc, req, model, created, "chat")
+    return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
+
+
+async def chat_completion_body(svc: Services, tenant_key: str, body: dict) -> dict:
+    """The body `POST /v1/chat/completions` answers for a non-streaming request (the Batch API's lines)."""
+    out = await run_chat(svc, tenant_key, parse_chat(body))
+    return wire.chat_body(out.head, out.choices, out.usage)
+
+
+@router.post("/v1/chat/completions")
+async def create_chat_completion(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    tenant = authenticate(request)  # TenantDep's check, inline: no dependency machinery on the hot path
+    req = parse_chat(await read_json(request))
+    out = await run_chat(svc, tenant.key, req)
     if req.stream:
-        return _sse(wire.chat_frames(head, enc, choices, usage=usage if req.include_usage else None,
-                                     error=stream_error))
-    return JSONResponse(wire.chat_body(head, choices, usage))
+        return _sse(wire.chat_frames(out.head, out.enc, out.choices,
+                                     usage=out.usage if req.include_usage else None, error=out.stream_error))
+    return JSONResponse(wire.chat_body(out.head, out.choices, out.usage))
 
 
 def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answer: Answer | None
@@ -159,12 +185,9 @@ def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answe
     return out
 
 
-@router.post("/v1/completions")
-async def create_completion(request: Request) -> Response:
-    svc: Services = request.app.state.services
-    tenant = authenticate(request)
-    req = parse_completion(await read_json(request))
-    model, created = chat_state.resolve(svc, tenant.key, req.model)
+async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
+    """The legacy completions engine's entry point (also used by the Batch API)."""
+    model, created = chat_state.resolve(svc, tenant_key, req.model)
     if model.base.api != "completions":
         raise engine.chat_only_model()
     enc = tokens.get_encoding(model.base.encoding)
@@ -175,16 +198,36 @@ async def create_completion(request: Request) -> Response:
     choices: list[engine.Choice] = []
     stream_error = None
     for p, prompt in enumerate(req.prompts):
-        answer, _, error = await _answer(svc, tenant.key, req, model, None, prompt)
+        answer, _, error = await _answer(svc, tenant_key, req, model, None, prompt)
         stream_error = stream_error or error
         choices += _completion_choices(enc, req, prompt, p, answer)
-    echoes = [req.prompts[c.index // req.n] for c in choices] if req.echo else None
     usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
-    head = _head(svc, req, model, created, "completion")
+    return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error)
+
+
+def _echoes(req: GenRequest, choices: list[engine.Choice]) -> list[str] | None:
+    return [req.prompts[c.index // req.n] for c in choices] if req.echo else None
+
+
+async def completion_body(svc: Services, tenant_key: str, body: dict) -> dict:
+    """The body `POST /v1/completions` answers for a non-streaming request (the Batch API's lines)."""
+    req = parse_completion(body)
+    out = await run_completion(svc, tenant_key, req)
+    return wire.completion_body(out.head, out.choices, out.usage, echoes=_echoes(req, out.choices))
+
+
+@router.post("/v1/completions")
+async def create_completion(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    tenant = authenticate(request)
+    req = parse_completion(await read_json(request))
+    out = await run_completion(svc, tenant.key, req)
+    echoes = _echoes(req, out.choices)
     if req.stream:
-        return _sse(wire.completion_frames(head, enc, choices, usage=usage if req.include_usage else None,
-                                           echoes=echoes, error=stream_error))
-    return JSONResponse(wire.completion_body(head, choices, usage, echoes=echoes))
+        return _sse(wire.completion_frames(out.head, out.enc, out.choices,
+                                           usage=out.usage if req.include_usage else None, echoes=echoes,
+                                           error=out.stream_error))
+    return JSONResponse(wire.completion_body(out.head, out.choices, out.usage, echoes=echoes))
 
 
 def fast_routes() -> list[Route]:

@@ -80,7 +80,7 @@ def test_deviations_are_scoped():
     assert conformance.check("fine_tuning.job", changed(JOB, hyperparameters=None)) != []   # not a DPO job
     assert conformance.check("file", changed(FILE, status="paused")) != []
     assert set(conformance.DOCUMENTED_EXTRAS) == {"user_provided_suffix", "usage_metrics", "shared_with_openai",
-                                                  "obfuscation"}
+                                                  "obfuscation", "store"}
 
 
 def test_sdk_check_works_without_the_spec(monkeypatch, tmp_path):
