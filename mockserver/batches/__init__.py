@@ -1,0 +1,1 @@
+"""The Batch API (`/v1/batches`)."""
