@@ -106,7 +106,7 @@ async def count_input_tokens(request: Request, svc: ServicesDep, tenant: TenantD
     req = parse_input_tokens(await read_json(request))
     messages = _messages(svc, tenant.key, req)
     model, _ = chat_state.resolve(svc, tenant.key, req.model)
-    count = tokens.count_messages_recipe(tokens.get_encoding(model.base.encoding), messages)
+    count = tokens.count_messages_recipe(tokens.counter(model.base.encoding), messages)
     return JSONResponse({"object": "response.input_tokens", "input_tokens": count})
 
 
