@@ -4,7 +4,7 @@ Each measurement runs in a fresh subprocess, in its main thread (tiktoken 0.14 e
 thread other than the first one that used the encoder), with the encoding loaded before the clock starts:
 - ceiling: every string the token recipe encodes (role, content) is pulled out of the file first, then
   `enc.encode_ordinary` runs over them in a plain loop; MB/s = file bytes ÷ encode time;
-- validation: `mockserver.validation.validate_file` (counting with `tokens.counter`) on the same file (as a job does: default workers,
+- validation: `contracts.dataset.validation.validate_file` (counting with `tokens.counter`) on the same file (as a job does: default workers,
   i.e. one forked process per usable core), and once more with workers=1 (the single-core efficiency);
 - memory: validate the 512 MB file (128 MB under BENCH_QUICK) after resetting the peak RSS; report the
   peak above the baseline RSS for the process and for its largest worker.
@@ -41,7 +41,7 @@ def _texts(path: str) -> tuple[list[str], int]:
 
 
 def ceiling(path: str) -> dict:
-    from mockserver import tokens
+    from contracts import tokens
 
     enc = tokens.get_encoding(ENCODING)
     texts, fixed = _texts(path)
@@ -58,7 +58,8 @@ def ceiling(path: str) -> dict:
 
 
 def validate(path: str, workers: int | None) -> dict:
-    from mockserver import tokens, validation
+    from contracts import tokens
+    from contracts.dataset import validation
 
     tokens.counter(ENCODING)("warm up")
     self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -85,7 +86,8 @@ def _status() -> dict[str, int]:
 
 
 def memory(path: str, warm_path: str) -> dict:
-    from mockserver import tokens, validation
+    from contracts import tokens
+    from contracts.dataset import validation
 
     tokens.counter(ENCODING)("warm up")
     validation.validate_file(warm_path, model=MODEL, file_id="file-warm", workers=1)

@@ -3,7 +3,7 @@
 The figures are those of the OpenAI cookbook's "Data preparation and analysis for chat model
 fine-tuning" recipe (format_errors, missing system/user counts, distributions whose "p5"/"p95" are numpy
 quantiles 0.1 and 0.9, the n_epochs rule, billing), computed with the model's encoding (the recipe's
-cl100k_base for gpt-3.5/gpt-4). The verdict (`errors`, `would_fail`) is `mockserver.validation`'s, the
+cl100k_base for gpt-3.5/gpt-4). The verdict (`errors`, `would_fail`) is `contracts.dataset.validation`'s, the
 same checks a job runs, so no rule is restated here.
 
 Where the recipe itself would crash, it is read the way it effectively must be:
@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from contracts import catalog
+from contracts import catalog, tokens
+from contracts.dataset import validation
 from contracts.limits import default_epochs
-from mockserver import tokens, validation
 
 __all__ = ["Report", "build_report", "RECIPE_ERROR_KEYS"]
 

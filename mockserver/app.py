@@ -19,21 +19,16 @@ from mockserver.tables import FileRow, JobRow, ModelRow, UploadPartRow
 __all__ = ["create_app"]
 
 # chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
-_ROUTERS = ("chat", "files", "uploads", "models", "fine_tuning", "control", "fixtures", "dashboard",
-            "mockserver.responses.router")
+ROUTERS = ("mockserver.chat.routes", "mockserver.files.routes", "mockserver.files.upload_routes",
+           "mockserver.models.routes", "mockserver.jobs.routes", "mockserver.control.routes",
+           "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.responses.router")
 
 
 def _include_routers(app: FastAPI) -> None:
     import importlib
 
-    for name in _ROUTERS:
-        path = name if "." in name else f"mockserver.routers.{name}"
-        try:
-            module = importlib.import_module(path)
-        except ModuleNotFoundError as e:
-            if e.name != path:
-                raise
-            continue
+    for name in ROUTERS:  # a missing module is an error, never a silently absent API
+        module = importlib.import_module(name)
         app.include_router(module.router)
         fast_routes = getattr(module, "fast_routes", None)
         if fast_routes is not None:  # hot paths matched first, outside FastAPI's per-request machinery

@@ -3,7 +3,7 @@
     with Emulator() as emu, intercept(emu):
         openai.OpenAI().models.list()        # → the emulator, not api.openai.com
 
-    with offline_openai() as emu:            # the same, with a fresh emulator
+    with offline_openai() as emu:            # the same, with a fresh emulator (mockserver.testing)
         ...
 
 Requests are caught at the HTTP-core layer of the library the SDK is built on — httpcore2 under httpx2
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["intercept", "offline_openai", "Interception", "BaseURL", "DEFAULT_BASE_URLS", "SDK_CHOICES"]
+__all__ = ["intercept", "Interception", "BaseURL", "DEFAULT_BASE_URLS", "SDK_CHOICES"]
 
 DEFAULT_BASE_URLS = ("https://api.openai.com/v1",)
 SDK_CHOICES = ("auto", "all", "httpx2", "httpx")
@@ -92,16 +92,6 @@ def intercept(emulator: Any, base_urls: Iterable[str] = DEFAULT_BASE_URLS, *,
             _consult_first(router, _MOCKER_FOR[lib])
             result.routers.append(router)
         yield result
-
-
-@contextmanager
-def offline_openai(base_urls: Iterable[str] = DEFAULT_BASE_URLS, *, sdk: str = "auto",
-                   **emulator_kwargs: Any) -> Iterator[Any]:
-    """A fresh `Emulator(**emulator_kwargs)` serving the SDK's requests to `base_urls`; yields it."""
-    from mockserver.testing import Emulator
-
-    with Emulator(**emulator_kwargs) as emulator, intercept(emulator, base_urls, sdk=sdk):
-        yield emulator
 
 
 # --- plumbing ------------------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from mockserver import clock
+from mockserver.cache import db_view
 from mockserver.db import Database
+from mockserver.files.storage import FileStore
 from mockserver.ids import IdFactory
+from mockserver.jobs import clock
 from mockserver.settings import Settings
-from mockserver.storage import FileStore
 from mockserver.tables import CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, UploadPartRow, UploadRow
 from mockserver.tenancy import KeyRing
 
@@ -50,11 +51,9 @@ class Services:
                                    default_scale=self.settings.time_scale, wall=self.wall)
 
     def policy(self, session: Session) -> clock.Policy:
-        """The shared clock policy, read through the per-process cache that mockserver.chat_state keeps
-        under a stamp of the SQLite files (any committed write, in any process, empties it; while writes
-        are frequent, or without a database file, every call reads the database)."""
-        from mockserver.chat_state import db_view
-
+        """The shared clock policy, read through the per-process database view of mockserver.cache
+        (any committed write, in any process, empties it; while writes are frequent, or without a
+        database file, every call reads the database)."""
         view = db_view(self)
         policy = view.get("clock")
         if policy is None:

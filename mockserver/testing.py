@@ -15,16 +15,18 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mockserver.app import create_app
+from mockserver.intercept import DEFAULT_BASE_URLS, intercept
 from mockserver.settings import Settings
 
-__all__ = ["Emulator", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
+__all__ = ["Emulator", "offline_openai", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
 
 DEFAULT_KEY = "sk-test-emulator"
 
@@ -225,10 +227,8 @@ class Emulator(ControlPlane):
                                                 [(k.encode(), v.encode()) for k, v in h.items()], body)
         return status, {k.decode(): v.decode() for k, v in raw}, content
 
-    def intercept(self, base_urls: tuple[str, ...] = ("https://api.openai.com/v1",), *, sdk: str = "auto") -> Any:
+    def intercept(self, base_urls: Iterable[str] = DEFAULT_BASE_URLS, *, sdk: str = "auto") -> Any:
         """Serve every SDK request to `base_urls` from this emulator (respx; nothing reaches the network)."""
-        from mockserver.intercept import intercept
-
         return intercept(self, base_urls, sdk=sdk)
 
     # --- control --------------------------------------------------------------------------------
@@ -251,6 +251,14 @@ class Emulator(ControlPlane):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def offline_openai(base_urls: Iterable[str] = DEFAULT_BASE_URLS, *, sdk: str = "auto",
+                   **emulator_kwargs: Any) -> Iterator[Emulator]:
+    """A fresh `Emulator(**emulator_kwargs)` serving the SDK's requests to `base_urls`; yields it."""
+    with Emulator(**emulator_kwargs) as emulator, intercept(emulator, base_urls, sdk=sdk):
+        yield emulator
 
 
 def _sdk_http_lib() -> str:

@@ -4,7 +4,7 @@ An examiner takes one parsed example (a dict), the job (anything with `method`) 
 returns `(problem, tokens)`: problem is None or `(kind, args)`, a key of `BODIES` and its positional
 arguments; tokens is -1 unless the example is well-formed. Message checks return `(kind, args after the
 message's place)`, the place ("message 2", "input message 1", ...) being added only on failure.
-`mockserver.validation` renders the problems into job errors and drives the scan.
+`contracts.dataset.validation` renders the problems into job errors and drives the scan.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from mockserver import tokens
+from contracts import tokens
 
 __all__ = ["BODIES", "FILE_FORMAT_KINDS", "EXAMINERS", "Examiner", "detect_format", "examine_nothing",
            "file_problem"]

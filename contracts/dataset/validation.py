@@ -18,7 +18,7 @@ earlier takes precedence over "has N example(s)". Messages follow the real API's
 format problem `invalid_training_file`. With param="validation_file" the messages say "validation file".
 Method "reinforcement" takes chat files with extra top-level keys (grader data), `developer` messages and
 no assistant message required. The per-format rules and their wording live in
-`mockserver.validation_rules`; this module scans, renders, merges and parallelises.
+`contracts.dataset.rules`; this module scans, renders, merges and parallelises.
 
 Files above `parallel_threshold` bytes are split at newlines into byte ranges validated by worker
 processes (the first range in the calling thread; see `_mp_context` for how workers start) and merged in
@@ -41,11 +41,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from contracts import catalog
+from contracts import catalog, tokens
+from contracts.dataset import rules
+from contracts.dataset.rules import detect_format
 from contracts.limits import MIN_EXAMPLES
-from mockserver import tokens
-from mockserver import validation_rules as rules
-from mockserver.validation_rules import detect_format
 
 __all__ = [
     "JobError", "ValidationResult", "validate_file", "validate_lines", "iter_examples", "detect_format",

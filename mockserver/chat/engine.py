@@ -33,9 +33,9 @@ import orjson
 
 from contracts import errors
 from contracts.catalog import BaseModel
-from mockserver import json_schema
-from mockserver.answers import Answer
-from mockserver.chat_request import GenRequest
+from mockserver.chat import json_schema
+from mockserver.chat.answers import Answer
+from mockserver.chat.request import GenRequest
 
 __all__ = ["TEMPLATES", "GREETINGS", "Choice", "request_digest", "choice_seed", "template_reply",
            "fingerprint", "apply_stop", "plan_reply", "shape_content", "content_choice", "call_choice",

@@ -454,7 +454,7 @@ def _prompts(v: Any) -> tuple[list[str], list[int | None]]:
 
 def _ids_text(ids: list[int]) -> str:
     """Token ids as text (cl100k_base, the encoding of every completions model)."""
-    from mockserver import tokens
+    from contracts import tokens
 
     enc = tokens.get_encoding("cl100k_base")
     try:

@@ -1,11 +1,11 @@
 """`POST /v1/chat/completions` and `POST /v1/completions`: deterministic answers (fixtures, training data).
 
 Order of checks, as on the real API: authentication (deps.authenticate) → body validation (hand-written, see
-mockserver.chat_request) → model resolution (404 `model_not_found`, also for deleted tuned models) →
+mockserver.chat.request) → model resolution (404 `model_not_found`, also for deleted tuned models) →
 endpoint kind (404 with the real "This is not a chat model…" / "This is a chat model…" messages) →
 output cap and context window (400) → fixture errors. What a model says: a matching fixture, else for tuned
-models and checkpoints the closest training example (mockserver.answers), else the deterministic template
-reply (mockserver.chat_engine).
+models and checkpoints the closest training example (mockserver.chat.answers), else the deterministic template
+reply (mockserver.chat.engine).
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mockserver import answers, chat_state, tokens
-from mockserver import chat_engine as engine
-from mockserver import chat_wire as wire
-from mockserver.answers import Answer
-from mockserver.chat_request import GenRequest, parse_chat, parse_completion
+from contracts import tokens
+from mockserver.chat import answers, engine, fixtures, wire
+from mockserver.chat import state as chat_state
+from mockserver.chat.answers import Answer
+from mockserver.chat.request import GenRequest, parse_chat, parse_completion
 from mockserver.deps import authenticate
 from mockserver.http import JSONResponse, read_json
-from mockserver.routers import fixtures
+from mockserver.models.store import CallableModel
 from mockserver.services import Services
-from mockserver.store.models import CallableModel
 
 router = APIRouter(tags=["chat"])
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.chat_engine import Choice, legacy_logprobs
+from mockserver.chat.engine import Choice, legacy_logprobs
 
 __all__ = ["Head", "chat_body", "chat_frames", "completion_body", "completion_frames", "token_pieces",
            "frame", "error_frame", "DONE"]

@@ -2,7 +2,7 @@
 
 The page itself needs no key and holds no data; every call it makes goes to /v1 with `Authorization:
 Bearer <key>` (the key is typed into the page and kept in the browser's localStorage), so it sees exactly
-what that key's organization sees. Assets are the three files in `mockserver/static/`, served from the
+what that key's organization sees. Assets are the three files in `mockserver/control/static/`, served from the
 installed package; a strict Content-Security-Policy keeps the page self-contained (no third-party code,
 no inline script, no requests to other origins).
 """
@@ -18,7 +18,7 @@ from contracts import errors
 
 router = APIRouter(include_in_schema=False)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 ASSETS = {  # the only files served: name → media type
     "dashboard.html": "text/html; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",

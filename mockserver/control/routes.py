@@ -10,11 +10,11 @@ from sqlmodel import select
 from starlette.requests import Request
 
 from contracts import errors
-from mockserver import clock
 from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
+from mockserver.jobs import clock
+from mockserver.jobs import store as job_store
 from mockserver.settings import TRANSITIONS
-from mockserver.store import jobs as job_store
 from mockserver.tables import (
     CheckpointRow,
     EventRow,

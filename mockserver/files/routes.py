@@ -9,10 +9,10 @@ from starlette.responses import FileResponse
 from contracts import errors
 from contracts.limits import LIST_LIMITS
 from mockserver.deps import ServicesDep, TenantDep
+from mockserver.files import store
+from mockserver.files.multipart import receive_form
 from mockserver.http import JSONResponse
-from mockserver.multipart import receive_form
 from mockserver.pagination import parse_limit
-from mockserver.store import files as store
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from contracts import errors
 from contracts.limits import MAX_PART_BYTES
 from mockserver.deps import ServicesDep, TenantDep
+from mockserver.files import uploads as store
+from mockserver.files.multipart import receive_form
 from mockserver.http import JSONResponse, read_json
-from mockserver.multipart import receive_form
-from mockserver.store import uploads as store
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 

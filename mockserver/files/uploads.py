@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from contracts import errors
 from contracts.limits import MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, UPLOAD_TTL_SECONDS
+from mockserver.files.store import check_purpose, create_file, file_to_wire
 from mockserver.services import Services
-from mockserver.store.files import check_purpose, create_file, file_to_wire
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
 
 __all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "add_part", "complete_upload",

@@ -11,8 +11,8 @@ from contracts.jobs import parse_job_request
 from contracts.limits import LIST_LIMITS
 from mockserver.deps import ServicesDep, TenantDep
 from mockserver.http import JSONResponse, read_json
+from mockserver.jobs import store
 from mockserver.pagination import parse_limit
-from mockserver.store import jobs as store
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
-from mockserver import simulator
+from mockserver.files.store import store_bytes
+from mockserver.jobs import simulator
 from mockserver.pagination import Page, cursor_seq, paginate
 from mockserver.services import Services
-from mockserver.store.files import store_bytes
 from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
@@ -124,7 +124,7 @@ def _validate(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict |
 
 
 def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
-    from mockserver import validation
+    from contracts.dataset import validation
 
     method = (row.method or {}).get("type", "supervised")
     with svc.db.session() as s:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from mockserver.deps import ServicesDep, TenantDep
 from mockserver.http import JSONResponse
-from mockserver.store import models as store
+from mockserver.models import store
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -15,7 +15,9 @@ import pytest
 import quicktok
 from sqlmodel import select
 
-from mockserver import chat_state, json_schema
+from mockserver import cache
+from mockserver.chat import json_schema
+from mockserver.chat import state as chat_state
 from mockserver.tables import ModelRow
 from mockserver.testing import Emulator
 from tests.conftest import PIG_ROWS, PIG_SYSTEM, chat_line, pig_jsonl
@@ -608,7 +610,7 @@ def test_quiet_database_is_not_read_per_request(monkeypatch):
     with Emulator() as emu:
         svc = emu.services
         model, created = chat_state.resolve(svc, "tenant", "gpt-4o")
-        time.sleep(chat_state.QUIET_NS / 1e9 + 0.05)
+        time.sleep(cache.QUIET_NS / 1e9 + 0.05)
         chat_state.resolve(svc, "tenant", "gpt-4o")          # quiet now: this read fills the cache
         real_session = svc.db.session
 

@@ -14,7 +14,7 @@ ASSETS = {"dashboard.html": "text/html", "dashboard.js": "text/javascript", "das
 
 
 def _static(name: str) -> str:
-    return (resources.files("mockserver") / "static" / name).read_text(encoding="utf-8")
+    return (resources.files("mockserver.control") / "static" / name).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("path", ["/", "/dashboard"])

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from client.dataset import DatasetError, csv_to_jsonl, pairs_to_jsonl, prompt_completion_to_jsonl, write_jsonl
-from mockserver.validation import validate_file
+from contracts.dataset.validation import validate_file
 
 # The first rows of the seed's Q&A CSV (plus a quoted field with a comma and a newline).
 CSV_TEXT = """user,assistant

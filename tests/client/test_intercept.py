@@ -11,8 +11,8 @@ import pytest
 import respx
 from respx.models import AllMockedAssertionError
 
-from mockserver.intercept import BaseURL, intercept, offline_openai
-from mockserver.testing import Emulator
+from mockserver.intercept import BaseURL, intercept
+from mockserver.testing import Emulator, offline_openai
 
 JSONL = b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n'
 

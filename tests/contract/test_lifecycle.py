@@ -8,7 +8,7 @@ import json
 import openai
 import pytest
 
-from mockserver.simulator import EDGES, TERMINAL
+from mockserver.jobs.simulator import EDGES, TERMINAL
 from tests.contract.support import conforms, error_of, pig_jsonl, recipe_tokens
 
 pytestmark = pytest.mark.emulator_only

@@ -2,7 +2,7 @@
 
 The oracle follows the reference (§7.2–§7.6: the cookbook's format checks, the real error codes and
 wording, the 10-example minimum, the token recipe, billing `min(limit, tokens)` per example) in plain
-Python, counting tokens with quicktok; it never imports mockserver.validation internals. Datasets sit at
+Python, counting tokens with quicktok; it never imports contracts.dataset.validation internals. Datasets sit at
 the boundaries: 9/10/11 examples, examples of 4095/4096/4097 tokens on gpt-3.5-turbo-0613 (limit 4096),
 random unicode, emoji and Japanese, and one defect at a time: malformed JSON, non-objects, wrong types,
 missing or bad roles, unknown keys, bad `weight` values, no assistant message.
@@ -20,7 +20,7 @@ import pytest
 import quicktok
 from hypothesis import given
 
-from mockserver.validation import validate_lines
+from contracts.dataset.validation import validate_lines
 
 MODEL, LIMIT, FILE_ID = "gpt-3.5-turbo-0613", 4096, "file-oracle"
 QT = quicktok.get_encoding("cl100k_base")

@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 )
 
 from contracts import conformance
-from mockserver.simulator import EDGES, TERMINAL, check_action
+from mockserver.jobs.simulator import EDGES, TERMINAL, check_action
 from mockserver.testing import Emulator
 from tests.conftest import PIG_ROWS, chat_line
 

@@ -179,7 +179,7 @@ def _run_jobs(loaded: Loaded, size: dict[str, Any], name: str) -> None:
 
 def _run_chat(loaded: Loaded, size: dict[str, Any], name: str) -> None:
     if not loaded.chat:
-        pytest.skip("mockserver/routers/chat.py is not there (or serves no /v1/chat/completions) yet")
+        pytest.skip("mockserver/chat/routes.py is not there (or serves no /v1/chat/completions) yet")
     run = load(loaded.server, _chat_requests(loaded.tuned_model), size)
     FIGURES.add(name, **run.figures())
 

@@ -8,12 +8,10 @@ import orjson
 import pytest
 
 from contracts import errors
-from mockserver import answers, json_schema
-from mockserver import chat_engine as engine
-from mockserver import chat_wire as wire
-from mockserver.answers import Answer
-from mockserver.chat_request import parse_chat, parse_completion
-from mockserver.tokens import get_encoding
+from contracts.tokens import get_encoding
+from mockserver.chat import answers, engine, json_schema, wire
+from mockserver.chat.answers import Answer
+from mockserver.chat.request import parse_chat, parse_completion
 
 ENC = get_encoding("cl100k_base")
 

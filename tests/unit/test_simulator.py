@@ -6,7 +6,7 @@ import pytest
 
 from contracts.jobs import normalise_suffix
 from contracts.limits import default_epochs
-from mockserver import simulator as sim
+from mockserver.jobs import simulator as sim
 
 NO_TIME = sim.Timing(0, 0, 0, 0)
 PLAN = sim.Plan(n_examples=10, billing_tokens=448, n_epochs=10, batch_size=1, learning_rate_multiplier=2.0)

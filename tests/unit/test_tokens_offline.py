@@ -9,7 +9,7 @@ import textwrap
 
 import quicktok
 
-from mockserver import tokens
+from contracts import tokens
 
 SCRIPT = textwrap.dedent("""
     import os, socket, sys, tempfile
@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent("""
     socket.getaddrinfo = no_network
     import tiktoken.load
     tiktoken.load.read_file = no_network                              # tiktoken's own downloader must not run
-    from mockserver import tokens
+    from contracts import tokens
     for name in ("cl100k_base", "o200k_base"):
         enc = tokens.get_encoding(name)
         assert enc.decode(enc.encode("体重何キロ? hello")) == "体重何キロ? hello"

@@ -1,4 +1,4 @@
-"""mockserver.validation: boundaries, every format rule, token counts against quicktok, parallel = serial."""
+"""contracts.dataset.validation: boundaries, every format rule, token counts against quicktok, parallel = serial."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import orjson
 import pytest
 import quicktok
 
-from mockserver import tokens, validation
-from mockserver.validation import JobError, validate_file, validate_lines
+from contracts import tokens
+from contracts.dataset import validation
+from contracts.dataset.validation import JobError, validate_file, validate_lines
 
 MODEL = "gpt-3.5-turbo-0613"
 FILE_ID = "file-abc123"
@@ -597,7 +598,8 @@ def slow_only(request):
 BENCH = """
 import json, sys, time
 import orjson
-from mockserver import tokens, validation
+from contracts import tokens
+from contracts.dataset import validation
 
 path = sys.argv[1]
 texts = [v for line in open(path, "rb") for m in orjson.loads(line)["messages"] for v in m.values()]

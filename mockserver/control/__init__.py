@@ -1,0 +1,1 @@
+"""The /_mock control plane: clock and job control, reset, the dashboard."""

@@ -1,0 +1,1 @@
+"""Files and uploads: routes, store, multipart parsing, the blob store on disk."""

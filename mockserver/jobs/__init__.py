@@ -1,0 +1,1 @@
+"""Fine-tuning jobs: routes, store, the lifecycle simulator and the virtual clock."""

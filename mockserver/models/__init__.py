@@ -1,0 +1,1 @@
+"""Models: routes and store (base catalog models and tuned models)."""

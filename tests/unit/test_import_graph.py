@@ -1,0 +1,130 @@
+"""The import graph of mockserver/, contracts/ and client/: no cycles (lazy imports inside functions count),
+client/ and contracts/ never import mockserver, and no router module imports another router module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("mockserver", "contracts", "client")
+ROUTER_MODULES = {"mockserver.control.fixtures", "mockserver.control.dashboard"}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for pkg in PACKAGES:
+        for f in (ROOT / pkg).rglob("*.py"):
+            parts = list(f.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            out[".".join(parts)] = f
+    return out
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imported(tree: ast.AST) -> list[str]:
+    names: list[str] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            names += [n for sub in node.orelse for n in _imported(ast.Module(body=[sub], type_ignores=[]))]
+            continue
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        names += _imported(node)
+    return names
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    graph = {m: set() for m in mods}
+    for m, f in mods.items():
+        for name in _imported(ast.parse(f.read_text(encoding="utf-8"))):
+            # `import a.b.c` also runs a and a.b: every package on the way is an edge
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):
+                target = ".".join(parts[:i])
+                if target in mods and target != m and not m.startswith(target + "."):
+                    graph[m].add(target)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    component = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        component.append(w)
+                        if w == v:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def _is_router(module: str) -> bool:
+    return module.endswith("routes") or module in ROUTER_MODULES
+
+
+def test_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_cycle_detector_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_client_and_contracts_do_not_import_mockserver() -> None:
+    graph = _graph()
+    leaks = sorted((m, t) for m, targets in graph.items() if m.split(".")[0] in ("client", "contracts")
+                   for t in targets if t.split(".")[0] == "mockserver")
+    assert leaks == []
+
+
+def test_no_router_imports_a_router() -> None:
+    graph = _graph()
+    assert sorted((m, t) for m, targets in graph.items() if _is_router(m) for t in targets if _is_router(t)) == []
+
+
+def test_router_modules_are_all_mounted() -> None:
+    from mockserver.app import ROUTERS
+
+    mods = _modules()
+    routers = {m for m in mods if _is_router(m)}
+    assert routers == set(ROUTERS)
