@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 
 from bench import data
-from mockserver import tokens
+from contracts import tokens
 
 ALL = ("cl100k_base", "o200k_base", "r50k_base", "p50k_base")
 OFFLINE = [pytest.param(n, marks=pytest.mark.skipif(n not in tokens.ENCODINGS, reason=f"no offline {n} vocabulary"))
