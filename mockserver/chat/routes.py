@@ -1,85 +1,26 @@
-"""`POST /v1/chat/completions` and `POST /v1/completions`: deterministic answers (fixtures, training data).
-
-Order of checks, as on the real API: authentication (deps.authenticate) → body validation (hand-written, see
-mockserver.chat.request) → model resolution (404 `model_not_found`, also for deleted tuned models) →
-endpoint kind (404 with the real "This is not a chat model…" / "This is a chat model…" messages) →
-output cap and context window (400) → fixture errors. What a model says: a matching fixture, else for tuned
-models and checkpoints the closest training example (mockserver.chat.answers), else the deterministic template
-reply (mockserver.chat.engine).
-"""
+"""`POST /v1/chat/completions` and `POST /v1/completions`: authentication (deps.authenticate) → body
+validation (hand-written, see mockserver.chat.request) → the engine (mockserver.chat.run) → JSON or SSE."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from contracts import tokens
-from mockserver.chat import answers, engine, fixtures, wire
-from mockserver.chat import state as chat_state
-from mockserver.chat.answers import Answer
-from mockserver.chat.request import GenRequest, parse_chat, parse_completion
+from mockserver.chat import wire
+from mockserver.chat.request import parse_chat, parse_completion
+from mockserver.chat.run import echoes, run_chat, run_completion
 from mockserver.deps import authenticate
 from mockserver.http import JSONResponse, read_json
-from mockserver.models.store import CallableModel
 from mockserver.services import Services
 
 router = APIRouter(tags=["chat"])
 
-_TIERS = ("flex", "scale", "priority")
+
 _SSE_HEADERS = {"cache-control": "no-cache"}
-
-
-_INLINE_INDEX_BYTES = 16 * 1024
-
-
-async def _index(svc: Services, model: CallableModel) -> answers.AnswerIndex | None:
-    """The model's answer index, built on first use (off the event loop unless the snapshot is small) and
-    cached per process."""
-    if model.kind == "base" or not model.training_data:
-        return None
-    path = svc.files.path(model.training_data)
-    key = answers.cache_key(path)
-    if key is None:
-        return None
-    index = answers.cached_index(svc.cache, key)
-    if index is None:
-        if key[2] <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
-            built = answers.build_index_from_file(path)
-        else:  # asyncio's executor reuses its threads; anyio's (run_in_threadpool) ends them with the
-            # request's root task, which in the in-process Emulator is every request: a new thread each time
-            built = await asyncio.to_thread(answers.build_index_from_file, path)
-        index = answers.store_index(svc.cache, key, built)
-    return index
-
-
-async def _answer(svc: Services, tenant: str, req: GenRequest, model: CallableModel, system: str | None,
-                  question: str) -> tuple[Answer | None, bool, dict | None]:
-    """(answer, came from a fixture, error to send mid-stream); raises a fixture's error otherwise."""
-    fixture = fixtures.match_fixture(svc, tenant, req.model, question)
-    if fixture is not None:
-        reply = fixture.reply
-        if "error" in reply:
-            if req.stream and reply["error"].get("during_stream"):
-                return None, True, fixtures.error_body(reply["error"])
-            raise fixtures.fixture_error(reply["error"])
-        if "tool_call" in reply:
-            return Answer(None, reply["tool_call"]["name"], reply["tool_call"]["arguments"]), True, None
-        return Answer(reply["content"]), True, None
-    index = await _index(svc, model)
-    return (index.lookup(system, question) if index is not None else None), False, None
-
-
-def _head(svc: Services, req: GenRequest, model: CallableModel, created: int, kind: str) -> wire.Head:
-    fp = engine.fingerprint(model.base.id) if model.kind == "base" else None
-    tier = req.service_tier if req.service_tier in _TIERS else "default"
-    return wire.Head(svc.ids.new(kind), created, req.model, fp, tier)
 
 
 _FRAMES_PER_WRITE = 32
@@ -106,58 +47,6 @@ def _sse(frames: Iterable[bytes]) -> StreamingResponse:
     return StreamingResponse(_aiter(frames), media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
-def _chat_choices(svc: Services, enc: object, req: GenRequest, answer: Answer | None, from_fixture: bool,
-                  question: str) -> list[engine.Choice]:
-    digest = engine.request_digest(req.model, req.messages, req.seed)
-    out = []
-    for i in range(req.n):
-        text = answer.content if answer is not None and answer.content is not None else \
-            engine.template_reply(question, digest, i)
-        kind, a, b = engine.plan_reply(req, answer, text, question, from_fixture=from_fixture)
-        if kind == "content":
-            lp_seed = engine.choice_seed(digest, i) if req.logprobs else 0
-            out.append(engine.content_choice(enc, a, req, i, lp_seed=lp_seed))
-        else:
-            call_id = svc.ids.new("call") if kind == "tool" else None
-            out.append(engine.call_choice(enc, a, b or "{}", req, i, call_id=call_id,
-                                          legacy=kind == "function"))
-    return out
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What a model says to one generation request: the engine's entry point hands this back."""
-
-    head: wire.Head
-    enc: Any
-    choices: list[engine.Choice]
-    usage: dict
-    prompt_tokens: int
-    stream_error: dict | None          # a fixture's error to send mid-stream
-
-
-async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
-    """The chat engine's entry point (also used by the Responses and Batch APIs): a validated request in,
-    the choices and exact usage out; raises the real API errors (404 model, 400 limits, fixture errors)."""
-    model, created = chat_state.resolve(svc, tenant_key, req.model)
-    if model.base.api != "chat":
-        raise engine.not_chat_model()
-    enc = tokens.get_encoding(model.base.encoding)
-    prompt_tokens = tokens.count_messages_recipe(tokens.counter(model.base.encoding), req.messages)
-    engine.check_chat_limits(model.base, prompt_tokens, req)
-    system, question = answers.question_of(req.messages)
-    answer, from_fixture, stream_error = await _answer(svc, tenant_key, req, model, system, question)
-    choices = _chat_choices(svc, enc, req, answer, from_fixture, question)
-    usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
-    return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
-
-
-async def chat_completion_body(svc: Services, tenant_key: str, body: dict) -> dict:
-    """The body `POST /v1/chat/completions` answers for a non-streaming request (the Batch API's lines)."""
-    out = await run_chat(svc, tenant_key, parse_chat(body))
-    return wire.chat_body(out.head, out.choices, out.usage)
-
-
 @router.post("/v1/chat/completions")
 async def create_chat_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
@@ -170,63 +59,18 @@ async def create_chat_completion(request: Request) -> Response:
     return JSONResponse(wire.chat_body(out.head, out.choices, out.usage))
 
 
-def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answer: Answer | None
-                        ) -> list[engine.Choice]:
-    digest = engine.request_digest(req.model, prompt, req.seed)
-    text = None
-    if answer is not None:
-        text = answer.content if answer.content is not None else answer.tool_arguments
-    out = []
-    for j in range(req.n):
-        lp_seed = engine.choice_seed(digest, j) if req.logprobs else 0
-        reply = text if text is not None else engine.template_reply(prompt, digest, j)
-        out.append(engine.content_choice(enc, reply, req, p * req.n + j, lp_seed=lp_seed))
-    return out
-
-
-async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
-    """The legacy completions engine's entry point (also used by the Batch API)."""
-    model, created = chat_state.resolve(svc, tenant_key, req.model)
-    if model.base.api != "completions":
-        raise engine.chat_only_model()
-    enc = tokens.get_encoding(model.base.encoding)
-    count = tokens.counter(model.base.encoding)
-    counts = [c if c is not None else count(text)
-              for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)]
-    engine.check_completion_limits(model.base, counts, req)
-    choices: list[engine.Choice] = []
-    stream_error = None
-    for p, prompt in enumerate(req.prompts):
-        answer, _, error = await _answer(svc, tenant_key, req, model, None, prompt)
-        stream_error = stream_error or error
-        choices += _completion_choices(enc, req, prompt, p, answer)
-    usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
-    return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error)
-
-
-def _echoes(req: GenRequest, choices: list[engine.Choice]) -> list[str] | None:
-    return [req.prompts[c.index // req.n] for c in choices] if req.echo else None
-
-
-async def completion_body(svc: Services, tenant_key: str, body: dict) -> dict:
-    """The body `POST /v1/completions` answers for a non-streaming request (the Batch API's lines)."""
-    req = parse_completion(body)
-    out = await run_completion(svc, tenant_key, req)
-    return wire.completion_body(out.head, out.choices, out.usage, echoes=_echoes(req, out.choices))
-
-
 @router.post("/v1/completions")
 async def create_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
     tenant = authenticate(request)
     req = parse_completion(await read_json(request))
     out = await run_completion(svc, tenant.key, req)
-    echoes = _echoes(req, out.choices)
+    echo = echoes(req, out.choices)
     if req.stream:
         return _sse(wire.completion_frames(out.head, out.enc, out.choices,
-                                           usage=out.usage if req.include_usage else None, echoes=echoes,
+                                           usage=out.usage if req.include_usage else None, echoes=echo,
                                            error=out.stream_error))
-    return JSONResponse(wire.completion_body(out.head, out.choices, out.usage, echoes=echoes))
+    return JSONResponse(wire.completion_body(out.head, out.choices, out.usage, echoes=echo))
 
 
 def fast_routes() -> list[Route]:

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 
 from contracts import errors
-from mockserver.chat_request import GenRequest
+from mockserver.chat.request import GenRequest
+from mockserver.chat.run import Outcome
 from mockserver.responses.request import ResponsesRequest
-from mockserver.routers.chat import Outcome
 from mockserver.services import Services
 
 __all__ = ["to_messages", "gen_request", "with_ids", "output_items", "usage", "response_body", "json_mentioned"]

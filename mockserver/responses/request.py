@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts import errors
 from contracts.limits import RESPONSES_MIN_OUTPUT_TOKENS
-from mockserver import chat_request as cr
+from mockserver.chat import request as cr
 
 __all__ = ["ResponsesRequest", "parse_create", "parse_input_tokens", "CREATE_FIELDS", "INPUT_TOKENS_FIELDS"]
 

@@ -15,15 +15,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from contracts import errors
+from contracts import errors, tokens
 from contracts.limits import LIST_LIMITS
-from mockserver import chat_state, tokens
+from mockserver.chat import state as chat_state
+from mockserver.chat.run import Outcome, run_chat
 from mockserver.deps import ServicesDep, TenantDep, authenticate
 from mockserver.http import JSONResponse, read_json
 from mockserver.pagination import parse_limit
 from mockserver.responses import engine, store, stream
 from mockserver.responses.request import ResponsesRequest, parse_create, parse_input_tokens
-from mockserver.routers.chat import Outcome, run_chat
 from mockserver.services import Services
 
 router = APIRouter(tags=["responses"])

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.chat_wire import token_pieces
+from mockserver.chat.wire import token_pieces
 
 __all__ = ["events", "frame"]
 
