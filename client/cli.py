@@ -4,6 +4,7 @@
     ftclient validate train.jsonl --model gpt-3.5-turbo-0613
     ftclient train train.jsonl --model gpt-3.5-turbo-0613 --wait
     ftclient chat ft:gpt-3.5-turbo-0613:personal::AbC12345 "What's the capital of France?"
+    ftclient batch run requests.jsonl --wait            # Batch API: results in requests.output.jsonl
 
 Global `--base-url` / `--api-key` default to OPENAI_BASE_URL / OPENAI_API_KEY. User errors (API errors,
 unreachable server, missing files, invalid data) print one `error: ...` line and exit non-zero.
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_prepare, _add_validate, _add_train, _add_jobs, _add_events, _add_checkpoints,
-                _add_models, _add_chat):
+                _add_models, _add_chat, _add_batch):
         add(sub)
     return p
 
@@ -116,6 +117,26 @@ def _add_chat(sub: Any) -> None:
     c.add_argument("--system", help="system message")
     c.add_argument("--stream", action="store_true", help="print the reply as it is generated")
     c.set_defaults(run=cmd_chat)
+
+
+def _add_batch(sub: Any) -> None:
+    c = sub.add_parser("batch", help="run a JSONL of requests through the Batch API; list, show, cancel batches")
+    batch = c.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = batch.add_parser("run", help="upload a requests JSONL (purpose batch) and create a batch over it")
+    run.add_argument("file", type=Path)
+    run.add_argument("--endpoint", help="default: the first request's url")
+    run.add_argument("--wait", action="store_true", help="follow the batch and save its results")
+    run.add_argument("-o", "--output", type=Path, help="output lines (default: <file>.output.jsonl)")
+    run.add_argument("--errors", type=Path, help="error lines (default: <file>.errors.jsonl)")
+    _add_wait_flags(run)
+    run.set_defaults(run=cmd_batch_run, timeout=24 * 3600)
+    listing = batch.add_parser("list", help="recent batches, newest first")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.set_defaults(run=cmd_batch_list)
+    for action in ("get", "cancel"):
+        a = batch.add_parser(action, help="show a batch as JSON" if action == "get" else "cancel a batch")
+        a.add_argument("batch")
+        a.set_defaults(run=cmd_batch_get if action == "get" else cmd_batch_cancel)
 
 
 # --- commands ----------------------------------------------------------------------------------------------
@@ -238,6 +259,47 @@ def cmd_chat(args: argparse.Namespace) -> int:
     for piece in reply:
         print(piece, end="", flush=True)
     print()
+    return 0
+
+
+def cmd_batch_run(args: argparse.Namespace) -> int:
+    from client import batch as batches
+
+    client = _client(args)
+    created = batches.submit(client, args.file, endpoint=args.endpoint)
+    print(batches.progress_line(created), flush=True)
+    if not args.wait:
+        return 0
+    done = batches.wait_batch(client, created.id, timeout=args.timeout, poll_interval=args.poll_interval,
+                              on_progress=lambda b: print(batches.progress_line(b), flush=True))
+    stem = args.file.with_suffix("")
+    for path in batches.save_results(client, done, args.output or Path(f"{stem}.output.jsonl"),
+                                     args.errors or Path(f"{stem}.errors.jsonl")):
+        print(f"wrote {path}")
+    if done.status != "completed":
+        raise batches.BatchEnded(done)
+    return 0
+
+
+def cmd_batch_list(args: argparse.Namespace) -> int:
+    from client import batch as batches
+
+    page = _client(args).batches.list(limit=args.limit)
+    _table(("BATCH", "ENDPOINT", "STATUS", "DONE", "CREATED"),
+           [(b.id, b.endpoint, b.status, batches.counts(b),
+             time.strftime("%Y-%m-%d %H:%M", time.gmtime(b.created_at))) for b in page.data], empty="No batches.")
+    return 0
+
+
+def cmd_batch_get(args: argparse.Namespace) -> int:
+    print(json.dumps(_client(args).batches.retrieve(args.batch).model_dump(mode="json"), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_batch_cancel(args: argparse.Namespace) -> int:
+    from client import batch as batches
+
+    print(batches.progress_line(_client(args).batches.cancel(args.batch)))
     return 0
 
 

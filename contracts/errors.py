@@ -6,6 +6,7 @@
     ├── PermissionDenied         403 invalid_request_error
     ├── NotFound                 404 invalid_request_error
     ├── MethodNotAllowed         405 invalid_request_error
+    ├── Conflict                 409 invalid_request_error
     ├── PayloadTooLarge          413 invalid_request_error
     ├── RateLimited              429 (fixtures only)
     └── ServerError              500 server_error
@@ -21,7 +22,7 @@ from typing import Any
 from contracts.limits import FILE_PURPOSES
 
 __all__ = [
-    "APIError", "BadRequest", "Unauthorized", "PermissionDenied", "NotFound", "MethodNotAllowed",
+    "APIError", "BadRequest", "Unauthorized", "PermissionDenied", "NotFound", "MethodNotAllowed", "Conflict",
     "PayloadTooLarge", "RateLimited", "ServerError", "envelope",
     "missing_api_key", "invalid_api_key", "no_such_file", "no_such_object", "bad_purpose",
     "not_jsonl", "invalid_training_file", "model_not_available", "model_not_found", "unknown_parameter",
@@ -69,6 +70,12 @@ class NotFound(APIError):
 
 class MethodNotAllowed(APIError):
     status = 405
+
+
+class Conflict(APIError):
+    """409: the object's state forbids the action (the Batch API's cancel of a finished batch)."""
+
+    status = 409
 
 
 class PayloadTooLarge(APIError):

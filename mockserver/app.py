@@ -10,18 +10,20 @@ from fastapi import FastAPI
 from sqlmodel import select
 
 from mockserver import __version__
+from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.errors import install_error_handlers
 from mockserver.http import HeadersMiddleware, JSONResponse
 from mockserver.services import Services
 from mockserver.settings import Settings
-from mockserver.tables import FileRow, JobRow, ModelRow, UploadPartRow
+from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
 __all__ = ["create_app"]
 
 # chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
 ROUTERS = ("mockserver.chat.routes", "mockserver.files.routes", "mockserver.files.upload_routes",
            "mockserver.models.routes", "mockserver.jobs.routes", "mockserver.control.routes",
-           "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.responses.router")
+           "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.responses.router",
+           "mockserver.batches.router")
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -40,6 +42,8 @@ def _sweep(services: Services) -> None:
         known = {r for r in s.exec(select(FileRow.path))} | {r for r in s.exec(select(UploadPartRow.path))}
         known |= {f"files/ftdata-{r}" for r in s.exec(select(JobRow.id))}  # training-data snapshots
         known |= {r for r in s.exec(select(ModelRow.training_file)) if r}
+        for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)):
+            known |= {out, err, batch_input_copy(batch_id)}
     services.files.sweep(known)
 
 

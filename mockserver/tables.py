@@ -180,6 +180,7 @@ class BatchRow(SQLModel, table=True):
     seq: int | None = Field(default=None, primary_key=True)
     id: str = Field(unique=True, index=True, max_length=64)
     tenant: str = Field(index=True, max_length=128)
+    organization_id: str = ""
     endpoint: str
     model: str | None = None
     input_file_id: str
@@ -202,6 +203,7 @@ class BatchRow(SQLModel, table=True):
     completed: int = 0
     failed: int = 0
     usage: Any = _json()
+    output_expires: int | None = None  # output_expires_after.seconds: the result files' lifetime
     # Simulation state (never on the wire).
     version: int = 0
     stage_started: float = 0.0         # virtual time the current status began

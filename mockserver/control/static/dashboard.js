@@ -4,9 +4,10 @@
 (() => {
   const KEY_STORE = "mockserver.dashboard.apiKey";
   const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+  const BATCH_TERMINAL = new Set(["completed", "failed", "expired", "cancelled"]);
   const POLL_MS = 1000, LIST_MS = 3000, RETRY_MS = 5000;
   const $ = (id) => document.getElementById(id);
-  const state = { key: "", gen: 0, jobs: [], files: [], models: [], selected: null, job: null,
+  const state = { key: "", gen: 0, jobs: [], files: [], batches: [], models: [], selected: null, job: null,
                   seen: new Set(), metrics: [], lastList: 0, error: null };
   let timer = null, busy = false, again = false;
 
@@ -73,6 +74,19 @@
     $("files").tBodies[0].replaceChildren(...rows);
     $("files-empty").hidden = rows.length > 0;
   }
+  function renderBatches() {
+    const rows = state.batches.map((b) => {
+      const c = b.request_counts || { total: 0, completed: 0, failed: 0 };
+      const done = c.completed + c.failed;
+      const bar = el("progress", { value: String(done), max: String(Math.max(c.total, 1)),
+                                   "aria-label": `${done} of ${c.total} requests done` });
+      const text = c.total ? `${done}/${c.total}` + (c.failed ? ` (${c.failed} failed)` : "") : "—";
+      return el("tr", { "data-id": b.id }, el("td", { class: "mono" }, b.id), el("td", { class: "mono" }, b.endpoint),
+        el("td", null, badge(b.status)), el("td", { class: "progress" }, bar, " ", text), timeCell(b.created_at));
+    });
+    $("batches").tBodies[0].replaceChildren(...rows);
+    $("batches-empty").hidden = rows.length > 0;
+  }
   function renderModels() {
     const select = $("chat-model"), keep = select.value;
     const ids = state.models.map((m) => m.id);
@@ -85,14 +99,15 @@
   }
   async function refreshLists() {
     const gen = state.gen;
-    const [jobs, files, models] = await Promise.all([api("/fine_tuning/jobs?limit=100"), api("/files?limit=100"),
-                                                     api("/models")]);
+    const [jobs, files, models, batches] = await Promise.all([api("/fine_tuning/jobs?limit=100"),
+      api("/files?limit=100"), api("/models"), api("/batches?limit=100")]);
     if (gen !== state.gen) return;
     state.lastList = Date.now();
     state.jobs = jobs.data;
     state.files = files.data;
+    state.batches = batches.data;
     state.models = models.data.filter((m) => String(m.id).startsWith("ft:")).sort((a, b) => b.created - a.created);
-    renderJobs(); renderFiles(); renderModels();
+    renderJobs(); renderFiles(); renderBatches(); renderModels();
   }
 
   // ---- selected job ----------------------------------------------------------------------------
@@ -227,7 +242,8 @@
 
   // ---- polling: 1 s while something is running, lists every 3 s; nothing when idle or hidden ------
   const activeJob = () => state.selected && (!state.job || !TERMINAL.has(state.job.status));
-  const active = () => activeJob() || state.jobs.some((j) => !TERMINAL.has(j.status));
+  const active = () => activeJob() || state.jobs.some((j) => !TERMINAL.has(j.status)) ||
+    state.batches.some((b) => !BATCH_TERMINAL.has(b.status));
   async function tick(forceLists) {
     clearTimeout(timer); timer = null;
     if (!state.key) return;
@@ -252,10 +268,11 @@
     if (on) timer = setTimeout(tick, delay);
   }
   function clearData() {
-    state.gen += 1; state.jobs = []; state.files = []; state.models = []; state.selected = null; state.job = null;
+    state.gen += 1; state.jobs = []; state.files = []; state.batches = []; state.models = []; state.selected = null;
+    state.job = null;
     state.seen = new Set(); state.metrics = []; state.lastList = 0;
     $("events").replaceChildren(); $("chat-log").replaceChildren();
-    renderJobs(); renderFiles(); renderModels(); renderDetail(); renderChart();
+    renderJobs(); renderFiles(); renderBatches(); renderModels(); renderDetail(); renderChart();
   }
 
   // ---- chat ------------------------------------------------------------------------------------
