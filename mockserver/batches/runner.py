@@ -38,7 +38,7 @@ from typing import IO, Any
 import orjson
 from sqlmodel import select
 
-from contracts import errors
+from contracts import errors, tokens
 from mockserver.batches import store
 from mockserver.batches.validate import validate_input
 from mockserver.chat import state as chat_state
@@ -143,6 +143,8 @@ def _validate(svc: Services, row: BatchRow, at: float) -> dict:
             m, _ = chat_state.resolve(svc, row.tenant, model)
         except errors.APIError:
             return False
+        tokens.get_encoding(m.base.encoding)   # loaded here, in a worker thread, not on the event loop
+        tokens.counter(m.base.encoding)
         return m.base.api == ("completions" if row.endpoint == "/v1/completions" else "chat")
 
     report = validate_input(svc.files.path(store.input_copy(row.id)), row.endpoint, model_ok)
