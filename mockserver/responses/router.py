@@ -24,6 +24,7 @@ from mockserver.http import JSONResponse, read_json
 from mockserver.pagination import parse_limit
 from mockserver.responses import engine, store, stream
 from mockserver.responses.request import ResponsesRequest, parse_create, parse_input_tokens
+from mockserver.responses.stream import events as stream_events
 from mockserver.services import Services
 
 router = APIRouter(tags=["responses"])
@@ -85,8 +86,7 @@ async def create_response(request: Request) -> Response:
         if req.store and out.stream_error is None:
             with svc.db.session() as s:
                 store.save(s, tenant=tenant, body=final, items=items, ready_at=0, final=None)
-        frames = (stream.frame(e) for e in stream.events(final, out.enc, error=out.stream_error))
-        return StreamingResponse(frames, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+        return _sse(stream_events(final, out.enc, error=out.stream_error))
     if req.background:
         queued = {**final, "status": "queued", "output": [], "usage": None, "completed_at": None,
                   "incomplete_details": None}
@@ -110,9 +110,30 @@ async def count_input_tokens(request: Request, svc: ServicesDep, tenant: TenantD
     return JSONResponse({"object": "response.input_tokens", "input_tokens": count})
 
 
+def _sse(events: object) -> StreamingResponse:
+    frames = (stream.frame(e) for e in events)  # type: ignore[attr-defined]
+    return StreamingResponse(frames, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
 @router.get("/v1/responses/{response_id}")
-async def retrieve_response(response_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    return JSONResponse(await asyncio.to_thread(store.get, svc, tenant=tenant.key, response_id=response_id))
+async def retrieve_response(response_id: str, svc: ServicesDep, tenant: TenantDep, stream: str | None = None,
+                            starting_after: str | None = None) -> Response:
+    """The stored response; `stream=true` replays its events (after `starting_after`, a sequence number)."""
+    body = await asyncio.to_thread(store.get, svc, tenant=tenant.key, response_id=response_id)
+    if stream not in ("true", "True", "1"):
+        return JSONResponse(body)
+    after = -1
+    if starting_after not in (None, ""):
+        if not starting_after.isdigit():
+            raise errors.invalid_type("starting_after", "an integer", starting_after)
+        after = int(starting_after)
+    if body["status"] in ("queued", "cancelled"):   # nothing generated (yet): the lifecycle events only
+        events = [{"type": "response.created", "response": body, "sequence_number": 0}]
+        if body["status"] == "queued":
+            events.append({"type": "response.queued", "response": body, "sequence_number": 1})
+    else:
+        events = list(stream_events(body, tokens.encoding_for_model(body["model"])))
+    return _sse(e for e in events if e["sequence_number"] > after)
 
 
 @router.delete("/v1/responses/{response_id}")

@@ -169,3 +169,17 @@ def test_errors(api):
     err = error_of(api.raw_json("POST", "/v1/responses", json_body={
         "model": CHEAP, "input": "x", "text": {"format": {"type": "json_object"}}}), 400)
     assert "json" in err["message"]
+
+
+def test_retrieve_with_stream_replays_the_events(api):
+    client = _strict(api)
+    made = client.responses.create(model=CHEAP, input="Replay me", max_output_tokens=16)
+    events = list(client.responses.retrieve(made.id, stream=True))
+    assert events[0].type == "response.created" and events[-1].type in ("response.completed",
+                                                                       "response.incomplete")
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    later = list(client.responses.retrieve(made.id, stream=True, starting_after=3))
+    assert [e.sequence_number for e in later] == list(range(4, len(events)))
+    with client.responses.stream(response_id=made.id) as replay:
+        final = replay.get_final_response()
+    assert final.id == made.id and final.output_text == made.output_text
