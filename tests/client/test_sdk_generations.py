@@ -38,6 +38,32 @@ INNER_TEST = textwrap.dedent('''
             client.fine_tuning.jobs.retrieve("ftjob-nope")
         assert e.value.status_code == 404
 
+    def test_responses_and_batches_on_a_tuned_model(openai_emulator, tmp_path):
+        import io, json
+        data = tmp_path / "train.jsonl"
+        data.write_text("\\n".join(ROW % (i, i) for i in range(10)) + "\\n", encoding="utf-8")
+        model = workflow.train(openai.OpenAI(), data, model="gpt-3.5-turbo-0613", poll_interval=0.01,
+                               progress=False).fine_tuned_model
+        client = openai.OpenAI(_strict_response_validation=True)
+        r = client.responses.create(model=model, instructions="西村ひろゆきBot", input="Q3")
+        chat = client.chat.completions.create(model=model, messages=[
+            {"role": "system", "content": "西村ひろゆきBot"}, {"role": "user", "content": "Q3"}])
+        assert r.output_text == "A3" == chat.choices[0].message.content
+        assert (r.usage.input_tokens, r.usage.output_tokens) == (chat.usage.prompt_tokens,
+                                                                 chat.usage.completion_tokens)
+        with client.responses.stream(model=model, instructions="西村ひろゆきBot", input="Q3") as s:
+            assert s.get_final_response().output_text == "A3"
+        lines = "".join(json.dumps({"custom_id": f"c{i}", "method": "POST", "url": "/v1/chat/completions",
+                                    "body": {"model": model, "messages": [{"role": "system", "content": "西村ひろゆきBot"},
+                                                                          {"role": "user", "content": f"Q{i % 10}"}]}})
+                        + "\\n" for i in range(50))
+        f = client.files.create(file=("b.jsonl", io.BytesIO(lines.encode())), purpose="batch")
+        b = client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
+        done = client.batches.retrieve(b.id)
+        assert done.status == "completed" and done.request_counts.completed == 50
+        out = [json.loads(x) for x in client.files.content(done.output_file_id).text.splitlines()]
+        assert [o["response"]["body"]["choices"][0]["message"]["content"] for o in out] == [f"A{i % 10}" for i in range(50)]
+
     def test_nothing_reaches_the_network(openai_emulator):
         from respx.models import AllMockedAssertionError
         with pytest.raises((AllMockedAssertionError, openai.APIConnectionError)) as e:
@@ -78,10 +104,10 @@ def _run_inner(tmp_path: Path, majors: tuple[int, ...], extra_path: Path | None)
 def test_fixture_with_openai_3_and_httpx2(tmp_path):
     done = _run_inner(tmp_path, (3,), None)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "3 passed" in done.stdout
 
 
 def test_fixture_with_openai_below_3_and_httpx(tmp_path, openai_v2_path):
     done = _run_inner(tmp_path, (1, 2), openai_v2_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed" in done.stdout
+    assert "3 passed" in done.stdout
