@@ -10,12 +10,14 @@ from sqlmodel import select
 from starlette.requests import Request
 
 from contracts import errors
+from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import clock
 from mockserver.jobs import store as job_store
 from mockserver.settings import TRANSITIONS
 from mockserver.tables import (
+    BatchRow,
     CheckpointRow,
     EventRow,
     FileRow,
@@ -23,6 +25,7 @@ from mockserver.tables import (
     JobRow,
     Meta,
     ModelRow,
+    ResponseRow,
     UploadPartRow,
     UploadRow,
 )
@@ -126,7 +129,8 @@ def _reset(svc, tenant: str | None) -> int:  # noqa: ANN001
     with svc.db.session() as s:
         if tenant is None:
             paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
-            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow):
+            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
+                          ResponseRow, BatchRow):
                 s.execute(delete(table))
             s.execute(delete(Meta).where(Meta.key != "schema_version"))
         else:
@@ -137,7 +141,10 @@ def _reset(svc, tenant: str | None) -> int:  # noqa: ANN001
             s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
             s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
             s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
-            for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow):
+            for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)
+                                             .where(BatchRow.tenant == tenant)):
+                paths += [out, err, batch_input_copy(batch_id)]
+            for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
                 s.execute(delete(table).where(table.tenant == tenant))
             paths += [f"files/ftdata-{j}" for j in jobs]
     if tenant is None:

@@ -206,3 +206,16 @@ def test_create_errors_list_and_cancel_conflict(api):
     assert [b.id for b in rest.data] == [ids[0]] and all(b.status == "completed" for b in rest.data)
     status, _, body = api.raw("POST", f"/v1/batches/{ids[0]}/cancel")
     assert status == 409 and "Cannot cancel a batch with status 'completed'." in body.decode()
+
+
+def test_tenant_reset_forgets_batches_and_responses(api):
+    client = _strict(api)
+    batch = _batch(api, [_chat(0, "a")])
+    assert client.batches.retrieve(batch.id).status == "completed"
+    response = client.responses.create(model=CHEAP, input="remember me")
+    assert api.control("reset", {"api_key": api.key})["reset"] == "tenant"
+    with pytest.raises(openai.NotFoundError):
+        client.batches.retrieve(batch.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(response.id)
+    assert client.batches.list().data == []
