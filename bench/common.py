@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 PY = sys.executable
 
-ALL = ("validation", "lifecycle", "http", "upload")
+ALL = ("validation", "lifecycle", "http", "upload", "batch")
 
 
 @dataclasses.dataclass(frozen=True)
