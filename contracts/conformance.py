@@ -109,7 +109,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
                    "failed_at", "expired_at", "cancelling_at", "cancelled_at")),
     *(Deviation(f"ListBatchesResponse.{name}", "null", None, "an empty page has no first/last id (UNVERIFIED)",
                 _empty_page) for name in ("first_id", "last_id")),
-    Deviation("BatchError.param", "null", None, "null for file-level errors (spec: string or null)"),
     Deviation("ListFilesResponse.first_id", "null", None,
               "an empty page has no first id (UNVERIFIED; the checkpoints list types it string|null)", _empty_page),
     Deviation("ListFilesResponse.last_id", "null", None,
