@@ -58,7 +58,7 @@ def route(method: str, path: str) -> tuple[int, bytes]:
     return 404, b'{"error": {"message": "no canned route", "type": "invalid_request_error"}}'
 
 
-def lifecycle(client, training: bytes, model: str = "gpt-4o-mini-2024-07-18", max_polls: int = 20) -> int:  # noqa: ANN001
+def lifecycle(client, training: bytes, model: str = "gpt-4o-mini-2024-07-18", max_polls: int = 20) -> int:
     """Upload, create a job, poll to succeeded, list events, one chat completion; returns the polls."""
     f = client.files.create(file=("train.jsonl", training), purpose="fine-tune")
     job = client.fine_tuning.jobs.create(training_file=f.id, model=model)

@@ -69,7 +69,7 @@ def _delete(port: int, body: str) -> None:
                         f"http://127.0.0.1:{port}/v1/files/{file_id}"], check=False, timeout=60)
 
 
-def _upload(proc, port: int, path: Path, client_cpus, ours: bool) -> dict:  # noqa: ANN001
+def _upload(proc, port: int, path: Path, client_cpus, ours: bool) -> dict:
     before = proc_status(proc.pid).get("VmRSS", 0)
     sampler = _Sampler(proc.pid)
     sampler.start()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from client import workflow
+from contracts.limits import METHODS
 
 __all__ = ["main", "build_parser"]
 
@@ -51,7 +52,7 @@ def _add_validate(sub: Any) -> None:
     c = sub.add_parser("validate", help="check a training file the way a fine-tuning job would")
     c.add_argument("file", type=Path)
     c.add_argument("--model", default=DEFAULT_MODEL, help=f"base model (default {DEFAULT_MODEL})")
-    c.add_argument("--method", default="supervised", choices=("supervised", "dpo", "reinforcement"))
+    c.add_argument("--method", default="supervised", choices=METHODS)
     c.add_argument("--over-limit", default="fail", choices=("fail", "truncate"),
                    help="how the server treats over-long examples (default fail)")
     c.add_argument("--json", action="store_true", help="print the report as one JSON object")

@@ -27,7 +27,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError as e:  # the `report` extra
+    raise ImportError("the data-prep report needs numpy: pip install 'ft-emulator[report]'") from e
 
 from contracts import catalog, tokens
 from contracts.dataset import validation

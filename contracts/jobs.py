@@ -13,6 +13,7 @@ from contracts.limits import (
     METADATA_KEY_MAX,
     METADATA_MAX_PAIRS,
     METADATA_VALUE_MAX,
+    METHODS,
     N_EPOCHS_RANGE,
     SEED_MAX,
     SUFFIX_MAX,
@@ -21,7 +22,6 @@ from contracts.limits import (
 __all__ = ["JobRequest", "parse_job_request", "normalise_suffix", "METHODS", "AUTO"]
 
 AUTO = "auto"
-METHODS = ("supervised", "dpo", "reinforcement")
 _TOP_KEYS = {"model", "training_file", "validation_file", "hyperparameters", "method", "suffix", "seed",
              "integrations", "metadata"}
 _HP_KEYS = {"supervised": {"n_epochs", "batch_size", "learning_rate_multiplier"},

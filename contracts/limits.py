@@ -2,7 +2,7 @@
 
 __all__ = [
     "MAX_FILE_BYTES", "MAX_UPLOAD_BYTES", "MAX_PART_BYTES", "UPLOAD_TTL_SECONDS", "FILE_PURPOSES",
-    "UPLOAD_PURPOSES", "MIN_EXAMPLES", "SUFFIX_MAX", "METADATA_MAX_PAIRS", "METADATA_KEY_MAX",
+    "UPLOAD_PURPOSES", "MIN_EXAMPLES", "METHODS", "SUFFIX_MAX", "METADATA_MAX_PAIRS", "METADATA_KEY_MAX",
     "METADATA_VALUE_MAX", "N_EPOCHS_RANGE", "BATCH_SIZE_RANGE", "BETA_MAX", "SEED_MAX",
     "LIST_LIMITS", "EpochRule", "default_epochs", "CHECKPOINTS_KEPT", "MAX_METRIC_EVENTS",
     "RESPONSES_MIN_OUTPUT_TOKENS", "BATCH_ENDPOINTS", "BATCH_SERVED_ENDPOINTS", "BATCH_COMPLETION_WINDOWS",
@@ -19,6 +19,7 @@ FILE_PURPOSES = ("fine-tune", "assistants", "batch", "user_data", "vision", "eva
 UPLOAD_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 
 MIN_EXAMPLES = 10
+METHODS = ("supervised", "dpo", "reinforcement")   # fine-tuning `method.type`
 SUFFIX_MAX = 64
 METADATA_MAX_PAIRS = 16
 METADATA_KEY_MAX = 64

@@ -90,7 +90,7 @@ def _check_version(conn: Connection) -> None:
         raise SchemaError(f"database schema {value} is newer than this emulator's {SCHEMA_VERSION}")
 
 
-def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:  # noqa: ANN001
+def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:
     """As `_sqlite_pragmas`, without fsync: for test state that is deleted when the test ends."""
     _sqlite_pragmas(dbapi_conn, record)
     cur = dbapi_conn.cursor()
@@ -98,7 +98,7 @@ def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")   # durable across process crashes (SIGKILL) in WAL mode

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import errors
 
-__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "json_response"]
+__all__ = ["JSONResponse", "read_json", "HeadersMiddleware"]
 
 
 class JSONResponse(Response):
@@ -23,10 +23,6 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(content, status_code=status, headers=headers)
 
 
 async def read_json(request: Request, *, max_bytes: int = 64 * 1024 * 1024) -> dict[str, Any]:
@@ -66,7 +62,7 @@ def _has_nul(scope: Scope) -> bool:
 class HeadersMiddleware:
     """Adds x-request-id, openai-processing-ms, openai-version and x-should-retry to every response."""
 
-    def __init__(self, app: ASGIApp, *, new_request_id) -> None:  # noqa: ANN001
+    def __init__(self, app: ASGIApp, *, new_request_id) -> None:
         self.app = app
         self.new_request_id = new_request_id
 

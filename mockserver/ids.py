@@ -9,10 +9,11 @@ import string
 import threading
 from collections.abc import Callable
 
-__all__ = ["IdFactory", "PREFIXES"]
+__all__ = ["IdFactory", "PREFIXES", "base62"]
 
 _ALNUM = string.ascii_letters + string.digits
 _HEX = "0123456789abcdef"
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # kind → (prefix, number of random characters[, alphabet: alphanumeric unless given])
 PREFIXES: dict[str, tuple] = {
@@ -49,6 +50,10 @@ class IdFactory:
         self._streams: dict[str, random.Random] = {}
         self._lock = threading.Lock()
         self._taken = taken
+
+    @property
+    def seed(self) -> int | None:
+        return self._seed
 
     def reseed(self, seed: int | None) -> None:
         with self._lock:
@@ -105,3 +110,13 @@ def _random_chars(n: int, alphabet: str) -> str:
     while len(out) < n:
         out.extend(alphabet[b % size] for b in _random_bytes(n + n // 2 + 4) if b < limit)
     return "".join(out[:n])
+
+
+def base62(digest: bytes, n: int) -> str:
+    """`n` base-62 digits of `digest` read as a big-endian number, least significant first (derived ids)."""
+    num = int.from_bytes(digest, "big")
+    out = []
+    for _ in range(n):
+        num, r = divmod(num, 62)
+        out.append(_B62[r])
+    return "".join(out)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["intercept", "Interception", "BaseURL", "DEFAULT_BASE_URLS", "SDK_CHOICES"]
+__all__ = ["intercept", "sdk_library", "Interception", "BaseURL", "DEFAULT_BASE_URLS", "SDK_CHOICES"]
 
 DEFAULT_BASE_URLS = ("https://api.openai.com/v1",)
 SDK_CHOICES = ("auto", "all", "httpx2", "httpx")
@@ -117,7 +117,7 @@ def _libraries(sdk: str) -> list[str]:
     if sdk == "all":
         return installed
     if sdk == "auto":
-        sdk = _sdk_library() or "all"
+        sdk = sdk_library() or "all"
         return installed if sdk == "all" else [sdk]
     if sdk not in installed:
         raise RuntimeError(f"cannot intercept {sdk}: it (or {_CORE_FOR[sdk]}) is not installed")
@@ -128,7 +128,7 @@ def _installed(module: str) -> bool:
     return module in sys.modules or importlib.util.find_spec(module) is not None
 
 
-def _sdk_library() -> str | None:
+def sdk_library() -> str | None:
     """The HTTP library the installed openai SDK is built on (httpx2 from 3.0), None without the SDK."""
     try:
         import openai

@@ -22,7 +22,7 @@ __all__ = ["EmulatorH11Protocol"]
 
 
 class EmulatorH11Protocol(H11Protocol):
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):

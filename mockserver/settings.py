@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from contracts.limits import MAX_FILE_BYTES
@@ -36,7 +36,6 @@ class Settings:
     control_plane: str = "loopback"
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
     log_level: str = "info"
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -71,7 +70,7 @@ class Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = env.get(f"MOCKSERVER_{f.name.upper()}")
-            if raw is not None and f.name != "extra":
+            if raw is not None:
                 values[f.name] = _coerce(f.name, str(f.type), raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

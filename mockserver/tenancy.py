@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts import errors
+from mockserver.ids import base62
 
 __all__ = ["Tenant", "KeyRing", "KeysFileError"]
 
 _WELL_FORMED = re.compile(r"^sk-[A-Za-z0-9_\-]{1,200}$")
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class KeysFileError(ValueError):
@@ -39,20 +39,11 @@ class Tenant:
         return slug or "personal"
 
 
-def _b62(digest: bytes, n: int) -> str:
-    num = int.from_bytes(digest, "big")
-    out = []
-    for _ in range(n):
-        num, r = divmod(num, 62)
-        out.append(_B62[r])
-    return "".join(out)
-
-
 def derived_tenant(api_key: str) -> Tenant:
     """Each unknown key gets an organization of its own, stable across restarts and processes."""
     digest = hashlib.sha256(api_key.encode()).digest()
-    return Tenant(organization_id="org-" + _b62(digest, 24), organization_name="personal",
-                  project_id="proj_" + _b62(digest[::-1], 24))
+    return Tenant(organization_id="org-" + base62(digest, 24), organization_name="personal",
+                  project_id="proj_" + base62(digest[::-1], 24))
 
 
 class KeyRing:

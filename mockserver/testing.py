@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mockserver.app import create_app
-from mockserver.intercept import DEFAULT_BASE_URLS, intercept
+from mockserver.intercept import DEFAULT_BASE_URLS, intercept, sdk_library
 from mockserver.settings import Settings
 
 __all__ = ["Emulator", "offline_openai", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
@@ -262,8 +262,7 @@ def offline_openai(base_urls: Iterable[str] = DEFAULT_BASE_URLS, *, sdk: str = "
 
 
 def _sdk_http_lib() -> str:
-    """The HTTP library the installed openai SDK is built on."""
-    import openai
-
-    major = int(openai.__version__.split(".")[0])
-    return "httpx2" if major >= 3 else "httpx"
+    lib = sdk_library()
+    if lib is None:
+        raise RuntimeError("the openai SDK is not installed (pip install openai)")
+    return lib

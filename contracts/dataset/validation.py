@@ -44,7 +44,7 @@ import orjson
 from contracts import catalog, tokens
 from contracts.dataset import rules
 from contracts.dataset.rules import detect_format
-from contracts.limits import MIN_EXAMPLES
+from contracts.limits import METHODS, MIN_EXAMPLES
 
 __all__ = [
     "JobError", "ValidationResult", "validate_file", "validate_lines", "iter_examples", "detect_format",
@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 FORMATS = ("chat", "prompt_completion", "dpo")
-METHODS = ("supervised", "dpo", "reinforcement")
 PARALLEL_THRESHOLD = 8 * 1024 * 1024   # files larger than this are validated by several processes
 MAX_OVER_LIMIT_KEPT = 1000             # over-limit examples listed individually (all are counted)
 MAX_WORKERS = 4

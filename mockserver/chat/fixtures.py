@@ -31,7 +31,8 @@ from mockserver.services import Services
 from mockserver.tables import FixtureRow
 
 __all__ = ["Fixture", "active_fixtures", "match_fixture", "invalidate", "fixture_error",
-           "error_body", "parse_fixture"]
+           "error_body", "parse_fixture", "fixture_to_wire", "add_fixture", "visible_fixtures",
+           "remove_fixtures"]
 
 _CACHE_SLOT = "fixtures"
 _STAMP = "fixtures.stamp"
@@ -194,3 +195,49 @@ def match_fixture(svc: Services, tenant: str, model: str, text: str) -> Fixture 
                     f.regex is None or f.regex.search(text)):
                 return f
     return None
+
+
+# --- store (the /_mock/fixtures endpoints' data access; every change invalidates the caches) ------------
+
+
+def _visible(tenant: str | None) -> Any:
+    stmt = select(FixtureRow).order_by(col(FixtureRow.seq).desc())
+    if tenant is not None:
+        stmt = stmt.where((FixtureRow.tenant == tenant) | (col(FixtureRow.tenant).is_(None)))
+    return stmt
+
+
+def fixture_to_wire(row: FixtureRow) -> dict:
+    return {"id": row.id, "object": "mock.fixture", "scope": "tenant" if row.tenant else "global",
+            "model": row.model, "pattern": row.pattern, "reply": row.reply}
+
+
+def add_fixture(svc: Services, *, tenant: str | None, body: dict) -> FixtureRow:
+    """Register a fixture from a request body (validated here); `tenant` None makes it global."""
+    model, pattern, reply = parse_fixture(body)
+    with svc.db.session() as s:
+        row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
+        s.add(row)
+    invalidate(svc)
+    return row
+
+
+def visible_fixtures(svc: Services, *, tenant: str | None) -> list[FixtureRow]:
+    """The fixtures a caller sees: its tenant's and the global ones, newest first (all when tenant is None)."""
+    with svc.db.session() as s:
+        return list(s.exec(_visible(tenant)).all())
+
+
+def remove_fixtures(svc: Services, *, tenant: str | None, fixture_id: str | None = None) -> int:
+    """Delete the visible fixtures (or the one `fixture_id`, 404 when not visible); how many went."""
+    with svc.db.session() as s:
+        stmt = _visible(tenant)
+        if fixture_id is not None:
+            stmt = stmt.where(FixtureRow.id == fixture_id)
+        rows = s.exec(stmt).all()
+        if fixture_id is not None and not rows:
+            raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
+        for row in rows:
+            s.delete(row)
+    invalidate(svc)
+    return len(rows)

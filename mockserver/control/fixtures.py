@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlmodel import col, select
 from starlette.requests import Request
 
-from contracts import errors
-from mockserver.chat.fixtures import invalidate, parse_fixture
+from mockserver.chat import fixtures as store
 from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.services import Services
-from mockserver.tables import FixtureRow
 
 router = APIRouter(prefix="/_mock/fixtures", tags=["control"], dependencies=[ControlGuard])
-
 
 
 def _caller(request: Request, svc: Services) -> str | None:
@@ -24,55 +18,26 @@ def _caller(request: Request, svc: Services) -> str | None:
     return svc.keys.authenticate(header).key if header else None
 
 
-def _wire(row: FixtureRow) -> dict:
-    return {"id": row.id, "object": "mock.fixture", "scope": "tenant" if row.tenant else "global",
-            "model": row.model, "pattern": row.pattern, "reply": row.reply}
-
-
-def _visible(tenant: str | None) -> Any:
-    stmt = select(FixtureRow).order_by(col(FixtureRow.seq).desc())
-    if tenant is not None:
-        stmt = stmt.where((FixtureRow.tenant == tenant) | (col(FixtureRow.tenant).is_(None)))
-    return stmt
-
-
 @router.post("")
 async def create_fixture(request: Request, svc: ServicesDep) -> JSONResponse:
     tenant = _caller(request, svc)
-    model, pattern, reply = parse_fixture(await read_json(request))
-    with svc.db.session() as s:
-        row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
-        s.add(row)
-    invalidate(svc)
-    return JSONResponse(_wire(row))
+    row = store.add_fixture(svc, tenant=tenant, body=await read_json(request))
+    return JSONResponse(store.fixture_to_wire(row))
 
 
 @router.get("")
 async def list_fixtures(request: Request, svc: ServicesDep) -> JSONResponse:
-    tenant = _caller(request, svc)
-    with svc.db.session() as s:
-        rows = s.exec(_visible(tenant)).all()
-    return JSONResponse({"object": "list", "data": [_wire(r) for r in rows]})
+    rows = store.visible_fixtures(svc, tenant=_caller(request, svc))
+    return JSONResponse({"object": "list", "data": [store.fixture_to_wire(r) for r in rows]})
 
 
 @router.delete("")
 async def clear_fixtures(request: Request, svc: ServicesDep) -> JSONResponse:
-    tenant = _caller(request, svc)
-    with svc.db.session() as s:
-        rows = s.exec(_visible(tenant)).all()
-        for row in rows:
-            s.delete(row)
-    invalidate(svc)
-    return JSONResponse({"object": "list", "deleted": len(rows)})
+    deleted = store.remove_fixtures(svc, tenant=_caller(request, svc))
+    return JSONResponse({"object": "list", "deleted": deleted})
 
 
 @router.delete("/{fixture_id}")
 async def delete_fixture(fixture_id: str, request: Request, svc: ServicesDep) -> JSONResponse:
-    tenant = _caller(request, svc)
-    with svc.db.session() as s:
-        row = s.exec(_visible(tenant).where(FixtureRow.id == fixture_id)).first()
-        if row is None:
-            raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
-        s.delete(row)
-    invalidate(svc)
+    store.remove_fixtures(svc, tenant=_caller(request, svc), fixture_id=fixture_id)
     return JSONResponse({"id": fixture_id, "object": "mock.fixture", "deleted": True})

@@ -5,30 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from sqlalchemy import delete
-from sqlmodel import select
 from starlette.requests import Request
 
 from contracts import errors
-from mockserver.batches.store import input_copy as batch_input_copy
+from mockserver.control import store
 from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import clock
 from mockserver.jobs import store as job_store
 from mockserver.settings import TRANSITIONS
-from mockserver.tables import (
-    BatchRow,
-    CheckpointRow,
-    EventRow,
-    FileRow,
-    FixtureRow,
-    JobRow,
-    Meta,
-    ModelRow,
-    ResponseRow,
-    UploadPartRow,
-    UploadRow,
-)
 
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 
@@ -51,7 +36,7 @@ def _policy_wire(policy: clock.Policy, wall: float) -> dict:
 @router.get("/state")
 async def state(svc: ServicesDep) -> JSONResponse:
     with svc.db.session() as s:
-        return JSONResponse(_policy_wire(svc.policy(s), svc.wall()) | {"seed": svc.ids._seed})
+        return JSONResponse(_policy_wire(svc.policy(s), svc.wall()) | {"seed": svc.ids.seed})
 
 
 @router.post("/clock/advance")
@@ -121,36 +106,5 @@ async def reset(request: Request, svc: ServicesDep) -> JSONResponse:
     """Forget everything, or (with `{"api_key": "sk-…"}`) only that key's tenant."""
     body = await _body(request)
     tenant = svc.keys.authenticate(f"Bearer {body['api_key']}").key if body.get("api_key") else None
-    removed = await asyncio.to_thread(_reset, svc, tenant)
+    removed = await asyncio.to_thread(store.reset, svc, tenant)
     return JSONResponse({"reset": "tenant" if tenant else "all", "files_removed": removed})
-
-
-def _reset(svc, tenant: str | None) -> int:  # noqa: ANN001
-    with svc.db.session() as s:
-        if tenant is None:
-            paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
-            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
-                          ResponseRow, BatchRow):
-                s.execute(delete(table))
-            s.execute(delete(Meta).where(Meta.key != "schema_version"))
-        else:
-            jobs = list(s.exec(select(JobRow.id).where(JobRow.tenant == tenant)))
-            uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
-            paths = list(s.exec(select(FileRow.path).where(FileRow.tenant == tenant)))
-            paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
-            s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
-            s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
-            s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
-            for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)
-                                             .where(BatchRow.tenant == tenant)):
-                paths += [out, err, batch_input_copy(batch_id)]
-            for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
-                s.execute(delete(table).where(table.tenant == tenant))
-            paths += [f"files/ftdata-{j}" for j in jobs]
-    if tenant is None:
-        paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
-    for p in set(paths):
-        svc.files.remove(p)
-    svc.cache.clear()
-    svc.seed_policy()  # the clock starts again from the flags
-    return len(set(paths))

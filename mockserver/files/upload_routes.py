@@ -25,7 +25,7 @@ async def create_upload(request: Request, svc: ServicesDep, tenant: TenantDep) -
 @router.post("/{upload_id}/parts")
 async def add_part(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     with svc.db.session() as s:  # fail fast before reading the body
-        store._require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))
+        store.require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))
     form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=MAX_PART_BYTES, file_field="data",
                               sync=svc.files.sync)
     try:

@@ -13,8 +13,8 @@ from mockserver.files.store import check_purpose, create_file, file_to_wire
 from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
 
-__all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "add_part", "complete_upload",
-           "cancel_upload"]
+__all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "require_pending", "add_part",
+           "complete_upload", "cancel_upload"]
 
 
 def upload_to_wire(row: UploadRow, file: FileRow | None = None) -> dict:
@@ -65,7 +65,8 @@ def get_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> Upl
     return row
 
 
-def _require_pending(row: UploadRow) -> None:
+def require_pending(row: UploadRow) -> None:
+    """400 `invalid_upload_state` unless the upload still takes parts."""
     if row.status != "pending":
         raise errors.BadRequest(f"Upload {row.id} is already {row.status}; no further changes are allowed.",
                                 param="upload_id", code="invalid_upload_state")
@@ -73,7 +74,7 @@ def _require_pending(row: UploadRow) -> None:
 
 def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, tmp: Path, size: int) -> UploadPartRow:
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
-    _require_pending(row)
+    require_pending(row)
     part_id = svc.ids.new("part")
     path = svc.files.publish(tmp, part_id)
     part = UploadPartRow(id=part_id, upload_id=row.id, created_at=svc.now(s), bytes=size, path=path)
@@ -93,7 +94,7 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     if len(set(part_ids)) != len(part_ids):
         raise errors.invalid_value("part_ids", "Each part id may appear only once in 'part_ids'.")
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
-    _require_pending(row)
+    require_pending(row)
     parts = {p.id: p for p in s.exec(select(UploadPartRow).where(UploadPartRow.upload_id == row.id))}
     missing = [p for p in part_ids if p not in parts]
     if missing:
@@ -114,7 +115,7 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     return row, file
 
 
-def _concatenate(sources: list[Path], dest: Path, sync) -> str:  # noqa: ANN001
+def _concatenate(sources: list[Path], dest: Path, sync) -> str:
     md5 = hashlib.md5(usedforsecurity=False)
     with open(dest, "wb") as out:
         for src in sources:
@@ -129,7 +130,7 @@ def _concatenate(sources: list[Path], dest: Path, sync) -> str:  # noqa: ANN001
 
 def cancel_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> UploadRow:
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
-    _require_pending(row)
+    require_pending(row)
     row.status = "cancelled"
     s.add(row)
     return row

@@ -17,7 +17,7 @@ from mockserver.pagination import parse_limit
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
 
-async def _run(fn, /, **kwargs):  # noqa: ANN001, ANN202
+async def _run(fn, /, **kwargs):
     """Advancing may validate a large file: keep it off the event loop."""
     return await asyncio.to_thread(fn, **kwargs)
 
@@ -52,8 +52,8 @@ async def retrieve_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: Tenant
     return JSONResponse(store.job_to_wire(row))
 
 
-async def _act(svc, tenant, job_id: str, action: str) -> JSONResponse:  # noqa: ANN001
-    row = await _run(store.act_on_job, svc=svc, tenant=tenant.key, job_id=job_id, action=action)
+async def _act(svc, tenant, job_id: str, action: str) -> JSONResponse:
+    row = await _run(store.advance_job, svc=svc, tenant=tenant.key, job_id=job_id, action=action)
     return JSONResponse(store.job_to_wire(row))
 
 

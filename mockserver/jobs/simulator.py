@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.limits import CHECKPOINTS_KEPT, MAX_METRIC_EVENTS, default_epochs
+from mockserver.ids import base62
 
 __all__ = ["TERMINAL", "EDGES", "Timing", "Plan", "NewEvent", "NewCheckpoint", "Effects", "advance",
            "check_action", "method_echo", "resolve_plan", "metrics_at", "model_name", "checkpoint_name", "results_csv",
@@ -44,7 +45,7 @@ class Timing:
     finalize: float
 
     @classmethod
-    def scaled(cls, duration) -> Timing:  # noqa: ANN001 - clock.Policy.duration
+    def scaled(cls, duration) -> Timing:
         return cls(**{k: duration(v) for k, v in SIMULATED_SECONDS.items()})
 
 
@@ -141,9 +142,7 @@ def metrics_at(seed: int, step: int, total: int, *, validation: bool) -> dict[st
 
 
 def _token(seed_text: str) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    n = int.from_bytes(hashlib.sha256(seed_text.encode()).digest(), "big")
-    return "".join(alphabet[(n >> (6 * i)) % 62] for i in range(8))
+    return base62(hashlib.sha256(seed_text.encode()).digest(), 8)
 
 
 def model_name(base: str, org_slug: str, suffix: str, token: str) -> str:
@@ -228,7 +227,7 @@ def _forced(state: dict, stage: str) -> dict | None:
     return None
 
 
-def _validating(state, fx, now, timing, plan, validation_error, final_model) -> None:  # noqa: ANN001
+def _validating(state, fx, now, timing, plan, validation_error, final_model) -> None:
     end = state["stage_started"] + timing.validate
     if now < end:
         return
@@ -246,7 +245,7 @@ def _validating(state, fx, now, timing, plan, validation_error, final_model) -> 
     return None
 
 
-def _queued(state, fx, now, timing, plan, validation_error, final_model) -> None:  # noqa: ANN001
+def _queued(state, fx, now, timing, plan, validation_error, final_model) -> None:
     forced = _forced(state, "queued")
     if forced:
         return _fail(state, fx, max(state["stage_started"], min(now, state["stage_started"] + timing.queue)), forced)
@@ -264,7 +263,7 @@ def _queued(state, fx, now, timing, plan, validation_error, final_model) -> None
     return None
 
 
-def _running(state, fx, now, timing, plan, validation_error, final_model) -> None:  # noqa: ANN001
+def _running(state, fx, now, timing, plan, validation_error, final_model) -> None:
     total, done, base, started = state["total_steps"], state["steps_done"], state["steps_base"], state["stage_started"]
     reachable = total if timing.step <= 0 else min(total, base + int((now - started) / timing.step + 1e-9))
     if _forced(state, "running") and reachable > done:

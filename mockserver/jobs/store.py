@@ -21,7 +21,7 @@ from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
 __all__ = ["job_to_wire", "event_to_wire", "checkpoint_to_wire", "create_job", "get_job", "advance_job",
-           "list_jobs", "act_on_job", "list_events", "list_checkpoints", "force_failure"]
+           "list_jobs", "list_events", "list_checkpoints", "force_failure"]
 
 _NULL_ERROR = {"code": None, "message": None, "param": None}
 _MAX_CAS_TRIES = 50
@@ -191,7 +191,7 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
 
 
-def _plan_for(svc: Services, row: JobRow, policy) -> tuple[simulator.Plan | None, dict | None]:  # noqa: ANN001
+def _plan_for(svc: Services, row: JobRow, policy) -> tuple[simulator.Plan | None, dict | None]:
     if row.plan:
         return simulator.Plan(**row.plan), None
     if row.status != "validating_files":
@@ -203,7 +203,7 @@ def _plan_for(svc: Services, row: JobRow, policy) -> tuple[simulator.Plan | None
     return _validate(svc, row)
 
 
-def _advance_once(s: Session, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:  # noqa: ANN001
+def _advance_once(s: Session, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
     now = policy.now(svc.wall())
     state = row.model_dump()
     fx = simulator.advance(state, now=now, timing=simulator.Timing.scaled(policy.duration), plan=plan,
@@ -267,10 +267,6 @@ def _register_model(s: Session, row: JobRow, name: str, created: int, *, kind: s
 
 
 # --- reads -------------------------------------------------------------------------------------------
-
-def act_on_job(svc: Services, *, tenant: str, job_id: str, action: str) -> JobRow:
-    return advance_job(svc, tenant=tenant, job_id=job_id, action=action)
-
 
 def list_jobs(svc: Services, *, tenant: str, limit: int, after: str | None,
               metadata: dict[str, str] | None, metadata_null: bool) -> Page:

@@ -141,7 +141,7 @@ class Subprocess(Target):
             try:
                 if self.raw("GET", "/v1/models", key="sk-ready")[0] == 200:
                     return
-            except Exception:  # noqa: BLE001 - not listening yet
+            except Exception:
                 time.sleep(0.05)
         raise RuntimeError(f"mockserver did not become ready in {timeout:.0f} s: {self._log_tail()}")
 

@@ -37,7 +37,7 @@ PIECE = (st.text(ANY_CHAR, max_size=30) | WHITESPACE | EMOJI | WORDS | st.sample
 TEXT = st.lists(PIECE, max_size=12).map("".join)
 
 
-def _oracle(name: str):  # noqa: ANN202
+def _oracle(name: str):
     encode = tokens.get_encoding(name).encode_ordinary
     return lambda text: len(encode(text))
 

@@ -234,7 +234,7 @@ def rss_of_group(pgid: int) -> int:
     return total
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:  # noqa: ANN001
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

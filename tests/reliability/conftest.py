@@ -20,7 +20,7 @@ def _end_servers():
     stop_all()
 
 
-def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
+def pytest_collection_modifyitems(config, items) -> None:
     wanted = "slow" in (config.option.markexpr or "") or os.environ.get("MOCKSERVER_RELIABILITY_LONG") == "1"
     if wanted:
         return
@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001
             item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter) -> None:
     if FIGURES.lines:
         terminalreporter.write_sep("-", "reliability figures")
         for line in FIGURES.lines:

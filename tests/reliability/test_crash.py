@@ -163,10 +163,10 @@ def _job_driver(port: int, ledger: Ledger, rng: random.Random, stop: threading.E
         return
 
 
-def _guarded(fn, ledger: Ledger, *args) -> None:  # noqa: ANN001
+def _guarded(fn, ledger: Ledger, *args) -> None:
     try:
         fn(*args)
-    except Exception as e:  # noqa: BLE001 - reported by the trial
+    except Exception as e:
         with ledger.lock:
             ledger.errors.append(f"{fn.__name__}: {e!r}")
 

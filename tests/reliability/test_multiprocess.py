@@ -334,7 +334,7 @@ def run_realtime(layout: str, tmp_path: Path, database_url: str | None, size: di
 SIZES = [pytest.param(SHORT, "", id="short"), pytest.param(LONG, " long", id="long", marks=pytest.mark.slow)]
 
 
-def _record(kind: str, run, layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
+def _record(kind: str, run, layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
     started = time.monotonic()
     figures = run(layout, tmp_path, database, size)
     FIGURES.add(f"multiprocess {kind}{label} {layout} {'postgres' if database else 'sqlite'}", **figures,
@@ -343,7 +343,7 @@ def _record(kind: str, run, layout: str, size, label: str, database: str | None,
 
 @pytest.mark.parametrize("size,label", SIZES)
 @pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_realtime_storm(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
+def test_realtime_storm(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
     _record("realtime", run_realtime, layout, size, label, database, tmp_path)
 
 
@@ -413,7 +413,7 @@ def run_manual(layout: str, tmp_path: Path, database_url: str | None, size: dict
 
 @pytest.mark.parametrize("size,label", SIZES)
 @pytest.mark.parametrize("layout", ["workers2", "two_processes"])
-def test_manual_advances(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:  # noqa: ANN001
+def test_manual_advances(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
     _record("manual", run_manual, layout, size, label, database, tmp_path)
 
 
@@ -429,7 +429,7 @@ def _start_at_barrier(url: str, data_dir: str, barrier: Any, results: Any) -> No
         services = Services.build(settings)
         with services.db.session() as s:
             results.put(("ok", services.policy(s).now(0.0)))
-    except Exception as e:  # noqa: BLE001 - reported to the test
+    except Exception as e:
         results.put(("error", f"{type(e).__name__}: {str(e)[:300]}"))
 
 

@@ -1,0 +1,56 @@
+"""The control plane's data access: forgetting everything, or one tenant's objects (`POST /_mock/reset`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import select
+
+from mockserver.batches.store import input_copy as batch_input_copy
+from mockserver.services import Services
+from mockserver.tables import (
+    BatchRow,
+    CheckpointRow,
+    EventRow,
+    FileRow,
+    FixtureRow,
+    JobRow,
+    Meta,
+    ModelRow,
+    ResponseRow,
+    UploadPartRow,
+    UploadRow,
+)
+
+__all__ = ["reset"]
+
+
+def reset(svc: Services, tenant: str | None) -> int:
+    """Delete every object (tenant None) or the tenant's, with their bytes on disk; how many files went."""
+    with svc.db.session() as s:
+        if tenant is None:
+            paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
+            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
+                          ResponseRow, BatchRow):
+                s.execute(delete(table))
+            s.execute(delete(Meta).where(Meta.key != "schema_version"))
+        else:
+            jobs = list(s.exec(select(JobRow.id).where(JobRow.tenant == tenant)))
+            uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
+            paths = list(s.exec(select(FileRow.path).where(FileRow.tenant == tenant)))
+            paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
+            s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
+            s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
+            s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
+            for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)
+                                             .where(BatchRow.tenant == tenant)):
+                paths += [out, err, batch_input_copy(batch_id)]
+            for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
+                s.execute(delete(table).where(table.tenant == tenant))
+            paths += [f"files/ftdata-{j}" for j in jobs]
+    if tenant is None:
+        paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
+    for p in set(paths):
+        svc.files.remove(p)
+    svc.cache.clear()
+    svc.seed_policy()  # the clock starts again from the flags
+    return len(set(paths))

@@ -1,0 +1,65 @@
+"""Canaries for the library internals the emulator relies on where no public API exists.
+
+Each dependency touched this way has an upper-bounded pin in pyproject.toml; when a new release is let in,
+these tests say exactly which assumption broke (rather than a strange failure elsewhere):
+
+- mockserver/intercept.py: respx's mocker registry (`Mocker.registry[name].routers`, reordered so the
+  innermost interception wins) and the `Router.aresolve` frame that tells async side effects apart;
+- mockserver/protocol.py: uvicorn's `H11Protocol.send_400_response(msg)` hook for unparsable requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+from mockserver import intercept
+
+
+def test_respx_mocker_registry_keeps_routers_in_a_list() -> None:
+    import respx
+    from respx.mocks import Mocker
+
+    assert "httpcore" in Mocker.registry
+    router = respx.mock(using="httpcore", assert_all_mocked=False, assert_all_called=False)
+    with router:
+        routers = Mocker.registry["httpcore"].routers
+        assert isinstance(routers, list) and router in routers
+
+
+def test_respx_async_side_effects_run_under_router_aresolve() -> None:
+    import httpx
+    import respx
+
+    seen: list[bool] = []
+
+    def side_effect(request: httpx.Request) -> httpx.Response:
+        seen.append(intercept._resolving_async())
+        return httpx.Response(204)
+
+    async def async_call() -> None:
+        async with httpx.AsyncClient() as c:
+            await c.get("https://canary.test/")
+
+    with respx.mock(using="httpcore", assert_all_called=False) as router:
+        router.route(host="canary.test").mock(side_effect=side_effect)
+        with httpx.Client() as c:
+            c.get("https://canary.test/")
+        asyncio.run(async_call())
+    assert seen == [False, True]
+
+
+def test_uvicorn_h11_protocol_reports_bad_requests_through_send_400_response() -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    hook = H11Protocol.send_400_response
+    assert list(inspect.signature(hook).parameters) == ["self", "msg"]
+    assert "self.send_400_response(" in inspect.getsource(H11Protocol)
+
+
+def test_respx_has_the_mockers_intercept_uses() -> None:
+    from respx.mocks import HTTPCoreMocker, Mocker
+
+    intercept._register_httpcore2_mocker()
+    assert {"httpcore", "httpcore2"} <= set(Mocker.registry)
+    assert issubclass(Mocker.registry["httpcore2"], HTTPCoreMocker)
