@@ -26,7 +26,7 @@ def _body(i: int) -> dict:
     return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"question number {i} " * 5}]}
 
 
-def _pings(http, base: str, stop: threading.Event, out: list[float]) -> None:  # noqa: ANN001
+def _pings(http, base: str, stop: threading.Event, out: list[float]) -> None:
     while not stop.is_set():
         t0 = time.perf_counter()
         http.get(f"{base}/models", headers=HEADERS)
@@ -38,7 +38,7 @@ def _p99(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[98] if len(xs) >= 2 else xs[0]
 
 
-def _round(http, base: str, n: int, proc) -> dict:  # noqa: ANN001
+def _round(http, base: str, n: int, proc) -> dict:
     t0 = time.perf_counter()
     for i in range(n):
         http.post(f"{base}/chat/completions", json=_body(i), headers=HEADERS).raise_for_status()
