@@ -40,10 +40,14 @@ def _messages(svc: Services, tenant: str, req: ResponsesRequest) -> list[dict]:
     return engine.to_messages(req.instructions, history, req.items)
 
 
-def _context_error(e: errors.APIError) -> errors.APIError:
+def _responses_error(e: errors.APIError, model: str) -> errors.APIError:
+    """Chat's wording of an error, as the Responses API words it."""
     if e.code == "context_length_exceeded":
         return errors.BadRequest("Your input exceeds the context window of this model. Please adjust your input "
                                  "and try again.", param="input", code="context_length_exceeded")
+    if e.status == 404 and e.message.startswith("This is not a chat model"):   # babbage-002, davinci-002
+        return errors.BadRequest(f"The model '{model}' is not supported with the Responses API.", param="model",
+                                 code="model_not_supported")
     return e
 
 
@@ -53,7 +57,7 @@ async def generate(svc: Services, tenant: str, req: ResponsesRequest) -> tuple[d
     try:
         out = await run_chat(svc, tenant, gen)
     except errors.APIError as e:
-        raise _context_error(e) from None
+        raise _responses_error(e, req.model) from None
     output = engine.output_items(svc, out)
     status = "incomplete" if any(i["status"] == "incomplete" for i in output) else "completed"
     body = engine.response_body(req, response_id=svc.ids.new("response"), created_at=out.head.created,

@@ -164,6 +164,8 @@ def test_errors(api):
     err = error_of(api.raw_json("POST", "/v1/responses", json_body={
         "model": CHEAP, "input": "x", "previous_response_id": "resp_missing"}), 404)
     assert (err["code"], err["param"]) == ("previous_response_not_found", "previous_response_id")
+    err = error_of(api.raw_json("POST", "/v1/responses", json_body={"model": "davinci-002", "input": "x"}), 400)
+    assert (err["code"], err["param"]) == ("model_not_supported", "model")
     err = error_of(api.raw_json("GET", "/v1/responses/resp_missing"), 404)
     assert "resp_missing" in err["message"]
     err = error_of(api.raw_json("POST", "/v1/responses", json_body={
