@@ -10,6 +10,9 @@ from contracts import errors
 from contracts.limits import (
     BATCH_SIZE_RANGE,
     BETA_MAX,
+    INTEGRATION_TEXT_MAX,
+    MAX_INTEGRATION_TAGS,
+    MAX_INTEGRATIONS,
     METADATA_KEY_MAX,
     METADATA_MAX_PAIRS,
     METADATA_VALUE_MAX,
@@ -181,16 +184,49 @@ def _integrations(value: Any) -> list[dict[str, Any]]:
         return []
     if not isinstance(value, list):
         raise errors.invalid_type("integrations", "an array", value)
+    if len(value) > MAX_INTEGRATIONS:
+        raise errors.BadRequest(f"Invalid 'integrations': array too long. Expected an array with maximum length "
+                                f"{MAX_INTEGRATIONS}, but got an array with length {len(value)} instead.",
+                                param="integrations", code="array_above_max_length")
     for i, item in enumerate(value):
         path = f"integrations[{i}]"
         if not isinstance(item, dict):
             raise errors.invalid_type(path, "an object", item)
+        for key in item:
+            if key not in ("type", "wandb"):
+                raise errors.unknown_parameter(f"{path}.{key}")
         if item.get("type") != "wandb":
             raise errors.invalid_value(f"{path}.type", f"Invalid '{path}.type': only 'wandb' is supported.")
         wandb = item.get("wandb")
         if not isinstance(wandb, dict) or not isinstance(wandb.get("project"), str):
             raise errors.missing_parameter(f"{path}.wandb.project")
+        _wandb(f"{path}.wandb", wandb)
     return value
+
+
+def _wandb(path: str, wandb: dict) -> None:
+    """Only the documented keys, each string at most INTEGRATION_TEXT_MAX (tags: MAX_INTEGRATION_TAGS, ≤ 64)."""
+    for key, item in wandb.items():
+        if key not in ("project", "name", "entity", "tags"):
+            raise errors.unknown_parameter(f"{path}.{key}")
+        if key == "tags":
+            if not isinstance(item, list):
+                raise errors.invalid_type(f"{path}.tags", "an array", item)
+            if len(item) > MAX_INTEGRATION_TAGS:
+                raise errors.BadRequest(f"Invalid '{path}.tags': array too long. Expected an array with maximum "
+                                        f"length {MAX_INTEGRATION_TAGS}, but got an array with length {len(item)} "
+                                        "instead.", param=f"{path}.tags", code="array_above_max_length")
+            for j, tag in enumerate(item):
+                _bounded_str(f"{path}.tags[{j}]", tag, 64)
+        elif item is not None:
+            _bounded_str(f"{path}.{key}", item, INTEGRATION_TEXT_MAX)
+
+
+def _bounded_str(path: str, value: Any, limit: int) -> None:
+    if not isinstance(value, str):
+        raise errors.invalid_type(path, "a string", value)
+    if len(value) > limit:
+        raise errors.string_too_long(path, limit, len(value))
 
 
 def _metadata(value: Any) -> dict[str, str] | None:

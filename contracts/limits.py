@@ -7,6 +7,8 @@ __all__ = [
     "LIST_LIMITS", "EpochRule", "default_epochs", "CHECKPOINTS_KEPT", "MAX_METRIC_EVENTS",
     "RESPONSES_MIN_OUTPUT_TOKENS", "BATCH_ENDPOINTS", "BATCH_SERVED_ENDPOINTS", "BATCH_COMPLETION_WINDOWS",
     "BATCH_MAX_REQUESTS", "BATCH_MAX_BYTES", "BATCH_WINDOW_SECONDS",
+    "SchemaLimits", "MAX_MESSAGE_CHARS", "MAX_PROMPTS", "MAX_JSON_BODY_BYTES", "MAX_GENERATION_BODY_BYTES",
+    "MAX_INTEGRATIONS", "INTEGRATION_TEXT_MAX", "MAX_INTEGRATION_TAGS", "FILENAME_MAX", "MIME_TYPE_MAX",
 ]
 
 MAX_FILE_BYTES = 512 * 1024 * 1024          # POST /files: 512 MB per file
@@ -49,6 +51,27 @@ BATCH_COMPLETION_WINDOWS = ("24h",)
 BATCH_MAX_REQUESTS = 50_000
 BATCH_MAX_BYTES = 200 * 1024 * 1024
 BATCH_WINDOW_SECONDS = 24 * 3600
+
+
+# Structured outputs (response_format json_schema, function parameters): the documented schema limits.
+class SchemaLimits:
+    MAX_PROPERTIES = 5000          # object properties in the whole schema
+    MAX_DEPTH = 10                 # levels of object nesting
+    MAX_ENUM_VALUES = 1000         # enum values in the whole schema
+    MAX_NAME_CHARS = 120_000       # property names, definition names, enum and const values together
+
+
+MAX_MESSAGE_CHARS = 10_485_760      # one string in messages[] / prompt (the real `string_above_max_length`)
+MAX_PROMPTS = 2048                  # /v1/completions: prompts in one request (as /v1/embeddings inputs)
+MAX_GENERATION_BODY_BYTES = 32 * 1024 * 1024   # JSON body of chat/completions requests
+MAX_JSON_BODY_BYTES = 1024 * 1024              # JSON body of every other endpoint (jobs, uploads, /_mock)
+
+# Stored fields the reference gives no limit for (UNVERIFIED; see the README's choices).
+MAX_INTEGRATIONS = 5                # fine-tuning job `integrations` entries
+INTEGRATION_TEXT_MAX = 128          # wandb project / name / entity (W&B's own project-name limit)
+MAX_INTEGRATION_TAGS = 64           # wandb tags per integration, each at most 64 characters
+FILENAME_MAX = 512                  # POST /v1/uploads `filename`, /v1/files file names
+MIME_TYPE_MAX = 255                 # POST /v1/uploads `mime_type` (RFC 6838: type/subtype ≤ 127 each)
 
 CHECKPOINTS_KEPT = 3        # one checkpoint per epoch, the last three kept
 MAX_METRIC_EVENTS = 400     # metrics events per job are thinned beyond this many steps

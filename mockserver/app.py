@@ -12,6 +12,7 @@ from sqlmodel import select
 from mockserver import __version__
 from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.errors import install_error_handlers
+from mockserver.guard import BrowserGuardMiddleware
 from mockserver.http import HeadersMiddleware, JSONResponse
 from mockserver.services import Services
 from mockserver.settings import Settings
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
     app.state.services = services
     install_error_handlers(app)
     _include_routers(app)
+    app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)
     return app

@@ -36,6 +36,9 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--over-limit", choices=OVER_LIMIT, default=d, help="over-long examples fail the job or are truncated")
     p.add_argument("--control-plane", choices=CONTROL_PLANE, default=d,
                    help="who may call /_mock/* (default: loopback clients only)")
+    p.add_argument("--allowed-hosts", default=d, metavar="NAMES",
+                   help="extra Host names answered on a loopback address, comma-separated ('*': any); "
+                        "default: localhost, 127.0.0.1, [::1] only")
     p.add_argument("--log-level", default=d, help="uvicorn log level (default info)")
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import errors
+from contracts.limits import MAX_JSON_BODY_BYTES
 
 __all__ = ["JSONResponse", "read_json", "HeadersMiddleware"]
 
@@ -25,8 +26,9 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-async def read_json(request: Request, *, max_bytes: int = 64 * 1024 * 1024) -> dict[str, Any]:
-    """The request's JSON object, or the real API's 400 for bodies that are not one."""
+async def read_json(request: Request, *, max_bytes: int = MAX_JSON_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object, or the real API's 400 for bodies that are not one (413 past `max_bytes`:
+    1 MiB by default, chat and completions pass their own larger cap)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise errors.PayloadTooLarge(f"Request body too large: {declared} bytes; the limit is {max_bytes}.",

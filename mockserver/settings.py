@@ -34,6 +34,7 @@ class Settings:
     over_limit: str = "fail"
     max_file_bytes: int = MAX_FILE_BYTES
     control_plane: str = "loopback"
+    allowed_hosts: str | None = None  # extra Host names (comma-separated) served on loopback; "*": any
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
     log_level: str = "info"
 

@@ -9,7 +9,8 @@ global. GET lists the fixtures the caller sees (its tenant's and the global ones
 DELETE clears them, DELETE /{id} removes one.
 
 Matching (`match_fixture`): `model` must equal the requested model id when set, `pattern` must be found
-(`re.search`) in the last user message (chat) or the prompt (completions) when set; the caller's tenant
+(RE2's `search`: linear time in the text, so no pattern can stall a request; backreferences and
+look-around are refused with a 400) in the last user message (chat) or the prompt (completions) when set; the caller's tenant
 fixtures are tried before global ones, newest first. Fixtures are cached per process and reloaded when the
 stamp file `<data dir>/fixtures.stamp` changes (every change here rewrites it), so several workers agree;
 code that clears the table elsewhere should call `invalidate(svc)`.
@@ -18,12 +19,12 @@ code that clears the table elsewhere should call `invalidate(svc)`.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import re2
 from sqlmodel import col, select
 
 from contracts import errors
@@ -44,7 +45,7 @@ class Fixture:
     seq: int
     tenant: str | None
     model: str | None
-    regex: re.Pattern | None
+    regex: Any | None
     reply: dict
 
 
@@ -113,11 +114,23 @@ def parse_fixture(body: dict) -> tuple[str | None, str | None, dict]:
         if not isinstance(pattern, str):
             raise errors.invalid_type("pattern", "a string", pattern)
         try:
-            re.compile(pattern)
-        except re.error as e:
-            raise errors.invalid_value("pattern", f"Invalid 'pattern': not a regular expression "
-                                       f"({e}).") from None
+            compile_pattern(pattern)
+        except re2.error as e:
+            reason = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+            raise errors.invalid_value("pattern", f"Invalid 'pattern': not a regular expression RE2 accepts "
+                                       f"({reason}); backreferences and look-around are not "
+                                       "supported.") from None
     return model, pattern, _reply(body.get("reply"))
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False     # a refused pattern is the caller's 400, not a line on stderr
+_RE2_OPTIONS.max_mem = 8 << 20      # bounds the compiled program (RE2's default), so memory too
+
+
+def compile_pattern(pattern: str) -> Any:
+    """The pattern compiled by RE2 (linear-time matching); raises `re2.error` for what RE2 refuses."""
+    return re2.compile(pattern, options=_RE2_OPTIONS)
 
 
 # --- errors a fixture raises ---------------------------------------------------------------------------
@@ -169,7 +182,7 @@ def invalidate(svc: Services) -> None:
 def _load(svc: Services) -> list[Fixture]:
     with svc.db.session() as s:
         rows = s.exec(select(FixtureRow).order_by(col(FixtureRow.seq).desc())).all()
-    return [Fixture(r.id, r.seq or 0, r.tenant, r.model, re.compile(r.pattern) if r.pattern else None,
+    return [Fixture(r.id, r.seq or 0, r.tenant, r.model, compile_pattern(r.pattern) if r.pattern else None,
                     r.reply) for r in rows]
 
 

@@ -9,17 +9,37 @@ Generation is deterministic: strings are the given text (cut to maxLength, padde
 take the member equal to the text if there is one (so a classifier's label lands in an enum) else the
 first, anyOf/oneOf take their first branch, numbers the smallest allowed value (0 when unbounded),
 booleans true, arrays max(minItems, 1) items (capped by maxItems), objects every declared property.
+One call generates at most GENERATE_BUDGET characters' worth of values (a 289-byte schema asking for
+`minItems: 1000000` must not cost seconds): past it arrays and objects stop growing and strings are not
+padded, so the value is cut short — more output than any model's max_tokens, which then ends it as "length".
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 __all__ = ["generate", "validate", "SchemaError"]
 
 _MAX_DEPTH = 32
+GENERATE_BUDGET = 300_000   # > 32,768 tokens (the largest max output) even for 'xxxx…', 8 characters a token
+_budget: ContextVar[list[int] | None] = ContextVar("json_schema_budget", default=None)
+
+
+def _left() -> int:
+    left = _budget.get()
+    return GENERATE_BUDGET if left is None else left[0]
+
+
+def _spend(n: int) -> bool:
+    """Take n characters from the current generation's budget; False once it is spent."""
+    left = _budget.get()
+    if left is None:
+        return True
+    left[0] -= n
+    return left[0] >= 0
 _FORMATS = {"date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z", "time": "00:00:00",
             "email": "user@example.com", "uri": "https://example.com/", "hostname": "example.com",
             "ipv4": "127.0.0.1"}
@@ -82,6 +102,12 @@ def _type_of(schema: dict) -> str | None:
 
 def generate(schema: Any, text: str, *, root: dict | None = None, _depth: int = 0) -> Any:
     """A value satisfying `schema` (within the supported subset), built from `text`."""
+    if _budget.get() is None:
+        token = _budget.set([GENERATE_BUDGET])
+        try:
+            return generate(schema, text, root=root, _depth=_depth)
+        finally:
+            _budget.reset(token)
     root = root if root is not None else (schema if isinstance(schema, dict) else {})
     schema = _resolve(schema, root)
     if not isinstance(schema, dict) or _depth > _MAX_DEPTH:
@@ -118,7 +144,8 @@ def _make_string(schema: dict, text: str, root: dict, depth: int) -> str:
     if isinstance(max_len, int) and len(value) > max_len:
         value = value[:max_len]
     if isinstance(min_len, int) and len(value) < min_len:
-        value = value + "x" * (min_len - len(value))
+        value = value + "x" * min(min_len - len(value), max(0, _left()))
+    _spend(len(value) + 2)
     return value
 
 
@@ -143,9 +170,10 @@ def _make_number(schema: dict, text: str, root: dict, depth: int) -> int | float
 
 def _make_object(schema: dict, text: str, root: dict, depth: int) -> dict:
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    out = {name: generate(sub, text, root=root, _depth=depth + 1) for name, sub in props.items()}
+    out = {name: generate(sub, text, root=root, _depth=depth + 1) for name, sub in props.items()
+           if _spend(len(name) + 4)}
     for name in schema.get("required", []) or []:
-        if isinstance(name, str) and name not in out:
+        if isinstance(name, str) and name not in out and _spend(len(name) + 4):
             extra = schema.get("additionalProperties")
             out[name] = generate(extra if isinstance(extra, dict) else {}, text, root=root, _depth=depth + 1)
     return out
@@ -161,6 +189,8 @@ def _make_array(schema: dict, text: str, root: dict, depth: int) -> list:
         count = min(count, len(prefix))
     out = []
     for i in range(count):
+        if not _spend(2):
+            break
         sub = prefix[i] if i < len(prefix) else (items if isinstance(items, dict) else {})
         out.append(generate(sub, text, root=root, _depth=depth + 1))
     return out

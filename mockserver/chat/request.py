@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts import errors
+from contracts import errors, limits
 from contracts.limits import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX
+from mockserver.chat.schema_limits import check_schema
 
 __all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS", "as_object", "as_array",
            "as_string", "as_bool", "as_int", "as_number", "as_enum", "required", "no_unknown", "check_metadata",
@@ -157,8 +158,15 @@ def _required(path: str, obj: dict, key: str) -> Any:
 # --- messages ---------------------------------------------------------------------------------------
 
 
+def _text(path: str, v: Any) -> str:
+    if len(_str(path, v)) > limits.MAX_MESSAGE_CHARS:
+        raise errors.string_too_long(path, limits.MAX_MESSAGE_CHARS, len(v))
+    return v
+
+
 def _content(path: str, role: str, v: Any) -> None:
     if isinstance(v, str):
+        _text(path, v)
         return
     parts = _arr(path, v)
     if not parts:
@@ -169,7 +177,7 @@ def _content(path: str, role: str, v: Any) -> None:
         _obj(p, part)
         kind = _enum(f"{p}.type", _required(p, part, "type"), allowed)
         if kind in ("text", "refusal"):
-            _str(f"{p}.{kind}", _required(p, part, kind))
+            _text(f"{p}.{kind}", _required(p, part, kind))
 
 
 def _message(i: int, m: Any) -> None:
@@ -213,7 +221,8 @@ def _function_def(path: str, fn: Any) -> dict:
     if not _NAME.match(name):
         raise _bad_name(f"{path}.name")
     if fn.get("parameters") is not None:
-        _obj(f"{path}.parameters", fn["parameters"])
+        check_schema(_obj(f"{path}.parameters", fn["parameters"]), kind="function", name=name,
+                     param=f"{path}.parameters")
     if fn.get("strict") is not None:
         _bool(f"{path}.strict", fn["strict"])
     return fn
@@ -279,7 +288,8 @@ def _response_format(v: Any, messages: list[dict]) -> dict | None:
     if not _NAME.match(name):
         raise _bad_name("response_format.json_schema.name")
     if js.get("schema") is not None:
-        _obj("response_format.json_schema.schema", js["schema"])
+        check_schema(_obj("response_format.json_schema.schema", js["schema"]), kind="response_format", name=name,
+                     param="response_format")
     if js.get("strict") is not None:
         _bool("response_format.json_schema.strict", js["strict"])
     return v
@@ -433,16 +443,18 @@ def parse_chat(body: dict) -> GenRequest:
 def _prompts(v: Any) -> tuple[list[str], list[int | None]]:
     """Prompt texts and, for token-id prompts, their token counts."""
     if isinstance(v, str):
-        return [v], [None]
+        return [_text("prompt", v)], [None]
     items = _arr("prompt", v)
     if not items:
         raise _empty_array("prompt")
+    if len(items) > limits.MAX_PROMPTS and not all(type(x) is int for x in items):
+        raise _array_too_long("prompt", limits.MAX_PROMPTS, len(items))
     if all(type(x) is int for x in items):
         return [_ids_text(items)], [len(items)]
     texts, counts = [], []
     for i, x in enumerate(items):
         if isinstance(x, str):
-            texts.append(x)
+            texts.append(_text(f"prompt[{i}]", x))
             counts.append(None)
         elif isinstance(x, list) and all(type(t) is int for t in x):
             texts.append(_ids_text(x))

@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from contracts.limits import MAX_GENERATION_BODY_BYTES
 from mockserver.chat import wire
 from mockserver.chat.request import parse_chat, parse_completion
-from mockserver.chat.run import echoes, run_chat, run_completion
+from mockserver.chat.run import cpu, echoes, is_heavy, run_chat, run_completion
 from mockserver.deps import authenticate
 from mockserver.http import JSONResponse, read_json
 from mockserver.services import Services
@@ -51,26 +52,27 @@ def _sse(frames: Iterable[bytes]) -> StreamingResponse:
 async def create_chat_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
     tenant = authenticate(request)  # TenantDep's check, inline: no dependency machinery on the hot path
-    req = parse_chat(await read_json(request))
+    req = parse_chat(await read_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
     out = await run_chat(svc, tenant.key, req)
     if req.stream:
         return _sse(wire.chat_frames(out.head, out.enc, out.choices,
                                      usage=out.usage if req.include_usage else None, error=out.stream_error))
-    return JSONResponse(wire.chat_body(out.head, out.choices, out.usage))
+    return await cpu(is_heavy(req), lambda: JSONResponse(wire.chat_body(out.head, out.choices, out.usage)))
 
 
 @router.post("/v1/completions")
 async def create_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
     tenant = authenticate(request)
-    req = parse_completion(await read_json(request))
+    req = parse_completion(await read_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
     out = await run_completion(svc, tenant.key, req)
     echo = echoes(req, out.choices)
     if req.stream:
         return _sse(wire.completion_frames(out.head, out.enc, out.choices,
                                            usage=out.usage if req.include_usage else None, echoes=echo,
                                            error=out.stream_error))
-    return JSONResponse(wire.completion_body(out.head, out.choices, out.usage, echoes=echo))
+    return await cpu(is_heavy(req), lambda: JSONResponse(wire.completion_body(out.head, out.choices, out.usage,
+                                                                              echoes=echo)))
 
 
 def fast_routes() -> list[Route]:

@@ -11,8 +11,9 @@ deterministic template reply (mockserver.chat.engine).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts import tokens
 from mockserver.chat import answers, engine, fixtures, wire
@@ -20,9 +21,11 @@ from mockserver.chat import state as chat_state
 from mockserver.chat.answers import Answer
 from mockserver.chat.request import GenRequest, parse_chat, parse_completion
 from mockserver.models.store import CallableModel
+from mockserver.offload import run_heavy
 from mockserver.services import Services
 
-__all__ = ["Outcome", "run_chat", "run_completion", "chat_completion_body", "completion_body", "echoes"]
+__all__ = ["Outcome", "run_chat", "run_completion", "chat_completion_body", "completion_body", "echoes", "is_heavy",
+           "cpu"]
 
 
 _TIERS = ("flex", "scale", "priority")
@@ -68,6 +71,35 @@ async def _answer(svc: Services, tenant: str, req: GenRequest, model: CallableMo
     return (index.lookup(system, question) if index is not None else None), False, None
 
 
+_LIGHT_TEXT_CHARS = 16 * 1024
+T = TypeVar("T")
+
+
+def is_heavy(req: GenRequest) -> bool:
+    """Whether the request's CPU work (tokenizing, schema generation, many choices, rendering) goes to the
+    heavy-work pool instead of the event loop (for small requests a thread hop costs more than the work)."""
+    if req.response_format is not None or req.tools or req.functions or req.n > 8 or len(req.prompts) > 8:
+        return True
+    size = sum(len(p) for p in req.prompts)
+    for m in req.messages:
+        content = m.get("content")
+        size += len(content) if isinstance(content, str) else len(str(content or ""))
+        if size > _LIGHT_TEXT_CHARS:
+            return True
+    return size > _LIGHT_TEXT_CHARS
+
+
+async def cpu(heavy: bool, fn: Callable[..., T], /, *args: Any) -> T:
+    """fn(*args) on the heavy-work pool when `heavy`, else right here on the event loop."""
+    return await run_heavy(fn, *args) if heavy else fn(*args)
+
+
+def _output_cap(req: GenRequest, model: CallableModel, prompt_tokens: int) -> None:
+    """Without max_tokens a reply still ends where the model's output (or context window) runs out."""
+    if req.max_tokens is None:
+        req.max_tokens = max(1, min(model.base.max_output_tokens, model.base.context_window - prompt_tokens))
+
+
 def _head(svc: Services, req: GenRequest, model: CallableModel, created: int, kind: str) -> wire.Head:
     fp = engine.fingerprint(model.base.id) if model.kind == "base" else None
     tier = req.service_tier if req.service_tier in _TIERS else "default"
@@ -111,11 +143,14 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     if model.base.api != "chat":
         raise engine.not_chat_model()
     enc = tokens.get_encoding(model.base.encoding)
-    prompt_tokens = tokens.count_messages_recipe(tokens.counter(model.base.encoding), req.messages)
+    heavy = is_heavy(req)
+    prompt_tokens = await cpu(heavy, tokens.count_messages_recipe, tokens.counter(model.base.encoding),
+                               req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
+    _output_cap(req, model, prompt_tokens)
     system, question = answers.question_of(req.messages)
     answer, from_fixture, stream_error = await _answer(svc, tenant_key, req, model, system, question)
-    choices = _chat_choices(svc, enc, req, answer, from_fixture, question)
+    choices = await cpu(heavy, _chat_choices, svc, enc, req, answer, from_fixture, question)
     usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
     return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
 
@@ -147,15 +182,19 @@ async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Out
         raise engine.chat_only_model()
     enc = tokens.get_encoding(model.base.encoding)
     count = tokens.counter(model.base.encoding)
-    counts = [c if c is not None else count(text)
-              for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)]
+    heavy = is_heavy(req)
+    counts = await cpu(heavy, lambda: [c if c is not None else count(text)
+                                        for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)])
     engine.check_completion_limits(model.base, counts, req)
-    choices: list[engine.Choice] = []
+    _output_cap(req, model, max(counts))
+    answers_: list[Answer | None] = []
     stream_error = None
-    for p, prompt in enumerate(req.prompts):
+    for prompt in req.prompts:
         answer, _, error = await _answer(svc, tenant_key, req, model, None, prompt)
         stream_error = stream_error or error
-        choices += _completion_choices(enc, req, prompt, p, answer)
+        answers_.append(answer)
+    choices = await cpu(heavy, lambda: [c for p, (prompt, answer) in enumerate(zip(req.prompts, answers_, strict=True))
+                                         for c in _completion_choices(enc, req, prompt, p, answer)])
     usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
     return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error)
 

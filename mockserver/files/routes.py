@@ -40,10 +40,11 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
     try:
         if form.tmp_path is None:
             raise errors.missing_parameter("file")
+        filename = store.check_filename(form.filename)
         purpose = store.check_purpose(form.fields.get("purpose"), form.filename)
         expires = _expires_after(form.fields)
         with svc.db.session() as s:
-            row = store.create_file(s, svc, tenant=tenant.key, tmp=form.tmp_path, filename=form.filename or "file",
+            row = store.create_file(s, svc, tenant=tenant.key, tmp=form.tmp_path, filename=filename,
                                     purpose=purpose, size=form.size, expires_after=expires)
     except BaseException:
         form.discard()

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from contracts import errors
-from contracts.limits import FILE_PURPOSES
+from contracts.limits import FILE_PURPOSES, FILENAME_MAX
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow
@@ -24,6 +24,13 @@ def file_to_wire(row: FileRow) -> dict:
 
 def deleted_wire(file_id: str) -> dict:
     return {"id": file_id, "object": "file", "deleted": True}
+
+
+def check_filename(filename: str | None) -> str:
+    """The stored name of an uploaded file (at most FILENAME_MAX characters, as for the Uploads API)."""
+    if filename is not None and len(filename) > FILENAME_MAX:
+        raise errors.string_too_long("file", FILENAME_MAX, len(filename))
+    return filename or "file"
 
 
 def check_purpose(purpose: str | None, filename: str | None) -> str:

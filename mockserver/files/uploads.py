@@ -8,7 +8,13 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from contracts import errors
-from contracts.limits import MAX_UPLOAD_BYTES, UPLOAD_PURPOSES, UPLOAD_TTL_SECONDS
+from contracts.limits import (
+    FILENAME_MAX,
+    MAX_UPLOAD_BYTES,
+    MIME_TYPE_MAX,
+    UPLOAD_PURPOSES,
+    UPLOAD_TTL_SECONDS,
+)
 from mockserver.files.store import check_purpose, create_file, file_to_wire
 from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
@@ -36,9 +42,12 @@ def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> Uplo
         if key not in body:
             raise errors.missing_parameter(key)
     filename, purpose, size, mime = body["filename"], body["purpose"], body["bytes"], body["mime_type"]
-    for key, value in (("filename", filename), ("purpose", purpose), ("mime_type", mime)):
+    for key, value, limit in (("filename", filename, FILENAME_MAX), ("purpose", purpose, None),
+                              ("mime_type", mime, MIME_TYPE_MAX)):
         if not isinstance(value, str):
             raise errors.invalid_type(key, "a string", value)
+        if limit is not None and len(value) > limit:
+            raise errors.string_too_long(key, limit, len(value))
     if not isinstance(size, int) or isinstance(size, bool):
         raise errors.invalid_type("bytes", "an integer", size)
     if purpose not in UPLOAD_PURPOSES:

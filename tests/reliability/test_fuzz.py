@@ -523,7 +523,7 @@ def test_huge_bodies_refused_before_read(tmp_path: Path) -> None:
             assert growth < 20, f"{path}: RSS grew {growth:.1f} MB on a refused 1 GiB body"
             assert r.sent < 64 << 20, f"{path}: {r.sent} bytes went in before the refusal"
             figures[path] = f"{growth:.1f}MB/{r.sent >> 20}MiB"
-        # Chunked JSON (no length up front): read up to the 64 MiB JSON limit, then refused.
+        # Chunked JSON (no length up front): read up to the 1 MiB JSON limit, then refused.
         base = srv.rss()
         with RssWatch(srv) as watch:
             r = _huge(srv.port, "POST", "/v1/fine_tuning/jobs", "application/json", chunked=True)
