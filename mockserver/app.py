@@ -12,6 +12,7 @@ from sqlmodel import select
 from mockserver import __version__
 from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.errors import install_error_handlers
+from mockserver.files.storage import DataDirGuard
 from mockserver.guard import BrowserGuardMiddleware
 from mockserver.http import HeadersMiddleware, JSONResponse
 from mockserver.services import Services
@@ -39,8 +40,15 @@ def _include_routers(app: FastAPI) -> None:
 
 
 def _sweep(services: Services) -> None:
+    """Expire overdue uploads, then remove every stored file no live row points at (deleted files'
+    bytes a read-only disk kept, parts of finished uploads, crash leftovers: see FileStore.sweep)."""
+    from mockserver.files.uploads import expire_due
+
     with services.db.session() as s:
-        known = {r for r in s.exec(select(FileRow.path))} | {r for r in s.exec(select(UploadPartRow.path))}
+        expire_due(s, services)
+    with services.db.session() as s:
+        live = select(FileRow.path).where(FileRow.deleted == False)  # noqa: E712
+        known = set(s.exec(live)) | set(s.exec(select(UploadPartRow.path)))
         known |= {f"files/ftdata-{r}" for r in s.exec(select(JobRow.id))}  # training-data snapshots
         known |= {r for r in s.exec(select(ModelRow.training_file)) if r}
         for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)):
@@ -65,6 +73,7 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
     app.state.services = services
     install_error_handlers(app)
     _include_routers(app)
+    app.add_middleware(DataDirGuard, store=services.files)
     app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)
     return app

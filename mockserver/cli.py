@@ -36,6 +36,10 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--over-limit", choices=OVER_LIMIT, default=d, help="over-long examples fail the job or are truncated")
     p.add_argument("--control-plane", choices=CONTROL_PLANE, default=d,
                    help="who may call /_mock/* (default: loopback clients only)")
+    p.add_argument("--header-timeout", type=float, default=d, metavar="SECONDS",
+                   help="a request head must arrive whole within this many seconds (default 10)")
+    p.add_argument("--body-timeout", type=float, default=d, metavar="SECONDS",
+                   help="a request body that stalls this long ends the connection (default 30)")
     p.add_argument("--allowed-hosts", default=d, metavar="NAMES",
                    help="extra Host names answered on a loopback address, comma-separated ('*': any); "
                         "default: localhost, 127.0.0.1, [::1] only")
@@ -58,7 +62,10 @@ def serve(settings: Settings) -> int:
 
     from mockserver.protocol import EmulatorH11Protocol
 
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    problem = _data_dir_problem(Path(settings.data_dir))
+    if problem is not None:
+        print(f"mockserver: --data-dir (MOCKSERVER_DATA_DIR): {problem}", file=sys.stderr)
+        return 2
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
     print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {_redacted(settings.db_url)}, "
           f"transitions: {settings.transitions}, time scale: {settings.time_scale})", file=sys.stderr)
@@ -71,6 +78,18 @@ def serve(settings: Settings) -> int:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
                     http=EmulatorH11Protocol)
     return 0
+
+
+def _data_dir_problem(data_dir: Path) -> str | None:
+    """Why the server could not keep its state in `data_dir` (created if missing), or None."""
+    probe = data_dir / f".write-probe-{os.getpid()}"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as e:
+        return f"cannot write {data_dir}: {e.strerror or e}; choose a writable directory"
+    return None
 
 
 def _redacted(url: str) -> str:

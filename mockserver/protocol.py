@@ -5,11 +5,18 @@
   keep-alive request waits ~40 ms for the peer's delayed ACK.
 * A request uvicorn cannot parse gets the API's error envelope (400 `invalid_request_error`), not
   uvicorn's plain-text "Invalid HTTP request received.".
+* Read timeouts (slowloris): a request head must arrive whole within `--header-timeout` seconds of its
+  first byte, and a body that stops arriving for `--body-timeout` seconds (while the server is ready to
+  read it) ends the connection; the handler then sees a disconnect and discards what it stored (a
+  multipart upload's tmp file). uvicorn has no such settings; its keep-alive timeout covers idle
+  connections between requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import socket
 
 import h11
@@ -21,13 +28,74 @@ from contracts import errors
 __all__ = ["EmulatorH11Protocol"]
 
 
+def _timeouts() -> tuple[float, float]:
+    """(header, body) read timeouts from the settings every server process shares through its environment."""
+    from mockserver.settings import Settings
+
+    env = os.environ
+    default = Settings.__dataclass_fields__
+    return (float(env.get("MOCKSERVER_HEADER_TIMEOUT", default["header_timeout"].default)),
+            float(env.get("MOCKSERVER_BODY_TIMEOUT", default["body_timeout"].default)))
+
+
 class EmulatorH11Protocol(H11Protocol):
+    _read_timer: asyncio.TimerHandle | None = None
+    _head_started = False
+
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._header_timeout, self._body_timeout = _timeouts()
         super().connection_made(transport)
+        self._arm(self._header_timeout)
+        self._head_started = True
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        state = self.conn.their_state
+        if state is h11.IDLE:          # (part of) a request head: its deadline runs from its first byte
+            if not self._head_started:
+                self._head_started = True
+                self._arm(self._header_timeout)
+        elif state is h11.SEND_BODY:   # body bytes arrived: the idle deadline starts again
+            self._head_started = False
+            self._arm(self._body_timeout)
+        else:
+            self._head_started = False
+            self._disarm()
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        if self.transport is not None and not self.transport.is_closing():
+            self._read_timer = self.loop.call_later(seconds, self._read_timed_out)
+
+    def _disarm(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+
+    def _read_timed_out(self) -> None:
+        self._read_timer = None
+        if self.transport.is_closing():
+            return
+        state = self.conn.their_state
+        if state is h11.SEND_BODY and self.flow.read_paused:   # the server is not reading: not the client's stall
+            self._arm(self._body_timeout)
+            return
+        if state in (h11.IDLE, h11.SEND_BODY):
+            self.logger.info("closing a connection whose request stalled (%s)", "head" if state is h11.IDLE else "body")
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        self._head_started = False   # the next request's head deadline starts with its first byte
+        self._disarm()
+        super().on_response_complete()
 
     def send_400_response(self, msg: str) -> None:
         body = orjson.dumps(errors.envelope(f"{msg} The request could not be parsed as HTTP/1.1.",

@@ -34,6 +34,8 @@ class Settings:
     over_limit: str = "fail"
     max_file_bytes: int = MAX_FILE_BYTES
     control_plane: str = "loopback"
+    header_timeout: float = 10.0      # seconds for a whole request head, from its first byte
+    body_timeout: float = 30.0        # seconds a request body may stall (no bytes) before the connection ends
     allowed_hosts: str | None = None  # extra Host names (comma-separated) served on loopback; "*": any
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
     log_level: str = "info"
@@ -54,6 +56,9 @@ class Settings:
         check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
         check.that(0.001 <= self.time_scale <= 1e9, "time-scale", f"must be 0.001–1e9, got {self.time_scale}")
         check.that(self.max_file_bytes > 0, "max-file-bytes", "must be > 0")
+        for name in ("header_timeout", "body_timeout"):
+            value = getattr(self, name)
+            check.that(0.1 <= value <= 86400, name.replace("_", "-"), f"must be 0.1–86400 seconds, got {value}")
         check.that(self.seed is None or 0 <= self.seed < 2**63, "seed", "must be a non-negative integer")
         if self.keys_file is not None:
             check.that(Path(self.keys_file).is_file(), "keys-file", f"no such file: {self.keys_file}")

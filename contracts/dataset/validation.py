@@ -22,7 +22,9 @@ no assistant message required. The per-format rules and their wording live in
 
 Files above `parallel_threshold` bytes are split at newlines into byte ranges validated by worker
 processes (the first range in the calling thread; see `_mp_context` for how workers start) and merged in
-order with global numbering. Memory is bounded by the longest line plus 8 bytes per example.
+order with global numbering. Memory is bounded by MAX_LINE_BYTES plus 8 bytes per example: a longer line
+(more than any example can be: ten 10 MB images as base64 fit) or one with more than MAX_LINE_VALUES JSON
+values is an error naming the example, found while skipping the line, never holding it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ FORMATS = ("chat", "prompt_completion", "dpo")
 PARALLEL_THRESHOLD = 8 * 1024 * 1024   # files larger than this are validated by several processes
 MAX_OVER_LIMIT_KEPT = 1000             # over-limit examples listed individually (all are counted)
 MAX_WORKERS = 4
+MAX_LINE_BYTES = 160 * 1024 * 1024      # longer than any possible example (10 images of 10 MB, base64)
+MAX_LINE_VALUES = 2_000_000             # commas in one line: more JSON values than any example holds
 
 ExampleHook = Callable[[int, Any, int], None]   # (example number, parsed JSON or parse error, tokens or -1)
 
@@ -140,7 +144,40 @@ class _Partial:
     first_format: tuple | None = None   # the same, not counting over-limit examples
 
 
+class _TooLong(bytes):
+    """Stands for a line that was skipped, not read: `size` bytes, or `values` commas."""
+
+    size: int = 0
+    values: int = 0
+
+    @classmethod
+    def of(cls, size: int, values: int = 0) -> _TooLong:
+        line = cls(b"~")
+        line.size, line.values = size, values
+        return line
+
+
+def _bounded_lines(f: Any, limit: int | None = None) -> Iterator[bytes]:
+    """The lines of binary file `f`, each held in memory only when at most `limit` bytes long."""
+    limit = limit or MAX_LINE_BYTES
+    while line := f.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        size = len(line)
+        del line
+        while chunk := f.readline(1 << 20):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        yield _TooLong.of(size)
+
+
 def _parse(line: bytes) -> Any:
+    if type(line) is _TooLong:
+        return line
+    if len(line) > 1 << 20 and line.count(b",") > MAX_LINE_VALUES:
+        return _TooLong.of(len(line), MAX_LINE_VALUES)
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError as e:
@@ -148,6 +185,10 @@ def _parse(line: bytes) -> Any:
 
 
 def _object_problem(ex: Any) -> tuple:
+    if type(ex) is _TooLong:
+        what = (f"more than {ex.values} values" if ex.values else
+                f"{ex.size} bytes long, longer than any example can be")
+        return "json", (f"the line is {what}",)
     if isinstance(ex, orjson.JSONDecodeError):
         return "json", (f"{ex.msg} at char {ex.pos}",)
     return "not_object", ({list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
@@ -308,7 +349,7 @@ def validate_file(path: str | os.PathLike, *, model: str, method: str = "supervi
             except BrokenProcessPool:   # a worker was killed (e.g. out of memory): do it in one process
                 pass
     with open(path, "rb") as f:
-        return _finish(_scan(_without_bom(f), job, on_example), job, min_examples)
+        return _finish(_scan(_without_bom(_bounded_lines(f)), job, on_example), job, min_examples)
 
 
 def iter_examples(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
@@ -339,7 +380,7 @@ def _fixed_format(path: str | os.PathLike, job: _Job) -> _Job | None:
     """The job with the format of the first example fixed, when that example is a valid-for-job object
     (otherwise the file fails at example 1 and the single-process scan is as fast)."""
     with open(path, "rb") as f:
-        for line in _without_bom(f):
+        for line in _without_bom(_bounded_lines(f)):
             if line and not line.isspace():
                 ex = _parse(line)
                 if type(ex) is not dict:
@@ -355,7 +396,8 @@ def _boundaries(path: str | os.PathLike, size: int, n: int) -> list[int]:
     with open(path, "rb") as f:
         for i in range(1, n):
             f.seek(max(size * i // n - 1, cuts[-1]))
-            f.readline()
+            while (piece := f.readline(1 << 20)) and not piece.endswith(b"\n"):
+                pass
             if f.tell() < size and f.tell() > cuts[-1]:
                 cuts.append(f.tell())
     return [*cuts, size]
@@ -365,9 +407,10 @@ def _range_lines(path: str | os.PathLike, start: int, end: int) -> Iterator[byte
     with open(path, "rb") as f:
         f.seek(start)
         left = end - start
-        for line in f:
-            left -= len(line)
-            yield line.removeprefix(b"\xef\xbb\xbf") if left + len(line) == end else line
+        for line in _bounded_lines(f):
+            size = line.size if type(line) is _TooLong else len(line)
+            left -= size
+            yield line.removeprefix(b"\xef\xbb\xbf") if left + size == end and type(line) is not _TooLong else line
             if left <= 0:
                 return
 

@@ -1,4 +1,11 @@
-"""Streaming multipart/form-data: the file part goes straight to a tmp file, under a hard size limit."""
+"""Streaming multipart/form-data: the file part goes straight to a tmp file, under a hard size limit.
+
+The parser may cut a body anywhere (a header name or value can arrive in several pieces): names and
+values are accumulated until the header ends, as Starlette's form parser does. A second file part is a
+400, and so is a body without its closing boundary (never stored as if complete). A failure of the
+server's own disk (no space, no permission, a missing tmp dir) is a retryable 500 `server_error` whose
+message names no server path.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from contracts import errors
+from mockserver.files.storage import storage_error
 
 __all__ = ["FormUpload", "receive_form"]
 
@@ -54,7 +62,9 @@ class _Receiver:
         self.want = file_field
         self.fd: int | None = None
         self.headers: dict[bytes, bytes] = {}
-        self.header_field = b""
+        self.header_field = bytearray()
+        self.header_value = bytearray()
+        self.ended = False  # the closing boundary was seen
         self.name: str | None = None
         self.buffer = bytearray()
         self.error: errors.APIError | None = None
@@ -63,22 +73,39 @@ class _Receiver:
 
     def callbacks(self) -> dict:
         return {"on_part_begin": self.part_begin, "on_header_field": self.header_field_cb,
-                "on_header_value": self.header_value_cb, "on_headers_finished": self.headers_done,
-                "on_part_data": self.part_data, "on_part_end": self.part_end}
+                "on_header_value": self.header_value_cb, "on_header_end": self.header_end,
+                "on_headers_finished": self.headers_done, "on_part_data": self.part_data,
+                "on_part_end": self.part_end, "on_end": self.end}
 
     def part_begin(self) -> None:
         self.headers, self.name, self.buffer = {}, None, bytearray()
 
     def header_field_cb(self, data: bytes, start: int, end: int) -> None:
-        self.header_field = data[start:end].lower()
+        self.header_field += data[start:end]
+        self._check_header_size()
 
     def header_value_cb(self, data: bytes, start: int, end: int) -> None:
-        self.headers[self.header_field] = self.headers.get(self.header_field, b"") + data[start:end]
+        self.header_value += data[start:end]
+        self._check_header_size()
+
+    def _check_header_size(self) -> None:
+        if len(self.header_field) + len(self.header_value) > _FIELD_MAX and self.error is None:
+            self.error = errors.BadRequest("A multipart part header is too long.", code="invalid_multipart")
+
+    def header_end(self) -> None:
+        self.headers[bytes(self.header_field).lower()] = bytes(self.header_value)
+        self.header_field, self.header_value = bytearray(), bytearray()
+
+    def end(self) -> None:
+        self.ended = True
 
     def headers_done(self) -> None:
         _, params = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.name = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
+        if filename is not None and self.name == self.want and self.fd is not None and self.error is None:
+            self.error = errors.BadRequest(f"Only one '{self.want}' part is allowed in a request.",
+                                           param=self.want, code="invalid_multipart")
         if filename is not None and self.name == self.want and self.fd is None:
             self.form.file_field = self.name
             self.form.filename = filename.decode("utf-8", "replace")
@@ -88,7 +115,7 @@ class _Receiver:
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self.error is not None:
             return
-        if self.fd is not None and self.form.file_field == self.name and self.form.filename is not None:
+        if self.fd is not None and self.fd >= 0 and self.form.file_field == self.name:
             self.form.size += end - start
             if self.form.size > self.max_bytes:
                 self.error = errors.file_too_large(self.max_bytes)
@@ -105,7 +132,9 @@ class _Receiver:
                 self.error = errors.BadRequest(f"Form field '{self.name}' is too long.", param=self.name)
 
     def part_end(self) -> None:
-        if self.fd is not None and self.form.file_field == self.name:
+        if self.error is not None:
+            return
+        if self.fd is not None and self.fd >= 0 and self.form.file_field == self.name:
             self.sync(self.fd)
             os.close(self.fd)
             self.fd = -1  # closed: later parts with the same name are ignored
@@ -140,10 +169,17 @@ async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file
         parser.finalize()
         if receiver.error is not None:
             raise receiver.error
+        if not receiver.ended:
+            raise errors.BadRequest("Could not parse the multipart body: it ends before its closing boundary "
+                                    "(the upload was cut short).", code="invalid_multipart")
     except errors.APIError:
         receiver.close()
         receiver.form.discard()
         raise
+    except OSError as e:  # the server's own disk: full, read-only, tmp dir gone
+        receiver.close()
+        receiver.form.discard()
+        raise storage_error(e) from None
     except Exception as e:  # malformed framing, client disconnect
         receiver.close()
         receiver.form.discard()

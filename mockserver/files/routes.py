@@ -73,7 +73,7 @@ async def retrieve_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JS
 async def delete_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     with svc.db.session() as s:
         row = store.delete_file(s, tenant=tenant.key, file_id=file_id)
-    svc.files.remove(row.path)
+        svc.files.remove_after_commit(s, [row.path])
     return JSONResponse(store.deleted_wire(file_id))
 
 

@@ -9,14 +9,33 @@ pid (or its own), and files nobody points at that are older than an hour.
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 import secrets
 import time
 import weakref
 from pathlib import Path
 
-__all__ = ["FileStore"]
+from sqlalchemy import event
+from sqlmodel import Session
+
+from contracts import errors
+
+__all__ = ["FileStore", "storage_error"]
+
+log = logging.getLogger("mockserver")
+
+
+def storage_error(e: OSError) -> errors.ServerError:
+    """The retryable 500 for a failure of the server's own storage; the log (not the client) gets the path."""
+    log.error("storage failure: %s", e)
+    reason = {errno.ENOSPC: "the server's disk is full", errno.EDQUOT: "the server's disk quota is exhausted",
+              errno.EROFS: "the server's data directory is read-only",
+              errno.EACCES: "the server may not write its data directory",
+              errno.ENOENT: "the server's data directory is missing"}.get(e.errno, "the server could not store data")
+    return errors.ServerError(f"The server had an error while storing your request ({reason}). Retry later.")
 
 
 class FileStore:
@@ -32,8 +51,20 @@ class FileStore:
         self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         weakref.finalize(self, os.close, self._lock_fd)
         fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+        self._identity = _identity(self.root)
+
+    def check_alive(self) -> None:
+        """Raise the retryable 500 when the data dir was deleted or replaced while the server runs (writes
+        would go to unlinked files and be lost at restart)."""
+        try:
+            same = _identity(self.root) == self._identity and self.tmp_dir.is_dir() and self.files_dir.is_dir()
+        except OSError:
+            same = False
+        if not same:
+            raise storage_error(OSError(errno.ENOENT, "data directory missing or replaced", str(self.root)))
 
     def new_tmp(self) -> Path:
+        self.check_alive()
         return self.tmp_dir / f"{os.getpid()}-{secrets.token_hex(8)}.part"
 
     def publish(self, tmp: Path, object_id: str) -> str:
@@ -63,6 +94,21 @@ class FileStore:
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
 
+    def remove_after_commit(self, session: Session, paths: list[str]) -> None:
+        """Delete these stored files once `session` commits (never before: a rolled-back deletion keeps
+        its bytes). A file that cannot be removed now (read-only disk) stays for the startup sweep, which
+        removes every file no live row points at; the request still succeeds."""
+        if not paths:
+            return
+
+        def remove_all(_: Session) -> None:
+            for rel in paths:
+                try:
+                    self.remove(rel)
+                except OSError as e:
+                    log.warning("could not remove %s now (the next sweep will): %s", rel, e)
+        event.listen(session, "after_commit", remove_all, once=True)
+
     def sweep(self, known: set[str], *, tmp_older_than: float = 3600.0) -> int:
         """Remove crash leftovers (see the module docstring); returns how many files were removed."""
         alone = self._try_exclusive()
@@ -88,6 +134,11 @@ class FileStore:
         except BlockingIOError:
             return False
         return True
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 def _mtime(p: Path) -> float:
@@ -120,3 +171,24 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class DataDirGuard:
+    """ASGI middleware: every request that may write (not GET/HEAD/OPTIONS) first checks that the data dir
+    is still the one the server started with; a deleted or replaced one is a retryable 500, never a 200
+    for a write that the next restart would not find."""
+
+    def __init__(self, app, *, store: FileStore) -> None:  # noqa: ANN001
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                self.store.check_alive()
+            except errors.APIError as e:
+                from mockserver.http import JSONResponse
+
+                await JSONResponse(e.body(), status_code=e.status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,4 +1,9 @@
-"""Uploads API: pending → completed | cancelled | expired; parts assembled in the order given at completion."""
+"""Uploads API: pending → completed | cancelled | expired; parts assembled in the order given at completion.
+
+Parts never outlive their upload: a part that would take the upload past its declared `bytes` is refused,
+and completing, cancelling or expiring an upload deletes its part rows and (once that commits) their
+bytes; `expire_due` expires every overdue upload (at startup, and whenever an upload is created).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
 
 __all__ = ["upload_to_wire", "part_to_wire", "create_upload", "get_upload", "require_pending", "add_part",
-           "complete_upload", "cancel_upload"]
+           "complete_upload", "cancel_upload", "expire_due"]
 
 
 def upload_to_wire(row: UploadRow, file: FileRow | None = None) -> dict:
@@ -57,6 +62,7 @@ def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> Uplo
         raise errors.below_min("bytes", 0, size)
     if size > MAX_UPLOAD_BYTES:
         raise errors.above_max("bytes", MAX_UPLOAD_BYTES, size)
+    expire_due(s, svc)
     now = svc.now(s)
     row = UploadRow(id=svc.ids.new("upload"), tenant=tenant, filename=filename, purpose=purpose, bytes=size,
                     mime_type=mime, created_at=now, expires_at=now + UPLOAD_TTL_SECONDS)
@@ -71,7 +77,26 @@ def get_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> Upl
     if row.status == "pending" and svc.now(s) >= row.expires_at:
         row.status = "expired"
         s.add(row)
+        _drop_parts(s, svc, row.id)
     return row
+
+
+def _drop_parts(s: Session, svc: Services, upload_id: str) -> None:
+    parts = list(s.exec(select(UploadPartRow).where(UploadPartRow.upload_id == upload_id)))
+    for part in parts:
+        s.delete(part)
+    svc.files.remove_after_commit(s, [p.path for p in parts])
+
+
+def expire_due(s: Session, svc: Services) -> int:
+    """Expire every pending upload past its expiry (and drop its parts); returns how many."""
+    now = svc.now(s)
+    due = list(s.exec(select(UploadRow).where(UploadRow.status == "pending", UploadRow.expires_at <= now)))
+    for row in due:
+        row.status = "expired"
+        s.add(row)
+        _drop_parts(s, svc, row.id)
+    return len(due)
 
 
 def require_pending(row: UploadRow) -> None:
@@ -84,6 +109,10 @@ def require_pending(row: UploadRow) -> None:
 def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, tmp: Path, size: int) -> UploadPartRow:
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
     require_pending(row)
+    taken = sum(s.exec(select(UploadPartRow.bytes).where(UploadPartRow.upload_id == row.id)))
+    if taken + size > row.bytes:
+        raise errors.invalid_value("data", f"This part would take upload {row.id} to {taken + size} bytes, past "
+                                           f"the {row.bytes} bytes it was created with.")
     part_id = svc.ids.new("part")
     path = svc.files.publish(tmp, part_id)
     part = UploadPartRow(id=part_id, upload_id=row.id, created_at=svc.now(s), bytes=size, path=path)
@@ -121,6 +150,7 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     file = create_file(s, svc, tenant=tenant, tmp=tmp, filename=row.filename, purpose=row.purpose, size=total)
     row.status, row.file_id = "completed", file.id
     s.add(row)
+    _drop_parts(s, svc, row.id)
     return row, file
 
 
@@ -142,6 +172,7 @@ def cancel_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> 
     require_pending(row)
     row.status = "cancelled"
     s.add(row)
+    _drop_parts(s, svc, row.id)
     return row
 
 

@@ -110,22 +110,33 @@ def _final_model(row: JobRow) -> str:
 
 # --- validation (outside any transaction; cached per process) ----------------------------------------
 
-_validation_lock = threading.Lock()
+_job_locks: dict[str, threading.Lock] = {}   # one per job being validated: jobs never wait for each other
+_job_locks_guard = threading.Lock()
 
 
 def _validate(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
     cache = svc.cache.setdefault("validation", {})
     if row.id in cache:
         return cache[row.id]
-    with _validation_lock:
-        if row.id not in cache:
-            cache[row.id] = _run_validation(svc, row)
+    with _job_locks_guard:
+        lock = _job_locks.setdefault(row.id, threading.Lock())
+    try:
+        with lock:   # concurrent reads of the same job validate it once
+            if row.id not in cache:
+                cache[row.id] = _run_validation(svc, row)
+    finally:
+        with _job_locks_guard:
+            _job_locks.pop(row.id, None)
     return cache[row.id]
 
 
-def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
-    from contracts.dataset import validation
+def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
+    return None, {"code": "invalid_training_file", "param": param, "message":
+                  f"The job failed due to an invalid training file. File {file_id} was deleted before the job "
+                  "could validate it."}
 
+
+def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
     method = (row.method or {}).get("type", "supervised")
     with svc.db.session() as s:
         paths = {}
@@ -134,10 +145,17 @@ def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, 
                 continue
             f = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == row.tenant)).first()
             if f is None or f.deleted:
-                return None, {"code": "invalid_training_file", "param": param, "message":
-                              f"The job failed due to an invalid training file. File {file_id} was deleted "
-                              "before the job could validate it."}
+                return _deleted(file_id, param)
             paths[param] = svc.files.path(f.path)
+    try:
+        return _validate_paths(svc, row, method, paths)
+    except FileNotFoundError:   # the file was deleted while we read or snapshotted it
+        return _deleted(row.training_file, "training_file")
+
+
+def _validate_paths(svc: Services, row: JobRow, method: str, paths: dict) -> tuple[simulator.Plan | None, dict | None]:
+    from contracts.dataset import validation
+
     results = {}
     for param, path in paths.items():
         result = validation.validate_file(path, model=row.model, method=method, file_id=getattr(row, param),

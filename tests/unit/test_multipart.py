@@ -1,0 +1,90 @@
+"""The streaming multipart parser fed every body whole and one byte at a time (issue #13, case 7)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+
+from contracts import errors
+from mockserver.files.multipart import receive_form
+
+BOUNDARY = "b0undaryXYZ"
+
+
+def _part(name: str, value: bytes, filename: str | None = None) -> bytes:
+    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+    head = f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n"
+    if filename:
+        head += "Content-Type: application/octet-stream\r\n"
+    return head.encode() + b"\r\n" + value + b"\r\n"
+
+
+def _body(*parts: bytes, closed: bool = True) -> bytes:
+    return b"".join(parts) + (f"--{BOUNDARY}--\r\n".encode() if closed else b"")
+
+
+def _request(body: bytes, step: int) -> Request:
+    chunks = [body[i:i + step] for i in range(0, len(body), step)] or [b""]
+
+    async def receive() -> dict:
+        chunk = chunks.pop(0) if chunks else b""
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/files", "headers": [
+        (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+        (b"content-length", str(len(body)).encode())]}
+    return Request(scope, receive)
+
+
+def _parse(body: bytes, step: int, tmp: Path, **kw):  # noqa: ANN003
+    return asyncio.run(receive_form(_request(body, step), tmp / "upload.part", max_file_bytes=1 << 20,
+                                    sync=lambda fd: None, **kw))
+
+
+STEPS = [1, 2, 7, 1 << 20]
+CONTENT = b'{"messages": []}\n' * 50
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_fields_and_file_survive_any_split(tmp_path: Path, step: int) -> None:
+    body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"))
+    form = _parse(body, step, tmp_path)
+    assert form.fields == {"purpose": "fine-tune"}
+    assert form.filename == "train.jsonl" and form.size == len(CONTENT)
+    assert form.tmp_path is not None and form.tmp_path.read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_second_file_part_is_a_400(tmp_path: Path, step: int) -> None:
+    body = _body(_part("file", CONTENT, "a.jsonl"), _part("file", CONTENT, "b.jsonl"), _part("purpose", b"x"))
+    with pytest.raises(errors.BadRequest) as e:
+        _parse(body, step, tmp_path)
+    assert e.value.param == "file" and "Only one 'file' part" in e.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_body_without_its_closing_boundary_is_a_400(tmp_path: Path, step: int) -> None:
+    body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"), closed=False)
+    with pytest.raises(errors.BadRequest) as e:
+        _parse(body, step, tmp_path)
+    assert e.value.code == "invalid_multipart" and "closing boundary" in e.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.ENOENT])
+def test_disk_failures_are_retryable_500s_without_paths(tmp_path: Path, code: int) -> None:
+    def failing_sync(fd: int) -> None:
+        raise OSError(code, "simulated", str(tmp_path / "secret" / "path"))
+
+    body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"))
+    with pytest.raises(errors.ServerError) as e:
+        asyncio.run(receive_form(_request(body, 1 << 20), tmp_path / "upload.part", max_file_bytes=1 << 20,
+                                 sync=failing_sync))
+    assert e.value.status == 500 and e.value.type == "server_error"
+    assert str(tmp_path) not in e.value.message and "/" not in e.value.message
+    assert list(tmp_path.iterdir()) == []
