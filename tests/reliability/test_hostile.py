@@ -460,8 +460,10 @@ def test_an_unwritable_data_dir_stops_the_server_with_one_line(tmp_path: Path) -
 
     target = tmp_path / "not-a-dir"
     target.write_text("")
+    from tests.reliability._server import _child_env
+
     out = subprocess.run([sys.executable, "-m", "mockserver", "--data-dir", str(target / "state"), "--port", "9"],
-                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                         capture_output=True, text=True, timeout=60, cwd=tmp_path, env=_child_env())
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "--data-dir" in lines[0] and "Traceback" not in out.stderr, out.stderr
