@@ -178,11 +178,11 @@ class DataDirGuard:
     is still the one the server started with; a deleted or replaced one is a retryable 500, never a 200
     for a write that the next restart would not find."""
 
-    def __init__(self, app, *, store: FileStore) -> None:  # noqa: ANN001
+    def __init__(self, app, *, store: FileStore) -> None:
         self.app = app
         self.store = store
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             try:
                 self.store.check_alive()

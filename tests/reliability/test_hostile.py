@@ -27,7 +27,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory):
     assert not TALLY.server_errors, TALLY.server_errors[:5]
 
 
-def _error(r) -> dict:  # noqa: ANN001
+def _error(r) -> dict:
     body = json.loads(r.body)
     assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}, body
     return body["error"]
@@ -229,7 +229,7 @@ def test_stored_fields_are_bounded(srv: Server) -> None:
 # --- 5. validation memory and fairness ---------------------------------------------------------------
 
 
-def test_a_line_longer_than_any_example_is_found_without_loading_it(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_a_line_longer_than_any_example_is_found_without_loading_it(tmp_path: Path, monkeypatch) -> None:
     import tracemalloc
 
     from contracts.dataset import validation
@@ -256,7 +256,7 @@ def test_a_line_longer_than_any_example_is_found_without_loading_it(tmp_path: Pa
     assert peak < 8 << 20, f"validation held {peak >> 20} MiB for a 16 MiB line"
 
 
-def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:  # noqa: ANN001
+def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
     import threading
     from types import SimpleNamespace
 
@@ -264,7 +264,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:  # no
 
     release, entered = threading.Event(), threading.Event()
 
-    def fake_run(svc, row):  # noqa: ANN001, ANN202
+    def fake_run(svc, row):
         if row.id == "ftjob-slow":
             entered.set()
             release.wait(30)
@@ -317,7 +317,7 @@ def test_a_200_mb_line_keeps_memory_bounded(tmp_path: Path) -> None:
 # --- 6. Uploads API parts ----------------------------------------------------------------------------
 
 
-def _part(srv: Server, upload_id: str, data: bytes):  # noqa: ANN202
+def _part(srv: Server, upload_id: str, data: bytes):
     head, tail, ctype = multipart({}, file_field="data", filename="blob", content=data)
     body = head + data + tail
     return TALLY.send(srv.port, request("POST", f"/v1/uploads/{upload_id}/parts", body=body,
@@ -399,7 +399,7 @@ def test_multipart_repeated_and_unterminated_bodies(srv: Server) -> None:
 
 
 def test_delete_on_a_read_only_disk_succeeds_and_the_bytes_go_at_the_next_start(tmp_path: Path,
-                                                                                monkeypatch) -> None:  # noqa: ANN001
+                                                                                monkeypatch) -> None:
     import errno
     import os
     import time
@@ -459,7 +459,7 @@ def test_a_deleted_data_dir_is_a_retryable_500_without_paths(tmp_path: Path) -> 
             assert r.headers.get("x-should-retry") != "false"
 
 
-def raw_send(server: Server, raw: bytes):  # noqa: ANN201 - a 5xx expected on purpose: not tallied
+def raw_send(server: Server, raw: bytes):
     return raw_http(server.port, raw)
 
 

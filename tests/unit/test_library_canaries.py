@@ -5,7 +5,9 @@ these tests say exactly which assumption broke (rather than a strange failure el
 
 - mockserver/intercept.py: respx's mocker registry (`Mocker.registry[name].routers`, reordered so the
   innermost interception wins) and the `Router.aresolve` frame that tells async side effects apart;
-- mockserver/protocol.py: uvicorn's `H11Protocol.send_400_response(msg)` hook for unparsable requests.
+- mockserver/protocol.py: uvicorn's `H11Protocol.send_400_response(msg)` hook for unparsable requests, and
+  for the read timeouts its `data_received` / `on_response_complete` / `connection_lost` methods, its h11
+  connection (`self.conn.their_state`) and flow control (`self.flow.read_paused`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,18 @@ def test_uvicorn_h11_protocol_reports_bad_requests_through_send_400_response() -
     hook = H11Protocol.send_400_response
     assert list(inspect.signature(hook).parameters) == ["self", "msg"]
     assert "self.send_400_response(" in inspect.getsource(H11Protocol)
+
+
+def test_uvicorn_h11_protocol_has_what_the_read_timeouts_use() -> None:
+    from uvicorn.protocols.http.flow_control import FlowControl
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    for name, params in (("data_received", ["self", "data"]), ("on_response_complete", ["self"]),
+                         ("connection_lost", ["self", "exc"])):
+        assert list(inspect.signature(getattr(H11Protocol, name)).parameters) == params, name
+    source = inspect.getsource(H11Protocol)
+    assert "self.conn = h11.Connection(" in source and "self.flow = FlowControl(" in source
+    assert "self.read_paused" in inspect.getsource(FlowControl)
 
 
 def test_respx_has_the_mockers_intercept_uses() -> None:

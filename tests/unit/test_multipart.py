@@ -40,7 +40,7 @@ def _request(body: bytes, step: int) -> Request:
     return Request(scope, receive)
 
 
-def _parse(body: bytes, step: int, tmp: Path, **kw):  # noqa: ANN003
+def _parse(body: bytes, step: int, tmp: Path, **kw):
     return asyncio.run(receive_form(_request(body, step), tmp / "upload.part", max_file_bytes=1 << 20,
                                     sync=lambda fd: None, **kw))
 
