@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_prepare, _add_validate, _add_train, _add_jobs, _add_events, _add_checkpoints,
-                _add_models, _add_chat, _add_batch):
+                _add_models, _add_chat, _add_batch, _add_drift):
         add(sub)
     return p
 
@@ -141,6 +141,15 @@ def _add_batch(sub: Any) -> None:
 
 
 # --- commands ----------------------------------------------------------------------------------------------
+
+
+def _add_drift(sub: Any) -> None:
+    c = sub.add_parser("drift", help="re-run recorded cassettes against the API and report what differs")
+    c.add_argument("cassettes", type=Path, help="directory written by `mockserver serve --record`")
+    c.add_argument("--allow", type=Path, help="allow-list: lines 'OPERATION KIND SUBJECT' (globs)")
+    c.add_argument("--report", type=Path, help="also write the Markdown report to this file")
+    c.add_argument("--poll-timeout", type=float, default=600.0, help="seconds to wait for a polled job (default 600)")
+    c.set_defaults(run=cmd_drift)
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
@@ -302,6 +311,23 @@ def cmd_batch_cancel(args: argparse.Namespace) -> int:
 
     print(batches.progress_line(_client(args).batches.cancel(args.batch)))
     return 0
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    import os
+
+    from client import drift
+
+    base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
+    try:
+        report = drift.run(args.cassettes, base_url=base_url, api_key=args.api_key, allow=args.allow,
+                           poll_timeout=args.poll_timeout)
+    except (ValueError, OSError, drift.httpx.HTTPError) as e:
+        raise workflow.ClientError(f"drift: {e}") from e
+    if args.report:
+        args.report.write_text(report.markdown, encoding="utf-8")
+    print(report.markdown)
+    return 1 if report.failing else 0
 
 
 # --- plumbing ----------------------------------------------------------------------------------------------

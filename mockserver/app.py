@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlmodel import select
 
-from mockserver import __version__
+from mockserver import __version__, record
 from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.errors import install_error_handlers
 from mockserver.files.storage import DataDirGuard
@@ -63,9 +63,10 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
     services = services or Services.build(settings, wall=wall)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _sweep(services)
         yield
+        await record.aclose(app)
 
     app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
                   default_response_class=JSONResponse, openapi_tags=[
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
     app.state.services = services
     install_error_handlers(app)
     _include_routers(app)
+    record.install(app, settings)     # innermost: the guards and headers around it see proxied/replayed requests too
     app.add_middleware(DataDirGuard, store=services.files)
     app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)

@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from mockserver.settings import CONTROL_PLANE, OVER_LIMIT, TRANSITIONS, Settings, SettingsError
+from mockserver.settings import (
+    CONTROL_PLANE,
+    OVER_LIMIT,
+    REPLAY_FALLBACK,
+    TRANSITIONS,
+    Settings,
+    SettingsError,
+)
 
 __all__ = ["main", "build_parser"]
 
@@ -44,6 +51,15 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
                    help="extra Host names answered on a loopback address, comma-separated ('*': any); "
                         "default: localhost, 127.0.0.1, [::1] only")
     p.add_argument("--log-level", default=d, help="uvicorn log level (default info)")
+    p.add_argument("--upstream", default=d, metavar="URL",
+                   help="proxy every /v1 request to this API base URL (e.g. https://api.openai.com/v1) with the caller's key")
+    p.add_argument("--record", type=Path, default=d, metavar="DIR",
+                   help="with --upstream: write every exchange to a cassette in DIR (keys redacted)")
+    p.add_argument("--replay", type=Path, default=d, metavar="DIR", help="answer /v1 requests from the cassettes in DIR")
+    p.add_argument("--replay-fallback", choices=REPLAY_FALLBACK, default=d,
+                   help="with --replay: requests no cassette matches get a 404 (none, the default) or the emulator's answer")
+    p.add_argument("--redact-header", dest="redact_headers", default=d, metavar="NAMES",
+                   help="more request/response headers to redact in cassettes, comma-separated")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +84,7 @@ def serve(settings: Settings) -> int:
         return 2
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
     print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {_redacted(settings.db_url)}, "
-          f"transitions: {settings.transitions}, time scale: {settings.time_scale})", file=sys.stderr)
+          f"transitions: {settings.transitions}, time scale: {settings.time_scale}){_mode(settings)}", file=sys.stderr)
     if settings.workers > 1:
         uvicorn.run("mockserver.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
                     log_level=settings.log_level, http=EmulatorH11Protocol)
@@ -90,6 +106,14 @@ def _data_dir_problem(data_dir: Path) -> str | None:
     except OSError as e:
         return f"cannot write {data_dir}: {e.strerror or e}; choose a writable directory"
     return None
+
+
+def _mode(settings: Settings) -> str:
+    if settings.upstream:
+        return f"; proxying /v1 to {settings.upstream}" + (f", recording to {settings.record}" if settings.record else "")
+    if settings.replay:
+        return f"; replaying {settings.replay} (fallback: {settings.replay_fallback})"
+    return ""
 
 
 def _redacted(url: str) -> str:

@@ -62,7 +62,8 @@ def _has_nul(scope: Scope) -> bool:
 
 
 class HeadersMiddleware:
-    """Adds x-request-id, openai-processing-ms, openai-version and x-should-retry to every response."""
+    """Adds x-request-id, openai-processing-ms, openai-version and x-should-retry to every response but
+    those relayed or replayed verbatim (`scope["state"]["verbatim"]`, see mockserver.record)."""
 
     def __init__(self, app: ASGIApp, *, new_request_id) -> None:
         self.app = app
@@ -81,7 +82,7 @@ class HeadersMiddleware:
                                                  "characters (%00).", code="invalid_url").body(), status_code=400)
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and not scope["state"].get("verbatim"):
                 status = message["status"]
                 ms = int((time.perf_counter() - started) * 1000)
                 headers = list(message.get("headers", []))

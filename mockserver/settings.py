@@ -8,11 +8,12 @@ from pathlib import Path
 
 from contracts.limits import MAX_FILE_BYTES
 
-__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "SettingsError"]
+__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "SettingsError"]
 
 TRANSITIONS = ("realtime", "immediate", "manual")
 OVER_LIMIT = ("fail", "truncate")
 CONTROL_PLANE = ("loopback", "any", "off")
+REPLAY_FALLBACK = ("none", "emulate")
 
 
 class SettingsError(ValueError):
@@ -39,9 +40,18 @@ class Settings:
     allowed_hosts: str | None = None  # extra Host names (comma-separated) served on loopback; "*": any
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
     log_level: str = "info"
+    upstream: str | None = None         # proxy every /v1 request to this base URL (…/v1)
+    record: Path | None = None          # with upstream: write each exchange to a cassette here
+    replay: Path | None = None          # answer /v1 requests from the cassettes here
+    replay_fallback: str = "none"       # what answers a request the cassettes do not hold
+    redact_headers: str | None = None   # more header names to redact in cassettes (comma-separated)
 
     def __post_init__(self) -> None:
         self.validate()
+
+    @property
+    def redact_list(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in (self.redact_headers or "").split(",") if h.strip())
 
     @property
     def db_url(self) -> str:
@@ -64,10 +74,23 @@ class Settings:
             check.that(Path(self.keys_file).is_file(), "keys-file", f"no such file: {self.keys_file}")
         check.that(not self.require_known_keys or self.keys_file is not None, "require-known-keys",
                    "needs --keys-file to say which keys are known")
+        self._validate_record(check)
         url = self.database_url
         check.that(url is None or url.startswith(("sqlite", "postgresql")), "database-url",
                    f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}")
         check.raise_if_any()
+
+    def _validate_record(self, check: _Check) -> None:
+        check.choice("replay-fallback", self.replay_fallback, REPLAY_FALLBACK)
+        up = self.upstream
+        check.that(up is None or up.startswith(("http://", "https://")), "upstream",
+                   f"must be an http:// or https:// base URL such as https://api.openai.com/v1, got {up!r}")
+        check.that(self.record is None or up is not None, "record", "needs --upstream to say what to record")
+        check.that(up is None or self.replay is None, "replay", "cannot be combined with --upstream")
+        if self.replay is not None:
+            check.that(Path(self.replay).is_dir(), "replay", f"no such directory: {self.replay}")
+        check.that(self.workers == 1 or (up is None and self.replay is None), "workers",
+                   "must be 1 with --upstream or --replay (cassette order and replay position live in one process)")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
