@@ -7,61 +7,29 @@ example), polls, events, chat with and without streaming, an unknown job. Then:
 * no file under DIR holds the API key;
 * `--replay DIR` serves the same workflow the same responses, byte for byte;
 * `ftclient drift DIR` against A restarted with the recording's settings reports nothing, and against A
-  restarted with `--over-limit truncate` and a 20× slower clock names exactly those two changes.
+  restarted with `--over-limit truncate` and a ~27× slower clock names exactly those two changes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import secrets
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import openai
 import pytest
 
 from client import cli as ftclient
-from mockserver.app import create_app
-from mockserver.protocol import EmulatorH11Protocol
-from mockserver.settings import Settings
 from tests.conftest import chat_line, pig_jsonl
+from tests.record._serve import served
 
 pytestmark = pytest.mark.xdist_group("record-roundtrip")
 
-FAST, SLOW = 4000.0, 200.0      # time scales: the recording's, and the drift target's (20× slower)
+FAST, SLOW = 4000.0, 150.0      # time scales: the recording's, and the drift target's (~27× slower)
 OVER_LONG = chat_line("hello " * 5000, "ok")   # > 4096 tokens for gpt-3.5-turbo-0613
-
-
-@contextlib.contextmanager
-def served(data_dir: Path, **settings: Any) -> Iterator[str]:
-    """`mockserver serve` with these settings, under uvicorn in a thread on a free loopback port; yields
-    the base URL and stops the server (in-flight requests finish, cassettes are written) on exit."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(Settings(data_dir=data_dir, port=port, transitions="realtime", **settings))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
-                                           http=EmulatorH11Protocol))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(20)
 
 
 class Tap(httpx2.HTTPTransport):
@@ -84,17 +52,16 @@ def workflow(base_url: str, key: str) -> list[tuple[str, str, int, bytes]]:
     pig = client.files.create(file=("pig.jsonl", io.BytesIO(pig_jsonl(10))), purpose="fine-tune")
     long = client.files.create(file=("long.jsonl", io.BytesIO(pig_jsonl(9) + OVER_LONG.encode())),
                                purpose="fine-tune")
-    jobs = [client.fine_tuning.jobs.create(training_file=f.id, model="gpt-3.5-turbo-0613") for f in (pig, long)]
-    done: dict[str, Any] = {}
-    deadline = time.monotonic() + 120
-    while len(done) < len(jobs) and time.monotonic() < deadline:
-        for j in jobs:
-            if j.id not in done:
-                got = client.fine_tuning.jobs.retrieve(j.id)
-                if got.status in ("succeeded", "failed", "cancelled"):
-                    done[j.id] = got
-        time.sleep(0.03)
-    assert len(done) == 2, "jobs did not finish"
+    jobs, done = [], {}
+    for f in (pig, long):        # one after the other: a job's recorded duration is its own
+        job = client.fine_tuning.jobs.create(training_file=f.id, model="gpt-3.5-turbo-0613")
+        jobs.append(job)
+        deadline = time.monotonic() + 120
+        while job.status not in ("succeeded", "failed", "cancelled") and time.monotonic() < deadline:
+            time.sleep(0.03)
+            job = client.fine_tuning.jobs.retrieve(job.id)
+        done[job.id] = job
+    assert all(j.status in ("succeeded", "failed") for j in done.values()), "jobs did not finish"
     for j in jobs:
         list(client.fine_tuning.jobs.list_events(j.id, limit=100))      # auto-paging: an `after` cursor
     model = done[jobs[0].id].fine_tuned_model
@@ -141,7 +108,7 @@ def test_record_replay_drift(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
         code, text = drift(a, cassettes, tmp_path / "same.md")
     assert code == 0 and "**0 differences**" in text, text
 
-    # … and with --over-limit truncate and a 20× slower clock: exactly those
+    # … and with --over-limit truncate and a ~27× slower clock: exactly those
     with served(tmp_path / "a2", time_scale=SLOW, over_limit="truncate") as a:
         code, text = drift(a, cassettes, tmp_path / "drift.md")
     capsys.readouterr()
@@ -149,7 +116,7 @@ def test_record_replay_drift(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "differs" in line]
     kinds = {(row[0].removeprefix("| "), row[1].strip("`")) for row in rows}
     assert ("outcome", "final job status") in kinds, text                  # the over-long job now succeeds
-    assert ("duration", "job creation → seen finished") in kinds, text     # the pig job runs 20× slower
+    assert ("duration", "job creation → seen finished") in kinds, text     # the pig job runs ~27× slower
     assert {k for k, _ in kinds} <= {"outcome", "duration", "event", "enum"}, text
     events = [s for k, s in kinds if k == "event"]
     assert any("exceeds the maximum" in s for s in events), text           # the failure wording is gone
