@@ -6,6 +6,12 @@ served by a subprocess on loopback. Set, only that target runs; `openai` is the 
 its runs skip with the reason. Tests marked `emulator_only` (control plane, immediate transitions,
 training) skip on the real API.
 
+Against the real API the run is recorded through `mockserver serve --upstream … --record DIR` on loopback
+(DIR: $CONTRACT_RECORD, default artifacts/cassettes/openai-<UTC time>; CONTRACT_RECORD=off sends requests
+directly), so a run made by whoever has a key becomes cassettes that `ftclient drift` reads offline.
+`pytest tests/contract --drift DIR [--drift-allow FILE] [--drift-report FILE]` re-runs such a recording
+against the emulator (the `http` target) in test_drift.py.
+
 Every test gets an `api`: its own API key on the emulator (so its own tenant), a `max_retries=0` SDK
 client, raw HTTP, and a cleanup list; whatever a test registers there is deleted afterwards (on the real
 API too).
@@ -45,6 +51,13 @@ def selected_targets() -> list[str]:
     if chosen not in TARGETS:
         raise pytest.UsageError(f"CONTRACT_TARGET must be one of {', '.join(TARGETS)}, not {chosen!r}")
     return [chosen]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "contract suite")
+    group.addoption("--drift", type=Path, metavar="DIR", help="cassettes to re-run against the emulator (test_drift)")
+    group.addoption("--drift-allow", type=Path, metavar="FILE", help="allow-list of known differences")
+    group.addoption("--drift-report", type=Path, metavar="FILE", help="write the Markdown drift report here")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,7 +129,7 @@ class Subprocess(Target):
 
     name = "http"
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="contract-http-"))
         port = _free_port()
         self.base_url = f"http://127.0.0.1:{port}/v1"
@@ -125,7 +138,7 @@ class Subprocess(Target):
         env["PYTHONPATH"] = os.pathsep.join([str(_REPO), os.environ.get("PYTHONPATH", "")])
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mockserver", "--port", str(port), "--data-dir", str(self.tmp / "data"),
-             "--transitions", "immediate", "--log-level", "warning"],
+             "--transitions", "immediate", "--log-level", "warning", *extra],
             cwd=_REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready()
@@ -139,7 +152,7 @@ class Subprocess(Target):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"mockserver exited with {self.proc.returncode}: {self._log_tail()}")
             try:
-                if self.raw("GET", "/v1/models", key="sk-ready")[0] == 200:
+                if self.raw("GET", "/_mock/state", key=None)[0] == 200:   # served locally, also when proxying
                     return
             except Exception:
                 time.sleep(0.05)
@@ -163,14 +176,28 @@ class Subprocess(Target):
 
 
 class RealApi(Target):
-    """The real API; CONTRACT_OPENAI_BASE_URL may point it elsewhere for a dry run of the real-API path."""
+    """The real API; CONTRACT_OPENAI_BASE_URL may point it elsewhere for a dry run of the real-API path.
+    Requests go through a local recording proxy unless CONTRACT_RECORD=off."""
 
     name = "openai"
     emulator = False
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self.base_url = os.environ.get("CONTRACT_OPENAI_BASE_URL") or REAL_BASE_URL
+        self.base_url = self.upstream = os.environ.get("CONTRACT_OPENAI_BASE_URL") or REAL_BASE_URL
+        self.proxy: Subprocess | None = None
+        record = os.environ.get("CONTRACT_RECORD", "").strip()
+        if record.lower() != "off":
+            self.cassettes = Path(record or _REPO / "artifacts" / "cassettes" /
+                                  time.strftime("openai-%Y%m%dT%H%M%SZ", time.gmtime())).resolve()
+            self.proxy = Subprocess("--upstream", self.upstream, "--record", str(self.cassettes))
+            self.base_url = self.proxy.base_url
+            print(f"\ncontract suite: recording the {self.upstream} run to {self.cassettes}", file=sys.stderr)
+
+    def close(self) -> None:
+        super().close()
+        if self.proxy is not None:
+            self.proxy.close()
 
     def new_key(self) -> str:
         return self.key
@@ -204,6 +231,14 @@ def _started() -> Any:
     yield started
     for t in started.values():
         t.close()
+
+
+@pytest.fixture
+def emulator_http(_started: dict[str, Target]) -> Target:
+    """The `http` target (the emulator over loopback), whatever CONTRACT_TARGET selects."""
+    if "http" not in _started:
+        _started["http"] = Subprocess()
+    return _started["http"]
 
 
 @pytest.fixture(params=selected_targets())
