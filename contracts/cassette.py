@@ -350,7 +350,8 @@ def _header_pairs(headers: dict[str, Any]) -> list[list[str]]:
 
 
 def _slug(method: str, path: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{method}-{template_path(path)}".replace("{id}", "id")).strip("-")[:80]
+    """`GET /v1/files/{id}/content` → `GET-v1-files-id-content` (for file names only)."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", f"{method} {template_path(path)}".replace("{id}", "id")).strip("-")[:80]
 
 
 def write_exchange(directory: Path, ex: Exchange) -> Path:

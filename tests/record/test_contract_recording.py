@@ -30,7 +30,7 @@ def test_contract_run_against_the_real_api_path_is_recorded_and_drift_checked(tm
             "CONTRACT_RECORD": str(cassettes)})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     files = list(cassettes.glob("*.json"))
-    assert any("files-id" in f.name for f in files) and any("POST--v1-files" in f.name for f in files)
+    assert any("files-id" in f.name for f in files) and any("POST-v1-files.json" in f.name for f in files)
     assert not any(key.encode() in p.read_bytes() for p in cassettes.rglob("*") if p.is_file())
     report = tmp_path / "drift.md"
     check = _pytest("tests/contract/test_drift.py", "--drift", str(cassettes), "--drift-report", str(report),
