@@ -44,7 +44,7 @@ INLINE_MAX = 256 * 1024          # bodies above this many bytes go to blobs/ wha
 # object ids of the API (see mockserver/ids.py for the emulator's) and fine-tuned model names
 ID_RE = re.compile(r"\bft:[A-Za-z0-9._-]+:[A-Za-z0-9._-]*:[A-Za-z0-9._-]*:[A-Za-z0-9._:-]+"
                    r"|\b(?:file|ftjob|ftevent|chatcmpl|cmpl)-[A-Za-z0-9]{6,}"
-                   r"|\b(?:ftckpt|upload|part|call|req|fx)_[A-Za-z0-9]{6,}")
+                   r"|\b(?:ftckpt|upload|part|call|req|fx|resp|msg|fc|rs|batch)_[A-Za-z0-9]{6,}")
 
 _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/v1/files", "files.create"),
@@ -69,6 +69,12 @@ _ROUTES: tuple[tuple[str, str, str], ...] = (
     ("DELETE", "/v1/models/{id}", "models.delete"),
     ("POST", "/v1/chat/completions", "chat.completions.create"),
     ("POST", "/v1/completions", "completions.create"),
+    ("POST", "/v1/responses", "responses.create"),
+    ("POST", "/v1/responses/input_tokens", "responses.input_tokens.count"),
+    ("GET", "/v1/responses/{id}", "responses.retrieve"),
+    ("DELETE", "/v1/responses/{id}", "responses.delete"),
+    ("POST", "/v1/responses/{id}/cancel", "responses.cancel"),
+    ("GET", "/v1/responses/{id}/input_items", "responses.input_items.list"),
 )
 _ROUTE_INDEX = {(m, t): op for m, t, op in _ROUTES}
 
@@ -205,8 +211,9 @@ def encode_body(raw: bytes, content_type: str = "", *, blobs: Path | None = None
     return {"blob": store_blob(blobs, [raw]), "size": len(raw)}
 
 
-def decode_body(body: dict[str, Any] | None, blobs: Path | None = None) -> Any:
-    """A stored body as a value to compare: JSON value, list of SSE data payloads, text, or blob ref."""
+def decode_body(body: dict[str, Any] | None) -> Any:
+    """A stored body as a value to compare: JSON value, list of SSE data payloads, text; None for a blob
+    (large or binary bodies are compared by nothing but status and headers)."""
     if body is None:
         return None
     if "json" in body:
@@ -224,7 +231,7 @@ def decode_body(body: dict[str, Any] | None, blobs: Path | None = None) -> Any:
         return out
     if "text" in body:
         return body["text"]
-    return body
+    return None
 
 
 def body_bytes(body: dict[str, Any] | None, blobs: Path) -> Iterator[bytes]:

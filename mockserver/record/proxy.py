@@ -87,7 +87,8 @@ class RecordingProxy:
                     raise _ClientGone
                 chunk = message.get("body", b"")
                 if chunk:
-                    await req_spool.write(chunk)
+                    if self.dir is not None:
+                        await req_spool.write(chunk)
                     yield chunk
                 if not message.get("more_body", False):
                     return
@@ -111,7 +112,8 @@ class RecordingProxy:
                             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp_headers
                                         if k not in HOP_BY_HOP and k not in _OWN]})
                 async for chunk in upstream.aiter_raw():
-                    await resp_spool.write(chunk)
+                    if self.dir is not None:
+                        await resp_spool.write(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 complete = True
