@@ -8,7 +8,7 @@ import pytest
 from client import drift
 
 
-def test_recorded_run_matches_the_emulator(pytestconfig: pytest.Config, emulator_http) -> None:  # noqa: ANN001
+def test_recorded_run_matches_the_emulator(pytestconfig: pytest.Config, emulator_http) -> None:
     cassettes = pytestconfig.getoption("--drift")
     if cassettes is None:
         pytest.skip("no recording to compare: pass --drift DIR (cassettes from mockserver serve --record)")
