@@ -29,6 +29,9 @@ log = logging.getLogger("mockserver.record")
 
 # our server adds its own Date and Server headers; content codings the recorder can undo
 _OWN = frozenset({"date", "server"})
+# browser context this server has already checked (mockserver.guard); the upstream sees the proxy as its
+# client, so a same-origin page here is not a cross-origin request there
+_BROWSER = ("origin", "referer", "sec-fetch-")
 _CODINGS = ("gzip", "deflate", "identity")
 
 
@@ -75,7 +78,7 @@ class RecordingProxy:
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         names = {k for k, _ in headers}
         forward = [(k, _accept_encoding(v) if k == "accept-encoding" else v) for k, v in headers
-                   if k not in HOP_BY_HOP and k != "host"]
+                   if k not in HOP_BY_HOP and k != "host" and not k.startswith(_BROWSER)]
         tmp = (self.dir or Path("/tmp")) / ".spool"
         req_spool, resp_spool = Spool(tmp), Spool(tmp)
         has_body = "transfer-encoding" in names or any(k == "content-length" and v != "0" for k, v in headers)

@@ -43,17 +43,23 @@ def test_secrets_never_reach_disk_and_answers_pass_unchanged(tmp_path: Path) -> 
         # the key inside a body: the base model quotes the user's message back
         reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": key}])
         local = httpx2.get(b.removesuffix("/v1") + "/_mock/state")    # outside /v1: the emulator's own
+        # a same-origin page on the proxy (the dashboard) passes the upstream's browser guard too
+        own = b.removesuffix("/v1")
+        page = httpx2.get(f"{b}/models", headers={"Authorization": f"Bearer {key}", "Origin": own,
+                                                  "Sec-Fetch-Site": "same-origin", "Referer": own + "/"})
+        foreign = httpx2.get(f"{b}/models", headers={"Authorization": f"Bearer {key}", "Origin": "http://evil.example"})
     assert via.status_code == direct.status_code == 200 and via.content == direct.content
     assert via.headers["x-request-id"].startswith("req_") and "," not in via.headers["x-request-id"]
     assert key in (reply.choices[0].message.content or "")
     assert local.status_code == 200
+    assert page.status_code == 200 and foreign.status_code == 403     # the proxy's own guard still refuses
     stored = _all_bytes(cassettes)
     for secret in [key, *secret_headers.values(), "cookie-secret-value"]:
         assert secret.encode() not in stored, secret
     chat = json.loads(next(cassettes.glob("*chat-completions.json")).read_text())
     assert chat["request"]["headers"]["x-team-token"] == "<redacted>"
     assert chat["request"]["body"]["json"]["messages"][0]["content"] == "<redacted>"
-    assert len(list(cassettes.glob("*.json"))) == 2     # /_mock/state is not recorded
+    assert len(list(cassettes.glob("*.json"))) == 3     # /_mock/state and the refused request are not recorded
 
 
 def test_large_bodies_are_blobs_stored_once(tmp_path: Path) -> None:
