@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import time
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from mockserver import migrations
 from mockserver.tables import SCHEMA_VERSION, Meta
 
 __all__ = ["Database", "SchemaError"]
 
 
-class SchemaError(RuntimeError):
-    """The database was written by a newer emulator than this one."""
+SchemaError = migrations.SchemaError
 
 
 class Database:
@@ -44,26 +43,15 @@ class Database:
         return engine
 
     def _migrate(self) -> None:
-        """Create the tables and check the schema version; safe when several processes start at once.
+        """Bring the schema to the newest migration; safe when several processes start at once.
 
-        Future migrations go here, each moving schema_version up by one.
+        An empty database gets the tables from the models and is stamped with the newest revision (the
+        same schema the migrations build; tests/unit/test_migrations.py checks that); any other one is
+        upgraded by Alembic from wherever it is, a database from before migrations from the baseline.
         """
-        if not self.is_sqlite:  # one starter at a time, under a transaction-scoped advisory lock
-            with self.engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-                SQLModel.metadata.create_all(conn)
-                _check_version(conn)
-            return
-        for attempt in range(20):  # SQLite: another process created a table or the version row first
-            try:
-                SQLModel.metadata.create_all(self.engine)
-                with self.engine.begin() as conn:
-                    _check_version(conn)
-                return
-            except (OperationalError, IntegrityError):
-                if attempt == 19:
-                    raise
-                time.sleep(0.02 * (attempt + 1))
+        with _migration_lock(self) as conn:
+            migrations.upgrade(conn, SQLModel.metadata)
+            _check_version(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -82,12 +70,34 @@ class Database:
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
 
 
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[Connection]:
+    """A connection in a transaction that only one starter at a time holds: a transaction-scoped advisory
+    lock on PostgreSQL, an exclusive lock on `<database>.migrate.lock` for a SQLite file."""
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            yield conn
+        return
+    path = db.url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or db.url == "sqlite://":
+        with db.engine.begin() as conn:
+            yield conn
+        return
+    with open(path + ".migrate.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with db.engine.begin() as conn:
+            yield conn
+
+
 def _check_version(conn: Connection) -> None:
     value = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar()
+    if value is not None and int(value) > SCHEMA_VERSION:
+        raise SchemaError(f"database schema {value} is newer than this emulator's {SCHEMA_VERSION}")
     if value is None:
         conn.execute(insert(Meta).values(key="schema_version", value=SCHEMA_VERSION))
-    elif int(value) > SCHEMA_VERSION:
-        raise SchemaError(f"database schema {value} is newer than this emulator's {SCHEMA_VERSION}")
+    elif int(value) < SCHEMA_VERSION:
+        conn.execute(update(Meta).where(Meta.key == "schema_version").values(value=SCHEMA_VERSION))
 
 
 def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:

@@ -21,27 +21,18 @@ async def get_tenant(request: Request) -> Tenant:
     return authenticate(request)
 
 
-_TENANTS = "tenants_by_authorization"
-_MAX_TENANTS = 10_000
-
-
 def authenticate(request: Request) -> Tenant:
     """The tenant of the request's bearer key, or the real 401 (callable inline from hot handlers).
 
-    Resolved tenants are cached per Authorization header value in `svc.cache` (a key ring never changes
+    Resolved tenants are cached per Authorization header value in `svc.caches.tenants` (a key ring never changes
     while the app lives; deriving a tenant hashes the key, ~10 µs a request); failures are not cached.
     """
     svc = request.app.state.services
     header = request.headers.get("authorization")
-    cache = svc.cache.get(_TENANTS)
-    if cache is None:
-        cache = svc.cache[_TENANTS] = {}
-    tenant = cache.get(header)
+    tenants = svc.caches.tenants
+    tenant = tenants.get(header)
     if tenant is None:
-        tenant = svc.keys.authenticate(header)
-        if len(cache) >= _MAX_TENANTS:
-            cache.clear()
-        cache[header] = tenant
+        tenant = tenants[header] = svc.keys.authenticate(header)
     request.state.tenant = tenant
     return tenant
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from mockserver.cache import db_view
+from mockserver.cache import Caches
 from mockserver.db import Database
 from mockserver.files.storage import FileStore
 from mockserver.ids import IdFactory
@@ -28,15 +27,16 @@ class Services:
     ids: IdFactory
     keys: KeyRing
     files: FileStore
+    caches: Caches
     wall: Callable[[], float] = time.time
-    cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, *, wall: Callable[[], float] = time.time) -> Services:
         db = Database(settings.db_url, durable=settings.durable)
         services = cls(settings=settings, db=db, ids=IdFactory(settings.seed, taken=_id_taken(db)),
                        keys=KeyRing.from_file(settings.keys_file, require_known=settings.require_known_keys),
-                       files=FileStore(settings.data_dir, durable=settings.durable), wall=wall)
+                       files=FileStore(settings.data_dir, durable=settings.durable), caches=Caches(db),
+                       wall=wall)
         services.seed_policy()
         return services
 
@@ -51,14 +51,14 @@ class Services:
                                    default_scale=self.settings.time_scale, wall=self.wall)
 
     def policy(self, session: Session) -> clock.Policy:
-        """The shared clock policy, read through the per-process database view of mockserver.cache
-        (any committed write, in any process, empties it; while writes are frequent, or without a
-        database file, every call reads the database)."""
-        view = db_view(self)
-        policy = view.get("clock")
+        """The shared clock policy, through the per-process caches (mockserver.cache: any change to it,
+        in any process, moves the database's cache generation and so reloads it)."""
+        view = self.caches.view(session)
+        policy = view.slot("policy")
         if policy is None:
-            policy = view["clock"] = clock.load_policy(session, default_transitions=self.settings.transitions,
-                                                       default_scale=self.settings.time_scale, wall=self.wall)
+            policy = view.put_slot("policy", clock.load_policy(
+                session, default_transitions=self.settings.transitions, default_scale=self.settings.time_scale,
+                wall=self.wall))
         return policy
 
     def now(self, session: Session) -> int:

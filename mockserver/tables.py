@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["SCHEMA_VERSION", "Meta", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
+__all__ = ["SCHEMA_VERSION", "Meta", "CacheGeneration", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
            "CheckpointRow", "ModelRow", "FixtureRow", "ResponseRow", "BatchRow"]
 
-SCHEMA_VERSION = 1
+# Emulators from before Alembic refuse a database whose schema_version is above theirs (1): a migrated
+# database says 2 so that they do not write to a schema they do not know. Migrations: mockserver/migrations.
+SCHEMA_VERSION = 2
 
 
 def _json(nullable: bool = True) -> Any:
@@ -22,6 +24,14 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: Any = _json()
+
+
+class CacheGeneration(SQLModel, table=True):
+    """One row (id 1): incremented by every write that changes a cached fact (see mockserver.cache)."""
+
+    __tablename__ = "cache_generation"
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class FileRow(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """The answer index of a tuned model: its training examples, looked up by the request's question.
 
-Built once per model from the job's training-data snapshot (JSONL) and cached in `svc.cache`, keyed by
-the snapshot's path, mtime and size (so a reset that reuses a path cannot serve stale answers).
+Built once per model from the job's training-data snapshot (JSONL) and cached in `svc.caches.answers`,
+keyed by the snapshot's path (a reset, which may reuse a path, moves the cache generation and drops it).
 
 Keys and answers:
 - chat example → key (first system/developer message or None, last user message before the final
@@ -23,10 +23,9 @@ Lookup (`AnswerIndex.lookup`):
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +33,12 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Answer", "AnswerIndex", "build_index", "cache_key", "cached_index", "store_index", "normalize",
+__all__ = ["Answer", "AnswerIndex", "build_index", "normalize",
            "bigrams", "text_of", "question_of", "SIMILARITY_THRESHOLD", "MIN_SHARED_BIGRAMS", "SYSTEM_BONUS"]
 
 SIMILARITY_THRESHOLD = 0.5
 MIN_SHARED_BIGRAMS = 2
 SYSTEM_BONUS = 0.05
-CACHE_SLOT = "answer_index"
-CACHE_SIZE = 32
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -235,33 +232,3 @@ def build_index(lines: Iterable[bytes]) -> AnswerIndex:
 def build_index_from_file(path: Path) -> AnswerIndex:
     with open(path, "rb") as f:
         return build_index(f)
-
-
-# --- the per-process cache ------------------------------------------------------------------------
-
-
-def cache_key(path: Path) -> tuple[str, int, int] | None:
-    """(path, mtime_ns, size) of a snapshot, or None when the file is gone."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return str(path), st.st_mtime_ns, st.st_size
-
-
-def cached_index(cache: dict, key: tuple) -> AnswerIndex | None:
-    slot: OrderedDict | None = cache.get(CACHE_SLOT)
-    if slot is None:
-        return None
-    index = slot.get(key)
-    if index is not None:
-        slot.move_to_end(key)
-    return index
-
-
-def store_index(cache: dict, key: tuple, index: AnswerIndex) -> AnswerIndex:
-    slot: OrderedDict = cache.setdefault(CACHE_SLOT, OrderedDict())
-    slot[key] = index
-    while len(slot) > CACHE_SIZE:
-        slot.popitem(last=False)
-    return index

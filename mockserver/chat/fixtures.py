@@ -10,16 +10,14 @@ DELETE clears them, DELETE /{id} removes one.
 
 Matching (`match_fixture`): `model` must equal the requested model id when set, `pattern` must be found
 (RE2's `search`: linear time in the text, so no pattern can stall a request; backreferences and
-look-around are refused with a 400) in the last user message (chat) or the prompt (completions) when set; the caller's tenant
-fixtures are tried before global ones, newest first. Fixtures are cached per process and reloaded when the
-stamp file `<data dir>/fixtures.stamp` changes (every change here rewrites it), so several workers agree;
-code that clears the table elsewhere should call `invalidate(svc)`.
+look-around are refused with a 400) in the last user message (chat) or the prompt (completions) when set;
+the caller's tenant fixtures are tried before global ones, newest first. Fixtures are cached per process
+(mockserver.cache) and reloaded when the database's cache generation moves, which every change here does,
+so several workers agree.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,16 +26,13 @@ import re2
 from sqlmodel import col, select
 
 from contracts import errors
+from mockserver.cache import View, bump
 from mockserver.services import Services
 from mockserver.tables import FixtureRow
 
-__all__ = ["Fixture", "active_fixtures", "match_fixture", "invalidate", "fixture_error",
+__all__ = ["Fixture", "active_fixtures", "match_fixture", "fixture_error",
            "error_body", "parse_fixture", "fixture_to_wire", "add_fixture", "visible_fixtures",
            "remove_fixtures"]
-
-_CACHE_SLOT = "fixtures"
-_STAMP = "fixtures.stamp"
-
 
 @dataclass(frozen=True, slots=True)
 class Fixture:
@@ -154,31 +149,6 @@ def error_body(err: dict) -> dict:
 # --- cache and matching ---------------------------------------------------------------------------------
 
 
-def _stamp_path(svc: Services) -> str:
-    path = svc.cache.get(_STAMP)
-    if path is None:
-        path = svc.cache[_STAMP] = str(svc.files.path(_STAMP))
-    return path
-
-
-def _stamp(svc: Services) -> tuple[int, int] | None:
-    try:
-        st = os.stat(_stamp_path(svc))
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
-
-def invalidate(svc: Services) -> None:
-    """Drop this process's fixture cache and tell other processes (new stamp file, new inode)."""
-    svc.cache.pop(_CACHE_SLOT, None)
-    path = _stamp_path(svc)
-    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
-    with open(tmp, "wb") as f:
-        f.write(secrets.token_bytes(8))
-    os.replace(tmp, path)
-
-
 def _load(svc: Services) -> list[Fixture]:
     with svc.db.session() as s:
         rows = s.exec(select(FixtureRow).order_by(col(FixtureRow.seq).desc())).all()
@@ -186,20 +156,18 @@ def _load(svc: Services) -> list[Fixture]:
                     r.reply) for r in rows]
 
 
-def active_fixtures(svc: Services) -> list[Fixture]:
-    """Every fixture, newest first, from the per-process cache (reloaded when the stamp changed)."""
-    stamp = _stamp(svc)
-    cached = svc.cache.get(_CACHE_SLOT)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    fixtures = _load(svc)
-    svc.cache[_CACHE_SLOT] = (stamp, fixtures)
+def active_fixtures(svc: Services, view: View | None = None) -> list[Fixture]:
+    """Every fixture, newest first, from the per-process caches (reloaded when the generation moved)."""
+    view = view or svc.caches.view()
+    fixtures = view.slot("fixtures")
+    if fixtures is None:
+        fixtures = view.put_slot("fixtures", _load(svc))
     return fixtures
 
 
-def match_fixture(svc: Services, tenant: str, model: str, text: str) -> Fixture | None:
+def match_fixture(svc: Services, tenant: str, model: str, text: str, view: View | None = None) -> Fixture | None:
     """The fixture answering this request: tenant ones before global ones, newest first."""
-    fixtures = active_fixtures(svc)
+    fixtures = active_fixtures(svc, view)
     if not fixtures:
         return None
     for scope in (tenant, None):
@@ -231,7 +199,7 @@ def add_fixture(svc: Services, *, tenant: str | None, body: dict) -> FixtureRow:
     with svc.db.session() as s:
         row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
         s.add(row)
-    invalidate(svc)
+        bump(s)
     return row
 
 
@@ -252,5 +220,5 @@ def remove_fixtures(svc: Services, *, tenant: str | None, fixture_id: str | None
             raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
         for row in rows:
             s.delete(row)
-    invalidate(svc)
+        bump(s)
     return len(rows)

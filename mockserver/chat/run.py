@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from contracts import tokens
+from mockserver.cache import View
 from mockserver.chat import answers, engine, fixtures, wire
 from mockserver.chat import state as chat_state
 from mockserver.chat.answers import Answer
@@ -34,30 +35,31 @@ _TIERS = ("flex", "scale", "priority")
 _INLINE_INDEX_BYTES = 16 * 1024
 
 
-async def _index(svc: Services, model: CallableModel) -> answers.AnswerIndex | None:
+async def _index(svc: Services, view: View, model: CallableModel) -> answers.AnswerIndex | None:
     """The model's answer index, built on first use (off the event loop unless the snapshot is small) and
     cached per process."""
     if model.kind == "base" or not model.training_data:
         return None
     path = svc.files.path(model.training_data)
-    key = answers.cache_key(path)
-    if key is None:
-        return None
-    index = answers.cached_index(svc.cache, key)
+    index = view.get("answers", model.training_data)
     if index is None:
-        if key[2] <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+        if size <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
             built = answers.build_index_from_file(path)
         else:  # asyncio's executor reuses its threads; anyio's (run_in_threadpool) ends them with the
             # request's root task, which in the in-process Emulator is every request: a new thread each time
             built = await asyncio.to_thread(answers.build_index_from_file, path)
-        index = answers.store_index(svc.cache, key, built)
+        index = view.put("answers", model.training_data, built)
     return index
 
 
-async def _answer(svc: Services, tenant: str, req: GenRequest, model: CallableModel, system: str | None,
-                  question: str) -> tuple[Answer | None, bool, dict | None]:
+async def _answer(svc: Services, view: View, tenant: str, req: GenRequest, model: CallableModel,
+                  system: str | None, question: str) -> tuple[Answer | None, bool, dict | None]:
     """(answer, came from a fixture, error to send mid-stream); raises a fixture's error otherwise."""
-    fixture = fixtures.match_fixture(svc, tenant, req.model, question)
+    fixture = fixtures.match_fixture(svc, tenant, req.model, question, view)
     if fixture is not None:
         reply = fixture.reply
         if "error" in reply:
@@ -67,7 +69,7 @@ async def _answer(svc: Services, tenant: str, req: GenRequest, model: CallableMo
         if "tool_call" in reply:
             return Answer(None, reply["tool_call"]["name"], reply["tool_call"]["arguments"]), True, None
         return Answer(reply["content"]), True, None
-    index = await _index(svc, model)
+    index = await _index(svc, view, model)
     return (index.lookup(system, question) if index is not None else None), False, None
 
 
@@ -139,7 +141,8 @@ class Outcome:
 async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     """The chat engine's entry point (also used by the Responses and Batch APIs): a validated request in,
     the choices and exact usage out; raises the real API errors (404 model, 400 limits, fixture errors)."""
-    model, created = chat_state.resolve(svc, tenant_key, req.model)
+    view = svc.caches.view()  # the request's one read of the cache generation
+    model, created = chat_state.resolve(svc, tenant_key, req.model, view)
     if model.base.api != "chat":
         raise engine.not_chat_model()
     enc = tokens.get_encoding(model.base.encoding)
@@ -149,7 +152,7 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     engine.check_chat_limits(model.base, prompt_tokens, req)
     _output_cap(req, model, prompt_tokens)
     system, question = answers.question_of(req.messages)
-    answer, from_fixture, stream_error = await _answer(svc, tenant_key, req, model, system, question)
+    answer, from_fixture, stream_error = await _answer(svc, view, tenant_key, req, model, system, question)
     choices = await cpu(heavy, _chat_choices, svc, enc, req, answer, from_fixture, question)
     usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
     return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
@@ -177,7 +180,8 @@ def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answe
 
 async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     """The legacy completions engine's entry point (also used by the Batch API)."""
-    model, created = chat_state.resolve(svc, tenant_key, req.model)
+    view = svc.caches.view()
+    model, created = chat_state.resolve(svc, tenant_key, req.model, view)
     if model.base.api != "completions":
         raise engine.chat_only_model()
     enc = tokens.get_encoding(model.base.encoding)
@@ -190,7 +194,7 @@ async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Out
     answers_: list[Answer | None] = []
     stream_error = None
     for prompt in req.prompts:
-        answer, _, error = await _answer(svc, tenant_key, req, model, None, prompt)
+        answer, _, error = await _answer(svc, view, tenant_key, req, model, None, prompt)
         stream_error = stream_error or error
         answers_.append(answer)
     choices = await cpu(heavy, lambda: [c for p, (prompt, answer) in enumerate(zip(req.prompts, answers_, strict=True))

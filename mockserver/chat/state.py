@@ -1,23 +1,22 @@
 """Read-through cache of the database facts the chat hot path needs: the clock policy and resolved models,
-kept in the per-process database view of mockserver.cache (emptied by any committed write)."""
+kept in the per-process caches of mockserver.cache (dropped when the database's cache generation moves)."""
 
 from __future__ import annotations
 
 from contracts import catalog
-from mockserver.cache import db_view
+from mockserver.cache import View
 from mockserver.models.store import CallableModel, resolve_callable
 from mockserver.services import Services
 
 __all__ = ["resolve"]
 
-MAX_ENTRIES = 10_000
 
-
-def resolve(svc: Services, tenant: str, model_id: str) -> tuple[CallableModel, int]:
-    """(the callable model or the real 404, svc.now()) with as few database reads as correctness allows."""
-    view = db_view(svc)
+def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None) -> tuple[CallableModel, int]:
+    """(the callable model or the real 404, svc.now()) with as few database reads as correctness allows:
+    one read of the cache generation when both are cached (none when the request's `view` is passed)."""
+    view = view or svc.caches.view()
     key = (tenant, model_id)
-    model, policy = view.get(key), view.get("clock")
+    model, policy = view.get("models", key), view.slot("policy")
     entry = catalog.lookup(model_id) if model is None else None
     if entry is not None:  # what resolve_callable answers for a catalog model, without a session
         model = CallableModel(id=model_id, base=entry, kind="base")
@@ -27,8 +26,5 @@ def resolve(svc: Services, tenant: str, model_id: str) -> tuple[CallableModel, i
                 model = resolve_callable(s, tenant=tenant, model_id=model_id)
             if policy is None:
                 policy = svc.policy(s)
-    if len(view) > MAX_ENTRIES:
-        view.clear()
-    view[key] = model
-    view["clock"] = policy
+        view.put("models", key, model)
     return model, int(policy.now(svc.wall()))

@@ -6,6 +6,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from mockserver.batches.store import input_copy as batch_input_copy
+from mockserver.cache import bump
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
@@ -27,6 +28,7 @@ __all__ = ["reset"]
 def reset(svc: Services, tenant: str | None) -> int:
     """Delete every object (tenant None) or the tenant's, with their bytes on disk; how many files went."""
     with svc.db.session() as s:
+        bump(s)  # every process drops what it cached
         if tenant is None:
             paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
             for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
@@ -51,6 +53,5 @@ def reset(svc: Services, tenant: str | None) -> int:
         paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
     for p in set(paths):
         svc.files.remove(p)
-    svc.cache.clear()
     svc.seed_policy()  # the clock starts again from the flags
     return len(set(paths))

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from mockserver.cache import bump
 from mockserver.tables import Meta
 
 __all__ = ["Policy", "load_policy", "save_policy", "advance", "set_transitions", "set_time_scale",
@@ -60,6 +61,7 @@ def load_policy(session: Session, *, default_transitions: str, default_scale: fl
 
 def save_policy(session: Session, policy: Policy, *, source: str | None = None) -> None:
     value = policy.to_json() | ({"source": source} if source else {})
+    bump(session)
     row = session.get(Meta, _KEY)
     if row is None:
         session.add(Meta(key=_KEY, value=value))

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
+from mockserver.cache import bump
 from mockserver.files.store import store_bytes
 from mockserver.jobs import simulator
 from mockserver.pagination import Page, cursor_seq, paginate
@@ -108,26 +109,28 @@ def _final_model(row: JobRow) -> str:
     return simulator.model_name(row.model, row.org_name, row.suffix or "", row.model_token)
 
 
-# --- validation (outside any transaction; cached per process) ----------------------------------------
+# --- validation (outside any transaction; cached per process in svc.caches.validation) -------------
 
 _job_locks: dict[str, threading.Lock] = {}   # one per job being validated: jobs never wait for each other
 _job_locks_guard = threading.Lock()
 
 
 def _validate(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
-    cache = svc.cache.setdefault("validation", {})
-    if row.id in cache:
-        return cache[row.id]
+    view = svc.caches.view()
+    outcome = view.get("validation", row.id)
+    if outcome is not None:
+        return outcome
     with _job_locks_guard:
         lock = _job_locks.setdefault(row.id, threading.Lock())
     try:
         with lock:   # concurrent reads of the same job validate it once
-            if row.id not in cache:
-                cache[row.id] = _run_validation(svc, row)
+            outcome = view.get("validation", row.id)
+            if outcome is None:
+                outcome = view.put("validation", row.id, _run_validation(svc, row))
     finally:
         with _job_locks_guard:
             _job_locks.pop(row.id, None)
-    return cache[row.id]
+    return outcome
 
 
 def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
@@ -279,6 +282,7 @@ def _success_artifacts(s: Session, svc: Services, row: JobRow, plan: simulator.P
 
 
 def _register_model(s: Session, row: JobRow, name: str, created: int, *, kind: str, step: int | None) -> None:
+    bump(s)  # a new callable model: the caches' negative answers for it are stale
     s.add(ModelRow(id=name, tenant=row.tenant, created=created, owned_by=row.organization_id,
                    base_model=row.model, job_id=row.id, kind=kind, step=step,
                    training_file=f"files/ftdata-{row.id}"))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from contracts import catalog, errors
+from mockserver.cache import bump
 from mockserver.tables import ModelRow
 
 __all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
@@ -57,6 +58,7 @@ def delete_model(s: Session, *, tenant: str, model_id: str) -> dict:
         raise _not_found(model_id)
     row.deleted = True
     s.add(row)
+    bump(s)
     if row.kind == "fine_tuned":  # a deleted model takes its checkpoints with it
         for ckpt in s.exec(select(ModelRow).where(ModelRow.job_id == row.job_id, ModelRow.kind == "checkpoint")):
             ckpt.deleted = True

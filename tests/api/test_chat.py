@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-import time
 
 import openai
 import orjson
@@ -15,7 +14,6 @@ import pytest
 import quicktok
 from sqlmodel import select
 
-from mockserver import cache
 from mockserver.chat import json_schema
 from mockserver.chat import state as chat_state
 from mockserver.tables import ModelRow
@@ -606,12 +604,10 @@ def test_global_fixtures_and_tenant_precedence():
             assert s.exec(select(ModelRow)).all() == []
 
 
-def test_quiet_database_is_not_read_per_request(monkeypatch):
+def test_cached_facts_are_not_read_per_request(monkeypatch):
     with Emulator() as emu:
         svc = emu.services
-        model, created = chat_state.resolve(svc, "tenant", "gpt-4o")
-        time.sleep(cache.QUIET_NS / 1e9 + 0.05)
-        chat_state.resolve(svc, "tenant", "gpt-4o")          # quiet now: this read fills the cache
+        model, created = chat_state.resolve(svc, "tenant", "gpt-4o")   # fills the cache
         real_session = svc.db.session
 
         def no_session():
@@ -621,7 +617,7 @@ def test_quiet_database_is_not_read_per_request(monkeypatch):
         again, when = chat_state.resolve(svc, "tenant", "gpt-4o")
         assert again == model and when >= created
         monkeypatch.setattr(svc.db, "session", real_session)
-        emu.advance(3600)                                      # a write: the stamp changes
+        emu.advance(3600)                                      # a write: the cache generation moves
         monkeypatch.setattr(svc.db, "session", no_session)
         with pytest.raises(AssertionError, match="database read"):
             chat_state.resolve(svc, "tenant", "gpt-4o")

@@ -260,6 +260,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
     import threading
     from types import SimpleNamespace
 
+    from mockserver.cache import Caches
     from mockserver.jobs import store as jobs
 
     release, entered = threading.Event(), threading.Event()
@@ -271,7 +272,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
         return None, {"code": "x", "message": row.id, "param": None}
 
     monkeypatch.setattr(jobs, "_run_validation", fake_run)
-    svc = SimpleNamespace(cache={})
+    svc = SimpleNamespace(caches=Caches(SimpleNamespace(url="sqlite://")))   # in-memory: no database read
     slow = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-slow")), daemon=True)
     slow.start()
     assert entered.wait(10)
@@ -282,7 +283,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
     release.set()
     slow.join(10)
     assert finished_first, "another job's validation waited for a slow one (a lock shared across jobs)"
-    assert svc.cache["validation"]["ftjob-other"][1]["message"] == "ftjob-other"
+    assert svc.caches.validation["ftjob-other"][1]["message"] == "ftjob-other"
 
 
 @pytest.mark.slow

@@ -106,18 +106,6 @@ def test_index_scales_to_ten_thousand_examples():
     assert built < 10 and exact < 0.001 and similar < 0.5
 
 
-def test_cache_is_keyed_by_file_identity(tmp_path):
-    path = tmp_path / "snap.jsonl"
-    path.write_bytes(b"\n".join(PIG))
-    cache: dict = {}
-    key = answers.cache_key(path)
-    assert answers.cached_index(cache, key) is None
-    index = answers.store_index(cache, key, answers.build_index_from_file(path))
-    assert answers.cached_index(cache, key) is index
-    path.write_bytes(PIG[0])
-    assert answers.cache_key(path) != key and answers.cache_key(tmp_path / "gone") is None
-
-
 # --- JSON schema subset -------------------------------------------------------------------------------------
 
 SCHEMAS = [
