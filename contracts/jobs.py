@@ -13,14 +13,12 @@ from contracts.limits import (
     INTEGRATION_TEXT_MAX,
     MAX_INTEGRATION_TAGS,
     MAX_INTEGRATIONS,
-    METADATA_KEY_MAX,
-    METADATA_MAX_PAIRS,
-    METADATA_VALUE_MAX,
     METHODS,
     N_EPOCHS_RANGE,
     SEED_MAX,
     SUFFIX_MAX,
 )
+from contracts.metadata import check_metadata
 
 __all__ = ["JobRequest", "parse_job_request", "normalise_suffix", "METHODS", "AUTO"]
 
@@ -56,7 +54,7 @@ def parse_job_request(body: dict[str, Any]) -> JobRequest:
     return JobRequest(model=model, training_file=training_file, validation_file=validation_file, method=method,
                       hyperparameters=hp, suffix=_suffix(body.get("suffix")), seed=_seed(body.get("seed")),
                       integrations=_integrations(body.get("integrations")),
-                      metadata=_metadata(body.get("metadata")))
+                      metadata=check_metadata("metadata", body.get("metadata")))
 
 
 def normalise_suffix(suffix: str | None) -> str:
@@ -228,22 +226,3 @@ def _bounded_str(path: str, value: Any, limit: int) -> None:
     if len(value) > limit:
         raise errors.string_too_long(path, limit, len(value))
 
-
-def _metadata(value: Any) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise errors.invalid_type("metadata", "an object", value)
-    if len(value) > METADATA_MAX_PAIRS:
-        raise errors.BadRequest(f"Invalid 'metadata': too many properties. Expected an object with at most "
-                                f"{METADATA_MAX_PAIRS} properties, but got {len(value)} instead.",
-                                param="metadata", code="object_above_max_properties")
-    for key, item in value.items():
-        if len(key) > METADATA_KEY_MAX:
-            raise errors.BadRequest(f"Invalid 'metadata': key {key[:20]!r}… is longer than {METADATA_KEY_MAX} "
-                                    "characters.", param="metadata", code="string_above_max_length")
-        if not isinstance(item, str):
-            raise errors.invalid_type(f"metadata.{key}", "a string", item)
-        if len(item) > METADATA_VALUE_MAX:
-            raise errors.string_too_long(f"metadata.{key}", METADATA_VALUE_MAX, len(item))
-    return value

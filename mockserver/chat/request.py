@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import errors, limits
-from contracts.limits import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX
+from contracts.metadata import check_metadata
 from mockserver.chat.schema_limits import check_schema
 
 __all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS", "as_object", "as_array",
@@ -313,20 +313,6 @@ def _stream_options(v: Any) -> bool:
     return bool(v.get("include_usage"))
 
 
-def _metadata(path: str, v: Any) -> None:
-    _obj(path, v)
-    if len(v) > METADATA_MAX_PAIRS:
-        raise errors.invalid_value(path, f"Invalid '{path}': too many keys. Expected at most "
-                                   f"{METADATA_MAX_PAIRS} keys, but got {len(v)} instead.")
-    for key, value in v.items():
-        if len(key) > METADATA_KEY_MAX:
-            raise errors.invalid_value(path, f"Invalid '{path}': key too long. Expected at most "
-                                       f"{METADATA_KEY_MAX} characters.")
-        _str(f"{path}.{key}", value)
-        if len(value) > METADATA_VALUE_MAX:
-            raise errors.string_too_long(f"{path}.{key}", METADATA_VALUE_MAX, len(value))
-
-
 def _logit_bias(path: str, v: Any) -> None:
     _obj(path, v)
     for key, value in v.items():
@@ -344,7 +330,7 @@ _SIMPLE: dict[str, Callable[[str, Any], Any]] = {
     "seed": _int,
     "user": _str, "prompt_cache_key": _str, "safety_identifier": _str, "prompt_cache_retention": _str,
     "store": _bool, "parallel_tool_calls": _bool,
-    "metadata": _metadata, "logit_bias": _logit_bias,
+    "metadata": check_metadata, "logit_bias": _logit_bias,
     "audio": _obj, "prediction": _obj, "web_search_options": _obj, "moderation": _obj,
     "prompt_cache_options": _obj,
     "service_tier": lambda p, v: _enum(p, v, ("auto", "default", "flex", "scale", "priority")),
@@ -495,5 +481,5 @@ def parse_completion(body: dict) -> GenRequest:
 # Primitive checks shared with the Responses API's hand validation (mockserver.responses.request), which
 # sits on the same hot path and answers with the same codes.
 as_object, as_array, as_string, as_bool, as_int, as_number, as_enum = _obj, _arr, _str, _bool, _int, _num, _enum
-required, no_unknown, check_metadata, function_def = _required, _no_unknown, _metadata, _function_def
+required, no_unknown, function_def = _required, _no_unknown, _function_def
 empty_array = _empty_array

@@ -623,3 +623,14 @@ def test_cached_facts_are_not_read_per_request(monkeypatch):
             chat_state.resolve(svc, "tenant", "gpt-4o")
         monkeypatch.setattr(svc.db, "session", real_session)
         assert chat_state.resolve(svc, "tenant", "gpt-4o")[1] >= created + 3600
+
+
+@pytest.mark.parametrize("path, extra", [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "store": True}),
+    ("/v1/fine_tuning/jobs", {"training_file": "file-none"}),
+])
+def test_the_metadata_limit_answers_one_code_everywhere(api, path, extra):
+    body = {"model": "gpt-4o-mini-2024-07-18", "metadata": {f"k{i}": "v" for i in range(17)}} | extra
+    status, _, raw = api.request("POST", path, json=body)
+    err = orjson.loads(raw)["error"]
+    assert (status, err["param"], err["code"]) == (400, "metadata", "object_above_max_properties")
