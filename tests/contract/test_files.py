@@ -21,7 +21,9 @@ def test_create_retrieve_content_delete(api):
     assert status == 200
     conforms("file", got)
     assert got["id"] == f.id and got["bytes"] == len(TINY)
-    assert api.client.files.content(f.id).read() == TINY
+    content = api.client.files.content(f.id)
+    assert content.read() == TINY
+    assert not content.response.headers["content-type"].startswith("application/json")
     status, deleted = api.raw_json("DELETE", f"/v1/files/{f.id}")
     assert status == 200
     conforms("file.deleted", deleted)
@@ -39,17 +41,26 @@ def test_deleted_and_unknown_files_are_404_with_param_id(api):
     with pytest.raises(openai.NotFoundError) as e:
         api.client.files.content(f.id)
     assert e.value.param == "id"
+    for call in ("retrieve", "content", "delete"):
+        with pytest.raises(openai.NotFoundError) as e:
+            getattr(api.client.files, call)("file-doesnotexist")
+        assert e.value.body == {"message": "No such File object: file-doesnotexist", "type": "invalid_request_error",
+                                "param": "id", "code": None}
+        assert e.value.response.headers["x-request-id"].startswith("req_")
 
 
 def test_bad_purpose_and_non_jsonl_are_400(api):
     with pytest.raises(openai.BadRequestError) as e:
         api.upload(TINY, purpose="vector_store")
     assert e.value.param == "purpose" and e.value.type == "invalid_request_error"
+    assert e.value.body["message"] == ("'vector_store' is not one of ['fine-tune', 'assistants', 'batch', "
+                                       "'user_data', 'vision', 'evals'] - 'purpose'")
     conforms("error", e.value.response.json())
     with pytest.raises(openai.BadRequestError) as e:
         api.upload(TINY, name="train.json")
-    assert "Must be .jsonl" in e.value.message
+    assert e.value.body["message"] == "Invalid file format for Fine-Tuning API. Must be .jsonl"
     conforms("error", e.value.response.json())
+    assert api.upload(b"notes", name="notes.txt", purpose="assistants")[0].purpose == "assistants"
 
 
 def test_list_envelope_and_newest_first(api):
@@ -61,6 +72,9 @@ def test_list_envelope_and_newest_first(api):
     assert (page["first_id"], page["last_id"]) == (page["data"][0]["id"], page["data"][-1]["id"])
     newest = [f["id"] for f in page["data"]]
     assert newest == [made[2].id, made[1].id]
+    api.upload(b"notes", name="a.txt", purpose="assistants")
+    status, page = api.raw_json("GET", "/v1/files?purpose=assistants&limit=5")
+    assert status == 200 and {f["purpose"] for f in page["data"]} == {"assistants"}
 
 
 def test_auto_paging_yields_each_file_once_and_terminates(api):
