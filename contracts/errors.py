@@ -57,6 +57,8 @@ class BadRequest(APIError):
 
 
 class Unauthorized(APIError):
+    """401: no key, or a key the emulator's key ring refuses."""
+
     status = 401
 
 
@@ -65,6 +67,8 @@ class PermissionDenied(APIError):
 
 
 class NotFound(APIError):
+    """404: unknown, deleted, or another tenant's object (never told apart), or an unknown route."""
+
     status = 404
 
 
@@ -79,6 +83,8 @@ class Conflict(APIError):
 
 
 class PayloadTooLarge(APIError):
+    """413: a body or file over its limit (contracts.limits)."""
+
     status = 413
 
 
