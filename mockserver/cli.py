@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mockserver.settings import (
+    ANSWER_FIDELITY,
     CONTROL_PLANE,
     OVER_LIMIT,
     REPLAY_FALLBACK,
@@ -50,6 +51,9 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allowed-hosts", default=d, metavar="NAMES",
                    help="extra Host names answered on a loopback address, comma-separated ('*': any); "
                         "default: localhost, 127.0.0.1, [::1] only")
+    p.add_argument("--answer-fidelity", choices=ANSWER_FIDELITY, default=d,
+                   help="exact: a tuned model always gives the trained answer (default); epochs: models trained "
+                        "for fewer epochs sometimes give a neighbouring example's answer")
     p.add_argument("--log-level", default=d, help="uvicorn log level (default info)")
     p.add_argument("--upstream", default=d, metavar="URL",
                    help="proxy every /v1 request to this API base URL (e.g. https://api.openai.com/v1) with the caller's key")

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from contracts.limits import MAX_FILE_BYTES
 
-__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "SettingsError"]
+__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "ANSWER_FIDELITY", "SettingsError"]
 
 TRANSITIONS = ("realtime", "immediate", "manual")
 OVER_LIMIT = ("fail", "truncate")
 CONTROL_PLANE = ("loopback", "any", "off")
 REPLAY_FALLBACK = ("none", "emulate")
+ANSWER_FIDELITY = ("exact", "epochs")   # mockserver.chat.answer_engine.FIDELITIES
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,7 @@ class Settings:
     header_timeout: float = 10.0      # seconds for a whole request head, from its first byte
     body_timeout: float = 30.0        # seconds a request body may stall (no bytes) before the connection ends
     allowed_hosts: str | None = None  # extra Host names (comma-separated) served on loopback; "*": any
+    answer_fidelity: str = "exact"     # "epochs": under-trained models sometimes give a neighbour's answer
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
     log_level: str = "info"
     upstream: str | None = None         # proxy every /v1 request to this base URL (…/v1)
@@ -62,6 +64,7 @@ class Settings:
         check.choice("transitions", self.transitions, TRANSITIONS)
         check.choice("over-limit", self.over_limit, OVER_LIMIT)
         check.choice("control-plane", self.control_plane, CONTROL_PLANE)
+        check.choice("answer-fidelity", self.answer_fidelity, ANSWER_FIDELITY)
         check.that(1 <= self.port <= 65535, "port", f"must be 1–65535, got {self.port}")
         check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
         check.that(0.001 <= self.time_scale <= 1e9, "time-scale", f"must be 0.001–1e9, got {self.time_scale}")

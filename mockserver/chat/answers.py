@@ -1,47 +1,61 @@
-"""The answer index of a tuned model: its training examples, looked up by the request's question.
+"""The answer index of a tuned model: its training examples, retrieved by what the conversation asks.
 
-Built once per model from the job's training-data snapshot (JSONL) and cached in `svc.caches.answers`,
-keyed by the snapshot's path (a reset, which may reuse a path, moves the cache generation and drops it).
+Built once per model from the job's training-data snapshot (JSONL) — off the event loop for all but tiny
+files — and cached in `svc.caches.answers`, keyed by the snapshot's path (a reset, which may reuse a path,
+moves the cache generation and drops it; at most MAX_ANSWER_INDEXES indexes of at most MAX_EXAMPLES).
 
-Keys and answers:
-- chat example → key (first system/developer message or None, last user message before the final
-  assistant message), answer = that final assistant message (its text, or its first tool call);
-- DPO example → the same over `input.messages`, answer = the last `preferred_output` message;
-- prompt/completion example → key (None, prompt), answer = completion (verbatim).
+Examples (`parse_examples`): every trained assistant turn of a chat example (turns with `weight: 0` are
+skipped, as the real trainer skips them) with the first system/developer message, the user turn just before
+it (the question) and the user turns before that (the context); a DPO example's `preferred_output`; a
+prompt/completion pair. At most MAX_EXAMPLES examples are indexed (the first ones in the file) and a
+question counts by its first MAX_QUESTION_CHARS characters, so an index stays small (README: "Answers").
 
-Lookup (`AnswerIndex.lookup`):
-1. exact: the question after NFKC, case folding and whitespace collapsing equals a key's; among equal keys
-   the one with the request's system prompt wins, else the first in file order;
-2. similar: character-bigram Dice similarity 2|A∩B| / (|A|+|B|) over the texts with punctuation, symbols
-   and spaces removed (works for Japanese, which has no spaces). A candidate needs Dice >=
-   SIMILARITY_THRESHOLD (0.5) and at least MIN_SHARED_BIGRAMS (2) shared bigrams; the best score wins,
-   where examples with the request's system prompt get SYSTEM_BONUS (0.05) on top. "体重は何キロ?" vs the
-   trained "体重何キロ?" scores 0.67; an unrelated "今日の天気は?" scores 0.
-   Candidates come from an inverted bigram index (bigram → example numbers) counted with
-   `collections.Counter`, so a lookup touches only examples sharing a bigram with the question.
+Retrieval (`AnswerIndex.rank`), no word boundaries needed (Japanese and Chinese have none):
+1. exact: the question after NFKC, case folding and whitespace collapsing equals a key's (the request's
+   system prompt breaks ties), score 1 + bonuses;
+2. similar: character 2- and 3-grams of the texts (punctuation as a space) and single characters outside
+   ASCII and hiragana (kanji, katakana, hangul: a morpheme each), each weighted by its IDF
+   ln((N + B + 1) / (df + bg + 1)) over the N indexed questions plus B generic question phrasings
+   (`data/background_questions.txt`, bg = how many contain the gram), so "how do I"/"教えてください" weigh
+   little and a topic ("自己肯定感") much. Score = the cosine Σshared w / √(Σquery w · Σexample w)
+   of the last user turn, + CONTEXT_WEIGHT × the same over the earlier user turns (when both have them),
+   + SYSTEM_BONUS when the system prompts match. A trained answer needs MATCH_THRESHOLD.
+   Candidates come from an inverted index (gram → example numbers) over grams no more common than
+   CANDIDATE_DF; the best CANDIDATES are rescored exactly.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["Answer", "AnswerIndex", "build_index", "normalize",
-           "bigrams", "text_of", "question_of", "SIMILARITY_THRESHOLD", "MIN_SHARED_BIGRAMS", "SYSTEM_BONUS"]
+from mockserver.chat import persona
 
-SIMILARITY_THRESHOLD = 0.5
-MIN_SHARED_BIGRAMS = 2
+__all__ = ["Answer", "Conversation", "AnswerIndex", "build_index", "build_index_from_file", "normalize", "grams", "text_of", "question_of", "parse_examples",
+           "MATCH_THRESHOLD", "SYSTEM_BONUS", "CONTEXT_WEIGHT", "MAX_EXAMPLES", "MAX_QUESTION_CHARS"]
+
+MATCH_THRESHOLD = 0.3
 SYSTEM_BONUS = 0.05
+CONTEXT_WEIGHT = 0.15
+MAX_EXAMPLES = 10_000
+MAX_QUESTION_CHARS = 1_000
+CANDIDATES = 16
+CANDIDATE_DF = 64
+GRAM_SIZES = (2, 3)
 
 _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[\W_]+")
+_BACKGROUND = Path(__file__).with_name("data") / "background_questions.txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +67,44 @@ class Answer:
     tool_arguments: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What retrieval looks at: the system prompt, the last user turn and the user turns before it."""
+
+    system: str | None
+    question: str
+    context: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, messages: list[dict]) -> Conversation:
+        system, users = None, []
+        for m in messages:
+            role = m.get("role")
+            if system is None and role in ("system", "developer"):
+                system = text_of(m.get("content"))
+            elif role == "user":
+                users.append(text_of(m.get("content")) or "")
+        return cls(system, users[-1] if users else "", tuple(users[:-1]))
+
+
 def normalize(text: str) -> str:
     """The exact-match form: NFKC, case-folded, runs of whitespace as one space, trimmed."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
-def _similarity_form(normalized: str) -> str:
-    return _NON_WORD.sub("", normalized)
-
-
-def bigrams(text: str) -> frozenset[str]:
-    """Character bigrams of the similarity form of an already-normalized text (a 1-char text: itself)."""
-    s = _similarity_form(text)
+def grams(text: str) -> frozenset[str]:
+    """Character 2- and 3-grams of a text's similarity form (normalized, punctuation as a space), plus single
+    characters outside ASCII and hiragana (a kanji, katakana or hangul character carries meaning alone)."""
+    s = _NON_WORD.sub(" ", normalize(text[:MAX_QUESTION_CHARS])).strip()
     if len(s) < 2:
         return frozenset((s,)) if s else frozenset()
-    return frozenset(a + b for a, b in zip(s, s[1:], strict=False))
+    out = {ch for ch in s if not ch.isascii() and not "\u3040" <= ch <= "\u309f"}
+    for n in GRAM_SIZES:
+        for i in range(len(s) - n + 1):
+            g = s[i:i + n]
+            if not g.isspace():
+                out.add(g)
+    return frozenset(out)
 
 
 def text_of(content: Any) -> str | None:
@@ -82,82 +119,136 @@ def text_of(content: Any) -> str | None:
 
 def question_of(messages: list[dict]) -> tuple[str | None, str]:
     """(first system/developer text or None, last user text or "") of a conversation."""
-    system = None
-    user = ""
-    for m in messages:
-        role = m.get("role")
-        if system is None and role in ("system", "developer"):
-            system = text_of(m.get("content"))
-        elif role == "user":
-            user = text_of(m.get("content")) or ""
-    return system, user
+    conv = Conversation.of(messages)
+    return conv.system, conv.question
+
+
+@lru_cache(maxsize=1)
+def _background() -> tuple[int, dict[str, int]]:
+    lines = [ln for ln in _BACKGROUND.read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    df: dict[str, int] = defaultdict(int)
+    for line in lines:
+        for g in grams(line):
+            df[g] += 1
+    return len(lines), dict(df)
+
+
+def _cosine(q: frozenset[str], d: frozenset[str], weight: Any) -> float:
+    """Cosine of two binary gram vectors under the IDF weights: Σshared w / √(Σq w · Σd w)."""
+    wq = sum(weight(g) for g in q)
+    wd = sum(weight(g) for g in d)
+    shared = sum(weight(g) for g in q & d)
+    return shared / math.sqrt(wq * wd) if wq > 0 and wd > 0 else 0.0
 
 
 class AnswerIndex:
-    """Training examples of one model with exact and bigram-similarity lookup."""
-
-    __slots__ = ("answers", "systems", "exact", "sizes", "postings")
+    """Training examples of one model with exact and n-gram TF-IDF retrieval (see the module docstring)."""
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []
+        self.questions: list[str] = []
         self.systems: list[str | None] = []
+        self.contexts: list[str] = []
         self.exact: dict[str, list[int]] = {}
-        self.sizes: list[int] = []
-        self.postings: dict[str, list[int]] = {}
+        self.postings: dict[str, array] = {}
+        self.skipped = 0                     # examples past MAX_EXAMPLES
+        self.profile: Any = None             # persona.Profile, set by build_index
+        self._idf: dict[str, float] = {}
+        self._weights: array = array("d")
 
     def __len__(self) -> int:
         return len(self.answers)
 
-    def add(self, system: str | None, question: str, answer: Answer) -> None:
+    def add(self, system: str | None, question: str, answer: Answer, context: tuple[str, ...] = ()) -> None:
+        if len(self.answers) >= MAX_EXAMPLES:
+            self.skipped += 1
+            return
         i = len(self.answers)
-        key = normalize(question)
+        key = normalize(question[:MAX_QUESTION_CHARS])
         self.answers.append(answer)
+        self.questions.append(key)
         self.systems.append(normalize(system) if system is not None else None)
+        self.contexts.append(normalize(" ".join(context)[-MAX_QUESTION_CHARS:]) if context else "")
         self.exact.setdefault(key, []).append(i)
-        grams = bigrams(key)
-        self.sizes.append(len(grams))
-        postings = self.postings
-        for g in grams:
-            bucket = postings.get(g)
-            if bucket is None:
-                postings[g] = [i]
-            else:
-                bucket.append(i)
+        for g in grams(key):
+            self.postings.setdefault(g, array("I")).append(i)
+        self._idf = {}
 
-    def lookup(self, system: str | None, question: str) -> Answer | None:
-        """The trained answer for this question, or None when nothing is close enough."""
-        key = normalize(question)
-        want = normalize(system) if system is not None else None
-        hits = self.exact.get(key)
-        if hits:
+    # --- weights ----------------------------------------------------------------------------------
+
+    def weight(self, g: str) -> float:
+        """The IDF of a gram over the indexed questions plus the background phrasings."""
+        w = self._idf.get(g)
+        if w is None:
+            b, bg = _background()
+            docs = self.postings.get(g)
+            w = math.log((len(self.answers) + b + 1) / ((len(docs) if docs else 0) + bg.get(g, 0) + 1))
+            if docs is not None:
+                self._idf[g] = w
+        return w
+
+    def _ready(self) -> None:
+        if self._idf or not self.answers:
+            return
+        weights = array("d", bytes(8 * len(self.answers)))
+        for g, docs in self.postings.items():
+            w = self.weight(g)
+            for d in docs:
+                weights[d] += w
+        self._weights = weights
+
+    # --- retrieval ----------------------------------------------------------------------------------
+
+    def rank(self, conv: Conversation, limit: int = CANDIDATES) -> list[tuple[float, int]]:
+        """(score, example number) of the closest examples, best first (see the module docstring)."""
+        self._ready()
+        key = normalize(conv.question[:MAX_QUESTION_CHARS])
+        want = normalize(conv.system) if conv.system is not None else None
+        q = grams(key)
+        ctx = grams(" ".join(conv.context)[-MAX_QUESTION_CHARS:]) if conv.context else frozenset()
+        scored = []
+        for i in self._candidates(key, q):
+            score = 1.0 if self.questions[i] == key else _cosine(q, grams(self.questions[i]), self.weight)
+            if ctx and self.contexts[i]:
+                score += CONTEXT_WEIGHT * _cosine(ctx, grams(self.contexts[i]), self.weight)
+            if want is not None and self.systems[i] == want:
+                score += SYSTEM_BONUS
+            scored.append((score, i))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        return scored[:limit]
+
+    def _candidates(self, key: str, q: frozenset[str]) -> Iterator[int]:
+        exact = self.exact.get(key, [])
+        yield from exact
+        acc: dict[int, float] = defaultdict(float)
+        limit = max(CANDIDATE_DF, len(self.answers) // 50)
+        for g in q:
+            docs = self.postings.get(g)
+            if docs is not None and len(docs) <= limit:
+                w = self.weight(g)
+                for d in docs:
+                    acc[d] += w
+        weights = self._weights
+        best = sorted(acc, key=lambda d: (-acc[d] / (weights[d] or 1.0), d))[:CANDIDATES]
+        yield from (d for d in best if d not in exact)
+
+    def match(self, conv: Conversation) -> tuple[int | None, list[tuple[float, int]]]:
+        """(the example whose trained answer this conversation gets, or None; the ranking — empty when an
+        exact key decided without one)."""
+        hits = self.exact.get(normalize(conv.question[:MAX_QUESTION_CHARS]))
+        if hits and (len(hits) == 1 or not conv.context):
+            want = normalize(conv.system) if conv.system is not None else None
             same = [i for i in hits if want is not None and self.systems[i] == want]
-            return self.answers[(same or hits)[0]]
-        best = self._most_similar(key, want)
-        return self.answers[best] if best is not None else None
+            return (same or hits)[0], []
+        ranked = self.rank(conv)
+        if ranked and ranked[0][0] >= MATCH_THRESHOLD:
+            return ranked[0][1], ranked
+        return None, ranked
 
-    def _most_similar(self, key: str, want: str | None) -> int | None:
-        grams = bigrams(key)
-        if not grams:
-            return None
-        counts: Counter[int] = Counter()
-        postings = self.postings
-        for g in grams:
-            bucket = postings.get(g)
-            if bucket is not None:
-                counts.update(bucket)
-        n, sizes, systems = len(grams), self.sizes, self.systems
-        best, best_score = None, -1.0
-        for i, shared in counts.items():
-            size = sizes[i]
-            if shared < min(MIN_SHARED_BIGRAMS, n, size):
-                continue
-            dice = 2.0 * shared / (n + size)
-            if dice < SIMILARITY_THRESHOLD:
-                continue
-            score = dice + (SYSTEM_BONUS if want is not None and systems[i] == want else 0.0)
-            if score > best_score or (score == best_score and best is not None and i < best):
-                best, best_score = i, score
-        return best
+    def lookup(self, system: str | None, question: str, context: tuple[str, ...] = ()) -> Answer | None:
+        """The trained answer for this question, or None when nothing is close enough."""
+        best, _ = self.match(Conversation(system, question, context))
+        return self.answers[best] if best is not None else None
 
 
 # --- building from a snapshot -----------------------------------------------------------------------
@@ -183,35 +274,40 @@ def _answer_from(message: dict) -> Answer | None:
     return Answer(text) if text is not None else None
 
 
-def _chat_example(messages: Any, final: Any = None) -> tuple[str | None, str, Answer] | None:
+Example = tuple[str | None, str, Answer, tuple[str, ...]]
+
+
+def _chat_examples(messages: Any, final: Any = None) -> Iterator[Example]:
+    """Each trained assistant turn (or `final`, after the messages) with its system, question and context."""
     if not isinstance(messages, list):
-        return None
-    msgs = [m for m in messages if isinstance(m, dict)]
-    if final is None:
-        last = max((i for i, m in enumerate(msgs) if m.get("role") == "assistant"), default=None)
-        if last is None:
-            return None
-        final, msgs = msgs[last], msgs[:last]
-    answer = _answer_from(final) if isinstance(final, dict) else None
-    system, user = question_of(msgs)
-    if answer is None or not user:
-        return None
-    return system, user, answer
+        return
+    msgs = [m for m in messages if isinstance(m, dict)] + ([final] if isinstance(final, dict) else [])
+    system, users = None, []
+    for i, m in enumerate(msgs):
+        role = m.get("role")
+        if system is None and role in ("system", "developer"):
+            system = text_of(m.get("content"))
+        elif role == "user":
+            users.append(text_of(m.get("content")) or "")
+        elif role == "assistant" and users and users[-1] and m.get("weight") != 0 \
+                and (final is None or i == len(msgs) - 1):
+            answer = _answer_from(m)
+            if answer is not None:
+                yield system, users[-1], answer, tuple(users[:-1])
 
 
-def parse_example(obj: Any) -> tuple[str | None, str, Answer] | None:
-    """(system, question, answer) of one training line of any supported format, or None."""
+def parse_examples(obj: Any) -> Iterator[Example]:
+    """(system, question, answer, context) for each trained answer in one training line of any format."""
     if not isinstance(obj, dict):
-        return None
+        return
     if "messages" in obj:
-        return _chat_example(obj["messages"])
-    if isinstance(obj.get("input"), dict) and isinstance(obj.get("preferred_output"), list):
+        yield from _chat_examples(obj["messages"])
+    elif isinstance(obj.get("input"), dict) and isinstance(obj.get("preferred_output"), list):
         preferred = [m for m in obj["preferred_output"] if isinstance(m, dict)]
-        return _chat_example(obj["input"].get("messages"), preferred[-1]) if preferred else None
-    prompt, completion = obj.get("prompt"), obj.get("completion")
-    if isinstance(prompt, str) and isinstance(completion, str):
-        return None, prompt, Answer(completion)
-    return None
+        if preferred:
+            yield from _chat_examples(obj["input"].get("messages"), preferred[-1])
+    elif isinstance(obj.get("prompt"), str) and isinstance(obj.get("completion"), str):
+        yield None, obj["prompt"], Answer(obj["completion"]), ()
 
 
 def build_index(lines: Iterable[bytes]) -> AnswerIndex:
@@ -221,11 +317,15 @@ def build_index(lines: Iterable[bytes]) -> AnswerIndex:
         if not line.strip():
             continue
         try:
-            example = parse_example(orjson.loads(line))
+            obj = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-        if example is not None:
+        for example in parse_examples(obj):
             index.add(*example)
+        if index.skipped:
+            break
+    index._ready()
+    index.profile = persona.build_profile(index)
     return index
 
 

@@ -4,19 +4,18 @@ Pure logic: no FastAPI, no database. The router supplies the request (`chat_requ
 tokenizer, the trained/fixture answer if any, and an id factory; this module decides what each choice
 says and how it ends.
 
-Base-model reply form (and fallback for tuned models without a close training example): one short
-English sentence quoting the user's last message (whitespace collapsed, cut to 48 characters + "…"),
-taken from TEMPLATES by a hash of (model, messages or prompt, seed, choice index) — blake2b over the
-orjson text with sorted keys. Same request and seed → the same text; another seed or choice index may
-pick another template. An empty question gets one of GREETINGS.
+What the model says comes from mockserver.chat.answer_engine (the router calls it per choice with
+`choice_seed(request_digest(model, messages or prompt, seed), index)`: same request and seed → same reply;
+another seed or choice index may differ). `template_reply` is a base model's reply (language.base_reply).
 
 Options, in the order they apply to a content reply: response_format (json_object → the reply if it
 already is a JSON object, else {"answer": reply}; json_schema → the reply if it is JSON valid for the
-schema, else `json_schema.generate(schema, reply)`), then `stop` (cut before the earliest stop sequence,
+schema, else `json_schema.generate(schema, reply, conversation)`), then `stop` (cut before the earliest stop sequence,
 finish_reason "stop"), then the token cap (the reply is encoded once; more ids than max_tokens /
 max_completion_tokens → the first N ids decoded, finish_reason "length"). Tool calls: tool_choice
 "required" (the tool named in the question, else the first) or a named function forces a call whose
-arguments are generated from the function's `parameters`; "auto" calls a tool only when the fixture or
+arguments are generated from the function's `parameters` and the conversation (a city named in the message
+becomes `city`, see mockserver.chat.json_schema); "auto" calls a tool only when the fixture or
 the training example says so.
 """
 
@@ -25,7 +24,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +31,8 @@ import orjson
 
 from contracts import errors
 from contracts.catalog import BaseModel
-from mockserver.chat import json_schema
-from mockserver.chat.answers import Answer
+from mockserver.chat import json_schema, language
+from mockserver.chat.answers import Answer, Conversation
 from mockserver.chat.request import GenRequest
 
 __all__ = ["TEMPLATES", "GREETINGS", "Choice", "request_digest", "choice_seed", "template_reply",
@@ -42,19 +40,8 @@ __all__ = ["TEMPLATES", "GREETINGS", "Choice", "request_digest", "choice_seed", 
            "logprob_entries", "legacy_logprobs", "check_chat_limits", "check_completion_limits", "usage",
            "not_chat_model", "chat_only_model"]
 
-TEMPLATES = (
-    'Sure! Here is a reply about "{q}".',
-    'You asked: "{q}". Here is my answer.',
-    'Thanks for your message about "{q}".',
-    'Regarding "{q}": this is a simulated answer.',
-    'I understand you wrote "{q}". Let me help with that.',
-    'Here is what I think about "{q}".',
-    'Good question about "{q}"! Here is a short answer.',
-    'Noted: "{q}". This reply was generated deterministically.',
-)
-GREETINGS = ("Hello! How can I help you today?", "Hi there! What can I do for you?")
-SNIPPET_CHARS = 48
-_SPACES = re.compile(r"\s+")
+TEMPLATES = language.REPLIES["en"]
+GREETINGS = language.GREETINGS["en"]
 _ALT_STRIDE = 7919   # alternative top_logprobs tokens: id + k·stride (mod 100000: valid in both encodings)
 
 
@@ -86,14 +73,8 @@ def choice_seed(digest: bytes, index: int) -> int:
 
 
 def template_reply(question: str, digest: bytes, index: int) -> str:
-    """The deterministic reply of a model that has nothing trained for this question."""
-    h = choice_seed(digest, index)
-    q = _SPACES.sub(" ", question).strip()
-    if not q:
-        return GREETINGS[h % len(GREETINGS)]
-    if len(q) > SNIPPET_CHARS:
-        q = q[:SNIPPET_CHARS].rstrip() + "…"
-    return TEMPLATES[h % len(TEMPLATES)].format(q=q)
+    """The deterministic reply of a base model, in the language of the question."""
+    return language.base_reply(question, choice_seed(digest, index))
 
 
 @functools.lru_cache(maxsize=256)
@@ -117,16 +98,16 @@ def _pick_tool(names: list[str], question: str) -> str:
     return names[0]
 
 
-def _arguments(fn: dict, text: str) -> str:
+def _arguments(fn: dict, text: str, conv: Conversation) -> str:
     schema = fn.get("parameters") or {"type": "object", "properties": {}}
     try:
-        value = json_schema.generate(schema, text)
+        value = json_schema.generate(schema, text, conv)
     except json_schema.SchemaError as e:
         raise errors.invalid_value("tools", f"Invalid schema for function '{fn.get('name')}': {e}.") from None
     return orjson.dumps(value).decode()
 
 
-def plan_reply(req: GenRequest, answer: Answer | None, text: str, question: str, *,
+def plan_reply(req: GenRequest, answer: Answer | None, text: str, conv: Conversation, *,
                from_fixture: bool = False) -> tuple[str, str, str | None]:
     """("content", text, None), ("tool", name, arguments) or ("function", name, arguments)."""
     tools, choice = _function_tools(req), req.tool_choice
@@ -136,18 +117,18 @@ def plan_reply(req: GenRequest, answer: Answer | None, text: str, question: str,
             and named in (None, answer.tool_name):
         return "tool", answer.tool_name, answer.tool_arguments or "{}"
     if tools and (named in tools or choice == "required"):
-        name = named if named in tools else _pick_tool(list(tools), question)
-        return "tool", name, _arguments(tools[name], text)
+        name = named if named in tools else _pick_tool(list(tools), conv.question)
+        return "tool", name, _arguments(tools[name], text, conv)
     if req.functions and isinstance(req.function_call, dict):
         fn = next(f for f in req.functions if f["name"] == req.function_call["name"])
-        return "function", fn["name"], _arguments(fn, text)
+        return "function", fn["name"], _arguments(fn, text, conv)
     if req.functions and trained_call and req.function_call != "none" \
             and answer.tool_name in {f["name"] for f in req.functions}:
         return "function", answer.tool_name, answer.tool_arguments or "{}"
-    return "content", shape_content(text, req.response_format), None
+    return "content", shape_content(text, req.response_format, conv), None
 
 
-def shape_content(text: str, response_format: dict | None) -> str:
+def shape_content(text: str, response_format: dict | None, conv: Conversation | None = None) -> str:
     """The reply under response_format: unchanged for text, a JSON text for json_object / json_schema."""
     if response_format is None:
         return text
@@ -162,7 +143,7 @@ def shape_content(text: str, response_format: dict | None) -> str:
     try:
         if parsed is not _NOT_JSON and not json_schema.validate(parsed, schema):
             return text
-        return orjson.dumps(json_schema.generate(schema, text)).decode()
+        return orjson.dumps(json_schema.generate(schema, text, conv)).decode()
     except json_schema.SchemaError as e:
         raise errors.invalid_value("response_format", f"Invalid schema for response_format '{spec['name']}': "
                                    f"{e}.") from None

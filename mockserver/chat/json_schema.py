@@ -1,86 +1,291 @@
-"""A small JSON-Schema subset: generate a value that satisfies a schema, and validate values against one.
+"""JSON Schema for structured output and tool arguments: checked and validated by the `jsonschema` library
+(Draft 2020-12, formats checked), and a generator of values that satisfy a schema.
 
-Supported keywords (both directions): type (a name or a list), properties, required, additionalProperties,
-items, prefixItems, minItems, maxItems, enum, const, anyOf, oneOf, allOf, $ref to `#/$defs/…` or
-`#/definitions/…`, minLength, maxLength, minimum, maximum, exclusiveMinimum, exclusiveMaximum, pattern
-(validation only) and format (date, date-time, time, email, uri, uuid when generating).
+Generation covers every keyword the structured-output subset allows, and a few more: type (a name or a
+list), properties, required, additionalProperties, minProperties, items, prefixItems, minItems, maxItems,
+uniqueItems, enum, const, anyOf, oneOf, allOf, $ref (`#`, `#/$defs/…`, `#/definitions/…`, any local JSON
+pointer), minLength, maxLength, pattern, format (date-time, date, time, duration, email, hostname, ipv4, ipv6,
+uuid, uri), minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf.
 
-Generation is deterministic: strings are the given text (cut to maxLength, padded to minLength), enums
-take the member equal to the text if there is one (so a classifier's label lands in an enum) else the
-first, anyOf/oneOf take their first branch, numbers the smallest allowed value (0 when unbounded),
-booleans true, arrays max(minItems, 1) items (capped by maxItems), objects every declared property.
-One call generates at most GENERATE_BUDGET characters' worth of values (a 289-byte schema asking for
-`minItems: 1000000` must not cost seconds): past it arrays and objects stop growing and strings are not
-padded, so the value is cut short — more output than any model's max_tokens, which then ends it as "length".
+Values are plausible and deterministic (same schema, text and conversation → same value):
+- a string property takes, in order, the first valid of: what the conversation names for it (mockserver.chat.slots:
+  a city named in the message becomes `city`), the format's example, the reply text (a classifier's label);
+  with a `pattern` none of those matches, a string generated from the regex's structure (rstr's Xeger with
+  repeats bounded to a few, seeded by the text), checked with `re.search` as JSON Schema does;
+- an enum takes the member the conversation mentions, else the member equal to the text, else the first;
+- a number takes the first number in the user's message that fits, else the allowed value nearest 0 that
+  is a multiple of `multipleOf` (exact decimal arithmetic, then checked the way the validator divides);
+- anyOf/oneOf take the first branch whose value is valid for the whole schema; arrays max(minItems, 1) items
+  (distinct under uniqueItems); objects every declared property plus required ones.
+A generated value is validated by the library before it leaves; one that fails raises SchemaError (a schema
+no value can satisfy). One call generates at most GENERATE_BUDGET characters' worth of values (a 289-byte
+schema asking for `minItems: 1000000` must not cost seconds): past it arrays and objects stop growing, the
+value is cut short and not validated — more output than any model's max_tokens, which then ends it as
+"length". Equal sub-schemas at the same place give equal values, computed once per call.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 import re
 import uuid
-from contextvars import ContextVar
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
-__all__ = ["generate", "validate", "SchemaError"]
+import jsonschema
+import orjson
+from referencing.exceptions import Unresolvable
+from rstr.xeger import Xeger
+
+from mockserver.chat import slots
+from mockserver.chat.answers import Conversation
+
+__all__ = ["generate", "validate", "check_schema", "SchemaError"]
 
 _MAX_DEPTH = 32
 GENERATE_BUDGET = 300_000   # > 32,768 tokens (the largest max output) even for 'xxxx…', 8 characters a token
-_budget: ContextVar[list[int] | None] = ContextVar("json_schema_budget", default=None)
-
-
-def _left() -> int:
-    left = _budget.get()
-    return GENERATE_BUDGET if left is None else left[0]
-
-
-def _spend(n: int) -> bool:
-    """Take n characters from the current generation's budget; False once it is spent."""
-    left = _budget.get()
-    if left is None:
-        return True
-    left[0] -= n
-    return left[0] >= 0
-_FORMATS = {"date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z", "time": "00:00:00",
-            "email": "user@example.com", "uri": "https://example.com/", "hostname": "example.com",
-            "ipv4": "127.0.0.1"}
-_TYPES: dict[str, Any] = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+_REPEAT_LIMIT = 3            # extra repeats a regex quantifier gets beyond its minimum
+_PATTERN_TRIES = 12
+_FORMATS = {"date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z", "time": "00:00:00Z", "email": "user@example.com",
+            "uri": "https://example.com/", "hostname": "example.com", "ipv4": "127.0.0.1", "ipv6": "::1",
+            "duration": "P1D", "uri-reference": "https://example.com/", "iri": "https://example.com/"}
+_VALIDATOR = jsonschema.Draft202012Validator
+_FORMAT_CHECKER = _VALIDATOR.FORMAT_CHECKER
 
 
 class SchemaError(ValueError):
-    """The schema uses a $ref this module cannot resolve."""
+    """A schema that is not valid JSON Schema, uses a $ref that cannot be resolved, or admits no value."""
 
 
-def _resolve(schema: Any, root: dict) -> Any:
-    seen = 0
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref == "#":
-            schema = root
+# --- the library: checking and validating -------------------------------------------------------------
+
+
+def _build(schema: Any) -> Any:
+    try:
+        _VALIDATOR.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        raise SchemaError(e.message) from None
+    return _VALIDATOR(schema, format_checker=_FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=128)
+def _cached(key: bytes) -> Any:
+    return _build(orjson.loads(key))
+
+
+def _compiled(schema: Any) -> Any:
+    """The library's validator for `schema`, cached by its canonical JSON (integers past 64 bits: uncached)."""
+    try:
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _build(schema)
+    return _cached(key)
+
+
+def check_schema(schema: Any) -> None:
+    """SchemaError when `schema` is not a valid Draft 2020-12 schema."""
+    _compiled(schema)
+
+
+def validate(value: Any, schema: Any) -> list[str]:
+    """Every violation of `schema` by `value` as `path: reason` (the library's messages); empty when valid."""
+    try:
+        errors = list(_compiled(schema).iter_errors(value))
+    except Unresolvable as e:  # a $ref to nowhere
+        raise SchemaError(str(e)) from None
+    return [f"{e.json_path}: {e.message}" for e in errors]
+
+
+# --- generation ------------------------------------------------------------------------------------------
+
+
+def generate(schema: Any, text: str, conv: Conversation | None = None) -> Any:
+    """A value valid for `schema`, drawn from the conversation where a value fits and from `text` otherwise."""
+    check_schema(schema)
+    gen = _Gen(schema if isinstance(schema, dict) else {}, text, conv)
+    value = gen.make(schema, "", 0, 0)
+    if gen.budget < 0:
+        return value  # cut short on purpose: the token cap ends the reply as "length"
+    problems = validate(value, schema)
+    if problems:
+        raise SchemaError(f"no value satisfies the schema ({problems[0]})")
+    return value
+
+
+def _pointer(root: dict, ref: str) -> Any:
+    if ref == "#":
+        return root
+    if not ref.startswith("#/"):
+        raise SchemaError(f"cannot resolve $ref {ref!r}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
         else:
-            m = re.fullmatch(r"#/(\$defs|definitions)/(.+)", ref)
-            name = m.group(2).replace("~1", "/").replace("~0", "~") if m else ""
-            target = (root.get(m.group(1)) or {}).get(name) if m else None
-            if target is None:
-                raise SchemaError(f"cannot resolve $ref {ref!r}")
+            raise SchemaError(f"cannot resolve $ref {ref!r}")
+    return node
+
+
+class _Gen:
+    def __init__(self, root: dict, text: str, conv: Conversation | None) -> None:
+        self.root, self.text, self.conv = root, text, conv
+        self.seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+        self.budget = GENERATE_BUDGET
+
+    def spend(self, size: int) -> None:
+        self.budget -= size
+
+    def resolve(self, schema: Any) -> Any:
+        for _ in range(_MAX_DEPTH):
+            if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+                return schema
+            target = _pointer(self.root, schema["$ref"])
             rest = {k: v for k, v in schema.items() if k != "$ref"}
-            schema = {**target, **rest} if rest else target
-        seen += 1
-        if seen > _MAX_DEPTH:
-            raise SchemaError("$ref cycle")
-    return schema
+            schema = {**target, **rest} if rest and isinstance(target, dict) else target
+        raise SchemaError("$ref cycle")
+
+    def make(self, schema: Any, name: str, depth: int, variant: int) -> Any:
+        value = self._make(schema, name, depth, variant)
+        self.spend(len(value) + 2 if isinstance(value, str) else 4)
+        return value
+
+    def _make(self, schema: Any, name: str, depth: int, variant: int) -> Any:
+        schema = self.resolve(schema)
+        if not isinstance(schema, dict) or depth > _MAX_DEPTH:
+            return self.text if schema is not False else None
+        if "allOf" in schema:
+            schema = self._merge_all_of(schema)
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return self._enum(schema["enum"], variant)
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return self._branch(schema, key, name, depth, variant)
+        kind = _type_of(schema)
+        return _MAKERS.get(kind or "string", _Gen._string)(self, schema, name, depth, variant)
+
+    def _merge_all_of(self, schema: dict) -> dict:
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = self.resolve(part)
+            if not isinstance(part, dict):
+                continue
+            merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}
+            merged["required"] = list(merged.get("required", [])) + list(part.get("required", []))
+            for k, v in part.items():
+                merged.setdefault(k, v)
+        return merged
+
+    def _branch(self, schema: dict, key: str, name: str, depth: int, variant: int) -> Any:
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+        first = None
+        for branch in schema[key]:
+            sub = {**rest, **self.resolve(branch)} if isinstance(self.resolve(branch), dict) else branch
+            value = self.make(sub, name, depth + 1, variant)
+            first = value if first is None else first
+            if not _local_problems(value, schema, self.root):
+                return value
+        return first
+
+    def _enum(self, options: list, variant: int) -> Any:
+        mentioned = [o for o in options if isinstance(o, str) and o and self._mentions(o)]
+        equal = [o for o in options if isinstance(o, str) and o.casefold() == self.text.strip().casefold()]
+        ordered = list(dict.fromkeys([*map(_key, mentioned + equal), *map(_key, options)]))
+        by_key = {_key(o): o for o in options}
+        return by_key[ordered[variant % len(ordered)]]
+
+    def _mentions(self, word: str) -> bool:
+        """Whether the user's message names `word` (as a whole word where the script has words)."""
+        if self.conv is None or not self.conv.question:
+            return False
+        w = re.escape(word.casefold())
+        return re.search(rf"(?<![^\W_]){w}(?![^\W_])" if word.isascii() else w, self.conv.question.casefold()) \
+            is not None
+
+    # --- per type -------------------------------------------------------------------------------------
+
+    def _string(self, schema: dict, name: str, depth: int, variant: int) -> str:
+        fmt = schema.get("format") if isinstance(schema.get("format"), str) else None
+        found = slots.candidates(name, "string", self.conv, fmt)
+        pool = [*found, *([_format_value(fmt, self.text)] if fmt else []), self.text]
+        if variant:
+            pool = [f"{p} {variant + 1}" for p in pool] + pool
+        for value in pool:
+            if value is not None and _string_ok(value, schema):
+                return value
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            made = _from_pattern(pattern, schema, self.seed + variant)
+            if made is not None:
+                return made
+        return _fit_length(pool[0] if pool[0] is not None else self.text, schema)
+
+    def _number(self, schema: dict, name: str, depth: int, variant: int) -> int | float:
+        integer = _type_of(schema) == "integer"
+        for n in slots.candidates(name, "number", self.conv):
+            n = int(n) if float(n).is_integer() else n
+            if (not integer or isinstance(n, int)) and not _local_problems(n, schema, self.root):
+                return n if variant == 0 else _nearest(schema, integer, variant)
+        return _nearest(schema, integer, variant)
+
+    def _object(self, schema: dict, name: str, depth: int, variant: int) -> dict:
+        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        out = {key: self.make(sub, key, depth + 1, variant) for key, sub in props.items()}
+        extra = schema.get("additionalProperties")
+        extra_schema = extra if isinstance(extra, dict) else {}
+        for key in schema.get("required", []) or []:
+            if isinstance(key, str) and key not in out:
+                out[key] = self.make(extra_schema, key, depth + 1, variant)
+        need = schema.get("minProperties")
+        k = 0
+        while isinstance(need, int) and len(out) < need and extra is not False and k < need + len(out) \
+                and self.budget >= 0:
+            k += 1
+            out.setdefault(f"key{k}", self.make(extra_schema, f"key{k}", depth + 1, variant))
+        return out
+
+    def _array(self, schema: dict, name: str, depth: int, variant: int) -> list:
+        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        items = schema.get("items")
+        count = max(int(schema.get("minItems", 0) or 0), 1, len(prefix))
+        if isinstance(schema.get("maxItems"), int):
+            count = min(count, schema["maxItems"])
+        if items is False:
+            count = min(count, len(prefix))
+        out: list = []
+        repeat: tuple[Any, int] | None = None    # the value of `items` (without uniqueItems) and its size
+        unique, seen = bool(schema.get("uniqueItems")), set()
+        for i in range(count):
+            if self.budget < 0:
+                break
+            if i >= len(prefix) and repeat is not None:
+                out.append(repeat[0])
+                self.spend(repeat[1])
+                continue
+            sub = prefix[i] if i < len(prefix) else (items if isinstance(items, dict) else {})
+            value = self.make(sub, name, depth + 1, variant)
+            if unique:
+                tries = 1
+                while _key(value) in seen and tries < 16:
+                    value = self.make(sub, name, depth + 1, variant + i + tries)
+                    tries += 1
+                seen.add(_key(value))
+            out.append(value)
+            if i >= len(prefix) and not unique:
+                repeat = (value, len(json.dumps(value)) + 1)
+        return out
 
 
-def _merge_all_of(schema: dict, root: dict) -> dict:
-    merged = {k: v for k, v in schema.items() if k != "allOf"}
-    for part in schema["allOf"]:
-        part = _resolve(part, root)
-        if not isinstance(part, dict):
-            continue
-        merged["properties"] = {**merged.get("properties", {}), **part.get("properties", {})}
-        merged["required"] = list(merged.get("required", [])) + list(part.get("required", []))
-        for k, v in part.items():
-            merged.setdefault(k, v)
-    return merged
+def _key(option: Any) -> str:
+    return json.dumps(option, sort_keys=True)
 
 
 def _type_of(schema: dict) -> str | None:
@@ -94,222 +299,132 @@ def _type_of(schema: dict) -> str | None:
         return "object"
     if "items" in schema or "prefixItems" in schema:
         return "array"
+    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")):
+        return "number"
     return None
 
 
-# --- generation --------------------------------------------------------------------------------
+def _local_problems(value: Any, schema: dict, root: dict) -> bool:
+    """Whether `value` breaks `schema` (validated with the root's $defs in reach)."""
+    scoped = {**schema, **{k: root[k] for k in ("$defs", "definitions") if k in root and k not in schema}}
+    try:
+        return bool(validate(value, scoped))
+    except SchemaError:
+        return True
 
 
-def generate(schema: Any, text: str, *, root: dict | None = None, _depth: int = 0) -> Any:
-    """A value satisfying `schema` (within the supported subset), built from `text`."""
-    if _budget.get() is None:
-        token = _budget.set([GENERATE_BUDGET])
-        try:
-            return generate(schema, text, root=root, _depth=_depth)
-        finally:
-            _budget.reset(token)
-    root = root if root is not None else (schema if isinstance(schema, dict) else {})
-    schema = _resolve(schema, root)
-    if not isinstance(schema, dict) or _depth > _MAX_DEPTH:
-        return text if _depth <= _MAX_DEPTH else None
-    if "allOf" in schema:
-        schema = _merge_all_of(schema, root)
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return _pick_enum(schema["enum"], text)
-    for key in ("anyOf", "oneOf"):
-        if isinstance(schema.get(key), list) and schema[key]:
-            return generate(schema[key][0], text, root=root, _depth=_depth + 1)
-    kind = _type_of(schema)
-    maker = _MAKERS.get(kind or "string", _make_string)
-    return maker(schema, text, root, _depth)
-
-
-def _pick_enum(options: list, text: str) -> Any:
-    wanted = text.strip().casefold()
-    for option in options:
-        if isinstance(option, str) and option.casefold() == wanted:
-            return option
-    return options[0]
-
-
-def _make_string(schema: dict, text: str, root: dict, depth: int) -> str:
-    fmt = schema.get("format")
+def _format_value(fmt: str, text: str) -> str | None:
     if fmt == "uuid":
-        value = str(uuid.uuid5(uuid.NAMESPACE_URL, text))
-    else:
-        value = _FORMATS.get(fmt, text) if isinstance(fmt, str) else text
-    max_len, min_len = schema.get("maxLength"), schema.get("minLength")
-    if isinstance(max_len, int) and len(value) > max_len:
-        value = value[:max_len]
-    if isinstance(min_len, int) and len(value) < min_len:
-        value = value + "x" * min(min_len - len(value), max(0, _left()))
-    _spend(len(value) + 2)
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, text))
+    return _FORMATS.get(fmt)
+
+
+def _string_ok(value: str, schema: dict) -> bool:
+    lo, hi = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(lo, int) and len(value) < lo or isinstance(hi, int) and len(value) > hi:
+        return False
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and not _search(pattern, value):
+        return False
+    fmt = schema.get("format")
+    return not isinstance(fmt, str) or _FORMAT_CHECKER.conforms(value, fmt)
+
+
+def _search(pattern: str, value: str) -> bool:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return False
+
+
+def _fit_length(value: str, schema: dict) -> str:
+    lo, hi = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(hi, int) and len(value) > hi:
+        value = value[:hi]
+    if isinstance(lo, int) and len(value) < lo:
+        value = value + "x" * (lo - len(value))
     return value
 
 
-def _make_number(schema: dict, text: str, root: dict, depth: int) -> int | float:
-    integer = schema.get("type") == "integer" or (isinstance(schema.get("type"), list)
-                                                  and "integer" in schema["type"])
-    lo, hi = schema.get("minimum"), schema.get("maximum")
-    ex_lo, ex_hi = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    value: float = 0
-    if isinstance(lo, int | float):
-        value = lo
-    elif isinstance(ex_lo, int | float) and not isinstance(ex_lo, bool):
-        value = ex_lo + (1 if integer else 0.5)
-    elif isinstance(hi, int | float) and value > hi:
-        value = hi
-    elif isinstance(ex_hi, int | float) and not isinstance(ex_hi, bool) and value >= ex_hi:
-        value = ex_hi - 1
-    if integer:
-        value = int(value) if float(value).is_integer() else int(value) + 1
-    return value
+class _BoundedXeger(Xeger):
+    """rstr's regex-structure generator with quantifiers bounded to their minimum + _REPEAT_LIMIT."""
+
+    def _handle_repeat(self, start_range: int, end_range: int, value: Any) -> str:
+        end = min(end_range, start_range + _REPEAT_LIMIT)
+        times = self._random.randint(start_range, end)
+        return "".join("".join(self._handle_state(i) for i in value) for _ in range(times))
 
 
-def _make_object(schema: dict, text: str, root: dict, depth: int) -> dict:
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    out = {name: generate(sub, text, root=root, _depth=depth + 1) for name, sub in props.items()
-           if _spend(len(name) + 4)}
-    for name in schema.get("required", []) or []:
-        if isinstance(name, str) and name not in out and _spend(len(name) + 4):
-            extra = schema.get("additionalProperties")
-            out[name] = generate(extra if isinstance(extra, dict) else {}, text, root=root, _depth=depth + 1)
-    return out
+def _from_pattern(pattern: str, schema: dict, seed: int) -> str | None:
+    """A string matching `pattern` (and the length bounds), or None when none was found in a few tries."""
+    rng = random.Random(seed)
+    gen = _BoundedXeger(rng)
+    for _ in range(_PATTERN_TRIES):
+        try:
+            value = gen.xeger(pattern)
+        except Exception:
+            return None
+        if _string_ok(value, schema):
+            return value
+    return None
 
 
-def _make_array(schema: dict, text: str, root: dict, depth: int) -> list:
-    prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
-    items = schema.get("items")
-    count = max(int(schema.get("minItems", 0) or 0), 1, len(prefix))
-    if isinstance(schema.get("maxItems"), int):
-        count = min(count, schema["maxItems"])
-    if items is False:
-        count = min(count, len(prefix))
-    out = []
-    for i in range(count):
-        if not _spend(2):
-            break
-        sub = prefix[i] if i < len(prefix) else (items if isinstance(items, dict) else {})
-        out.append(generate(sub, text, root=root, _depth=depth + 1))
-    return out
+def _nearest(schema: dict, integer: bool, variant: int) -> int | float:
+    """The allowed number nearest 0 (the variant-th one after it), a multiple of multipleOf."""
+    lo, lo_ex = _bound(schema, "minimum", "exclusiveMinimum", max)
+    hi, hi_ex = _bound(schema, "maximum", "exclusiveMaximum", min)
+    step = Fraction(1) if integer else None
+    m = schema.get("multipleOf")
+    if isinstance(m, int | float) and not isinstance(m, bool) and m > 0:
+        mf = Fraction(Decimal(str(m)))
+        step = mf if step is None else Fraction(_lcm(step.numerator, mf.numerator),
+                                                _gcd(step.denominator, mf.denominator))
+    down = hi is not None and hi < 0 or (hi == 0 and hi_ex)
+    target = Fraction(0)
+    if lo is not None and lo > 0 or lo == 0 and lo_ex:
+        target = lo
+    elif down:
+        target = hi
+    if step is None:
+        step = Fraction(1, 2)
+        if not _within(target, lo, lo_ex, hi, hi_ex):
+            target += -step if down else step
+    k0 = (target // step) if down else -((-target) // step)
+    for i in range(variant, variant + 32):
+        value = (k0 - i if down else k0 + i) * step
+        if not _within(value, lo, lo_ex, hi, hi_ex):
+            continue
+        out: int | float = int(value) if value.denominator == 1 else float(value)
+        if not _local_problems(out, schema, {}):
+            return out
+    raise SchemaError("no number satisfies the bounds and multipleOf")
 
 
-_MAKERS = {"string": _make_string, "number": _make_number, "integer": _make_number, "object": _make_object,
-           "array": _make_array, "boolean": lambda *_: True, "null": lambda *_: None}
+def _within(v: Fraction, lo: Fraction | None, lo_ex: bool, hi: Fraction | None, hi_ex: bool) -> bool:
+    return (lo is None or v > lo or (v == lo and not lo_ex)) and (hi is None or v < hi or (v == hi and not hi_ex))
 
 
-# --- validation --------------------------------------------------------------------------------
+def _bound(schema: dict, inclusive: str, exclusive: str, pick: Any) -> tuple[Fraction | None, bool]:
+    options = []
+    for key, ex in ((inclusive, False), (exclusive, True)):
+        v = schema.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            options.append((Fraction(Decimal(str(v))), ex))
+    if not options:
+        return None, False
+    best = pick(v for v, _ in options)
+    return best, any(ex for v, ex in options if v == best)
 
 
-def validate(value: Any, schema: Any, *, root: dict | None = None, path: str = "$") -> list[str]:
-    """Every violation of `schema` by `value` as `path: reason`; empty when the value is valid."""
-    root = root if root is not None else (schema if isinstance(schema, dict) else {})
-    schema = _resolve(schema, root)
-    if schema is True or schema is None or schema == {}:
-        return []
-    if schema is False:
-        return [f"{path}: no value is allowed here"]
-    out: list[str] = []
-    for check in _CHECKS:
-        out += check(value, schema, root, path)
-    return out
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return abs(a)
 
 
-def _check_type(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    t = schema.get("type")
-    if t is None:
-        return []
-    names = t if isinstance(t, list) else [t]
-    return [] if any(_is_type(value, n) for n in names) else [f"{path}: expected type {t}, got {value!r}"]
+def _lcm(a: int, b: int) -> int:
+    return abs(a * b) // _gcd(a, b)
 
 
-def _is_type(value: Any, name: str) -> bool:
-    if name == "integer":
-        return type(value) is int or (type(value) is float and value.is_integer())
-    if name == "number":
-        return type(value) in (int, float)
-    expected = _TYPES.get(name)
-    return expected is not None and type(value) is expected
-
-
-def _check_values(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    out = []
-    if "const" in schema and value != schema["const"]:
-        out.append(f"{path}: expected const {schema['const']!r}")
-    if isinstance(schema.get("enum"), list) and value not in schema["enum"]:
-        out.append(f"{path}: {value!r} is not one of {schema['enum']!r}")
-    return out
-
-
-def _check_combinators(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    out = []
-    if isinstance(schema.get("anyOf"), list) and not any(
-            not validate(value, s, root=root, path=path) for s in schema["anyOf"]):
-        out.append(f"{path}: matches no anyOf branch")
-    if isinstance(schema.get("oneOf"), list):
-        hits = sum(1 for s in schema["oneOf"] if not validate(value, s, root=root, path=path))
-        if hits != 1:
-            out.append(f"{path}: matches {hits} oneOf branches, expected exactly 1")
-    for sub in schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []:
-        out += validate(value, sub, root=root, path=path)
-    return out
-
-
-def _check_object(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    if not isinstance(value, dict):
-        return []
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    out = [f"{path}: missing required property {name!r}" for name in schema.get("required", []) or []
-           if name not in value]
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if key in props:
-            out += validate(item, props[key], root=root, path=f"{path}.{key}")
-        elif extra is False:
-            out.append(f"{path}: additional property {key!r} is not allowed")
-        elif isinstance(extra, dict):
-            out += validate(item, extra, root=root, path=f"{path}.{key}")
-    return out
-
-
-def _check_array(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    out = []
-    if isinstance(schema.get("minItems"), int) and len(value) < schema["minItems"]:
-        out.append(f"{path}: fewer than {schema['minItems']} items")
-    if isinstance(schema.get("maxItems"), int) and len(value) > schema["maxItems"]:
-        out.append(f"{path}: more than {schema['maxItems']} items")
-    prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
-    items = schema.get("items")
-    for i, item in enumerate(value):
-        sub = prefix[i] if i < len(prefix) else items
-        if sub is False:
-            out.append(f"{path}[{i}]: no item is allowed here")
-        elif isinstance(sub, dict):
-            out += validate(item, sub, root=root, path=f"{path}[{i}]")
-    return out
-
-
-def _check_scalar(value: Any, schema: dict, root: dict, path: str) -> list[str]:
-    out = []
-    if isinstance(value, str):
-        if isinstance(schema.get("minLength"), int) and len(value) < schema["minLength"]:
-            out.append(f"{path}: shorter than {schema['minLength']}")
-        if isinstance(schema.get("maxLength"), int) and len(value) > schema["maxLength"]:
-            out.append(f"{path}: longer than {schema['maxLength']}")
-        if isinstance(schema.get("pattern"), str) and not re.search(schema["pattern"], value):
-            out.append(f"{path}: does not match {schema['pattern']!r}")
-    elif type(value) in (int, float):
-        bounds = (("minimum", lambda v, b: v >= b), ("maximum", lambda v, b: v <= b),
-                  ("exclusiveMinimum", lambda v, b: v > b), ("exclusiveMaximum", lambda v, b: v < b))
-        for key, ok in bounds:
-            b = schema.get(key)
-            if type(b) in (int, float) and not ok(value, b):
-                out.append(f"{path}: {value} violates {key} {b}")
-    return out
-
-
-_CHECKS = (_check_type, _check_values, _check_combinators, _check_object, _check_array, _check_scalar)
+_MAKERS = {"string": _Gen._string, "number": _Gen._number, "integer": _Gen._number, "object": _Gen._object,
+           "array": _Gen._array, "boolean": lambda self, s, n, d, v: v % 2 == 0, "null": lambda *_: None}

@@ -3,9 +3,10 @@
 Used by the /v1/chat/completions and /v1/completions routes and by the Responses and Batch APIs. After body
 validation (mockserver.chat.request): model resolution (404 `model_not_found`, also for deleted tuned
 models) → endpoint kind (404 with the real "This is not a chat model…" / "This is a chat model…" messages)
-→ output cap and context window (400) → fixture errors. What a model says: a matching fixture, else for
-tuned models and checkpoints the closest training example (mockserver.chat.answers), else the
-deterministic template reply (mockserver.chat.engine).
+→ output cap and context window (400) → fixture errors. What a model says: a matching fixture, else the
+answer engine's reply (mockserver.chat.answer_engine.respond: a tuned model's trained answer for the
+closest training example, or a reply composed in its data's style; a base model's reply in the prompt's
+language).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Any, TypeVar
 
 from contracts import tokens
 from mockserver.cache import View
-from mockserver.chat import answers, engine, fixtures, wire
+from mockserver.chat import answer_engine, answers, engine, fixtures, wire
 from mockserver.chat import state as chat_state
-from mockserver.chat.answers import Answer
+from mockserver.chat.answers import Answer, Conversation
 from mockserver.chat.request import GenRequest, parse_chat, parse_completion
 from mockserver.models.store import CallableModel
 from mockserver.offload import run_heavy
@@ -56,21 +57,51 @@ async def _index(svc: Services, view: View, model: CallableModel) -> answers.Ans
     return index
 
 
-async def _answer(svc: Services, view: View, tenant: str, req: GenRequest, model: CallableModel,
-                  system: str | None, question: str) -> tuple[Answer | None, bool, dict | None]:
-    """(answer, came from a fixture, error to send mid-stream); raises a fixture's error otherwise."""
+async def _fixture(svc: Services, view: View, tenant: str, req: GenRequest, question: str
+                   ) -> tuple[Answer | None, dict | None]:
+    """(a matching fixture's answer, error to send mid-stream); raises a fixture's error otherwise."""
     fixture = fixtures.match_fixture(svc, tenant, req.model, question, view)
-    if fixture is not None:
-        reply = fixture.reply
-        if "error" in reply:
-            if req.stream and reply["error"].get("during_stream"):
-                return None, True, fixtures.error_body(reply["error"])
-            raise fixtures.fixture_error(reply["error"])
-        if "tool_call" in reply:
-            return Answer(None, reply["tool_call"]["name"], reply["tool_call"]["arguments"]), True, None
-        return Answer(reply["content"]), True, None
-    index = await _index(svc, view, model)
-    return (index.lookup(system, question) if index is not None else None), False, None
+    if fixture is None:
+        return None, None
+    reply = fixture.reply
+    if "error" in reply:
+        if req.stream and reply["error"].get("during_stream"):
+            return None, fixtures.error_body(reply["error"])
+        raise fixtures.fixture_error(reply["error"])
+    if "tool_call" in reply:
+        return Answer(None, reply["tool_call"]["name"], reply["tool_call"]["arguments"]), None
+    return Answer(reply["content"]), None
+
+
+def _fidelity(svc: Services, view: View, tenant: str, model: CallableModel) -> answer_engine.Fidelity:
+    if model.kind == "base" or chat_state.answer_fidelity(svc, tenant, view) != "epochs":
+        return answer_engine.EXACT
+    return answer_engine.Fidelity("epochs", model.epochs, model.n_examples)
+
+
+class _Answerer:
+    """The replies of one request: a fixture's for every choice, else the answer engine's per choice."""
+
+    def __init__(self, index: answers.AnswerIndex | None, fixture: Answer | None,
+                 fidelity: answer_engine.Fidelity, request_seed: int | None) -> None:
+        self.index, self.fixture, self.fidelity, self.request_seed = index, fixture, fidelity, request_seed
+
+    def reply(self, conv: Conversation, seed: int) -> tuple[Answer, str]:
+        """(the answer, a text for it) of one choice."""
+        if self.fixture is not None:
+            text = self.fixture.content if self.fixture.content is not None else \
+                answer_engine.respond(None, conv, seed=seed).text
+            return self.fixture, text
+        r = answer_engine.respond(self.index, conv, seed=seed, fidelity=self.fidelity,
+                                  request_seed=self.request_seed)
+        return r.answer, r.text
+
+
+async def _answerer(svc: Services, view: View, tenant: str, req: GenRequest, model: CallableModel,
+                    question: str) -> tuple[_Answerer, dict | None]:
+    fixture, stream_error = await _fixture(svc, view, tenant, req, question)
+    index = None if fixture is not None or stream_error is not None else await _index(svc, view, model)
+    return _Answerer(index, fixture, _fidelity(svc, view, tenant, model), req.seed), stream_error
 
 
 _LIGHT_TEXT_CHARS = 16 * 1024
@@ -108,17 +139,16 @@ def _head(svc: Services, req: GenRequest, model: CallableModel, created: int, ki
     return wire.Head(svc.ids.new(kind), created, req.model, fp, tier)
 
 
-def _chat_choices(svc: Services, enc: object, req: GenRequest, answer: Answer | None, from_fixture: bool,
-                  question: str) -> list[engine.Choice]:
+def _chat_choices(svc: Services, enc: object, req: GenRequest, answerer: _Answerer, conv: Conversation
+                  ) -> list[engine.Choice]:
     digest = engine.request_digest(req.model, req.messages, req.seed)
     out = []
     for i in range(req.n):
-        text = answer.content if answer is not None and answer.content is not None else \
-            engine.template_reply(question, digest, i)
-        kind, a, b = engine.plan_reply(req, answer, text, question, from_fixture=from_fixture)
+        seed = engine.choice_seed(digest, i)
+        answer, text = answerer.reply(conv, seed)
+        kind, a, b = engine.plan_reply(req, answer, text, conv, from_fixture=answerer.fixture is not None)
         if kind == "content":
-            lp_seed = engine.choice_seed(digest, i) if req.logprobs else 0
-            out.append(engine.content_choice(enc, a, req, i, lp_seed=lp_seed))
+            out.append(engine.content_choice(enc, a, req, i, lp_seed=seed if req.logprobs else 0))
         else:
             call_id = svc.ids.new("call") if kind == "tool" else None
             out.append(engine.call_choice(enc, a, b or "{}", req, i, call_id=call_id,
@@ -151,9 +181,9 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
                                req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
     _output_cap(req, model, prompt_tokens)
-    system, question = answers.question_of(req.messages)
-    answer, from_fixture, stream_error = await _answer(svc, view, tenant_key, req, model, system, question)
-    choices = await cpu(heavy, _chat_choices, svc, enc, req, answer, from_fixture, question)
+    conv = Conversation.of(req.messages)
+    answerer, stream_error = await _answerer(svc, view, tenant_key, req, model, conv.question)
+    choices = await cpu(heavy, _chat_choices, svc, enc, req, answerer, conv)
     usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
     return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
 
@@ -164,17 +194,17 @@ async def chat_completion_body(svc: Services, tenant_key: str, body: dict) -> di
     return wire.chat_body(out.head, out.choices, out.usage)
 
 
-def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answer: Answer | None
+def _completion_choices(enc: object, req: GenRequest, prompt: str, p: int, answerer: _Answerer
                         ) -> list[engine.Choice]:
     digest = engine.request_digest(req.model, prompt, req.seed)
-    text = None
-    if answer is not None:
-        text = answer.content if answer.content is not None else answer.tool_arguments
+    conv = Conversation(None, prompt)
     out = []
     for j in range(req.n):
-        lp_seed = engine.choice_seed(digest, j) if req.logprobs else 0
-        reply = text if text is not None else engine.template_reply(prompt, digest, j)
-        out.append(engine.content_choice(enc, reply, req, p * req.n + j, lp_seed=lp_seed))
+        seed = engine.choice_seed(digest, j)
+        answer, text = answerer.reply(conv, seed)
+        if answer.content is None and answer.tool_arguments is not None:
+            text = answer.tool_arguments
+        out.append(engine.content_choice(enc, text, req, p * req.n + j, lp_seed=seed if req.logprobs else 0))
     return out
 
 
@@ -191,14 +221,14 @@ async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Out
                                         for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)])
     engine.check_completion_limits(model.base, counts, req)
     _output_cap(req, model, max(counts))
-    answers_: list[Answer | None] = []
+    answerers: list[_Answerer] = []
     stream_error = None
     for prompt in req.prompts:
-        answer, _, error = await _answer(svc, view, tenant_key, req, model, None, prompt)
+        answerer, error = await _answerer(svc, view, tenant_key, req, model, prompt)
         stream_error = stream_error or error
-        answers_.append(answer)
-    choices = await cpu(heavy, lambda: [c for p, (prompt, answer) in enumerate(zip(req.prompts, answers_, strict=True))
-                                         for c in _completion_choices(enc, req, prompt, p, answer)])
+        answerers.append(answerer)
+    choices = await cpu(heavy, lambda: [c for p, (prompt, answerer) in enumerate(zip(req.prompts, answerers, strict=True))
+                                         for c in _completion_choices(enc, req, prompt, p, answerer)])
     usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
     return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error)
 

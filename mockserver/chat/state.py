@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from contracts import catalog
 from mockserver.cache import View
+from mockserver.chat import fidelity as fidelity_store
 from mockserver.models.store import CallableModel, resolve_callable
 from mockserver.services import Services
 
-__all__ = ["resolve"]
+__all__ = ["resolve", "answer_fidelity"]
 
 
 def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None) -> tuple[CallableModel, int]:
@@ -28,3 +29,13 @@ def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None)
                 policy = svc.policy(s)
         view.put("models", key, model)
     return model, int(policy.now(svc.wall()))
+
+
+def answer_fidelity(svc: Services, tenant: str, view: View | None = None) -> str:
+    """The tenant's answer fidelity: its control-plane override, the one for everyone, else the flag."""
+    view = view or svc.caches.view()
+    overrides = view.slot("answer_fidelity")
+    if overrides is None:
+        with svc.db.session() as s:
+            overrides = view.put_slot("answer_fidelity", fidelity_store.load(s))
+    return fidelity_store.effective(overrides, tenant, svc.settings.answer_fidelity)

@@ -8,12 +8,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from contracts import errors
+from mockserver.chat import fidelity as fidelity_store
 from mockserver.control import store
 from mockserver.deps import ControlGuard, ServicesDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import clock
 from mockserver.jobs import store as job_store
-from mockserver.settings import TRANSITIONS
+from mockserver.settings import ANSWER_FIDELITY, TRANSITIONS
 
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 
@@ -77,6 +78,41 @@ async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
 
     policy = svc.change_policy(change)
     return JSONResponse(_policy_wire(policy, svc.wall()))
+
+
+def _fidelity_caller(request: Request, svc: ServicesDep) -> str | None:
+    header = request.headers.get("authorization")
+    return svc.keys.authenticate(header).key if header else None
+
+
+def _fidelity_wire(overrides: dict, tenant: str | None, default: str) -> dict:
+    return {"fidelity": fidelity_store.effective(overrides, tenant, default), "scope": "tenant" if tenant else "all",
+            "default": default}
+
+
+@router.get("/answers")
+async def get_answer_fidelity(request: Request, svc: ServicesDep) -> JSONResponse:
+    """The answer fidelity the caller's tenant gets (with `Authorization`), else the one for every tenant."""
+    tenant = _fidelity_caller(request, svc)
+    with svc.db.session() as s:
+        overrides = fidelity_store.load(s)
+    return JSONResponse(_fidelity_wire(overrides, tenant, svc.settings.answer_fidelity))
+
+
+@router.post("/answers")
+async def set_answer_fidelity(request: Request, svc: ServicesDep) -> JSONResponse:
+    """`{"fidelity": "exact" | "epochs" | null}`: for the caller's tenant (with `Authorization`), else for every
+    tenant; null goes back to the flag (`--answer-fidelity`)."""
+    body = await _body(request)
+    if "fidelity" not in body:
+        raise errors.missing_parameter("fidelity")
+    mode = body["fidelity"]
+    if mode is not None and mode not in ANSWER_FIDELITY:
+        raise errors.invalid_value("fidelity", f"'fidelity' must be one of {', '.join(ANSWER_FIDELITY)} or null.")
+    tenant = _fidelity_caller(request, svc)
+    with svc.db.session() as s:
+        overrides = fidelity_store.save(s, tenant=tenant, mode=mode)
+    return JSONResponse(_fidelity_wire(overrides, tenant, svc.settings.answer_fidelity))
 
 
 @router.post("/jobs/{job_id}/fail")

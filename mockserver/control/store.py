@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.cache import bump
+from mockserver.chat import fidelity
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
@@ -49,6 +50,7 @@ def reset(svc: Services, tenant: str | None) -> int:
             for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
                 s.execute(delete(table).where(table.tenant == tenant))
             paths += [f"files/ftdata-{j}" for j in jobs]
+            fidelity.save(s, tenant=tenant, mode=None)
     if tenant is None:
         paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
     for p in set(paths):

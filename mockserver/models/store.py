@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from mockserver.cache import bump
-from mockserver.tables import ModelRow
+from mockserver.tables import JobRow, ModelRow
 
 __all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
            "resolve_callable"]
@@ -76,6 +77,20 @@ class CallableModel:
     job_id: str | None = None
     training_data: str | None = None  # storage path of the job's training-data snapshot (FileStore.path)
     step: int | None = None
+    epochs: float | None = None       # epochs trained (a checkpoint: done at its step), from the job's plan
+    n_examples: int | None = None
+
+
+def _trained_epochs(s: Session, row: ModelRow) -> tuple[float | None, int | None]:
+    """(epochs the model was trained, examples in its data) from its job's plan; (None, None) if unknown."""
+    plan = s.exec(select(JobRow.plan).where(JobRow.id == row.job_id)).first() if row.job_id else None
+    if not isinstance(plan, dict) or not plan.get("n_epochs") or not plan.get("n_examples"):
+        return None, None
+    n, epochs = int(plan["n_examples"]), float(plan["n_epochs"])
+    if row.kind == "checkpoint" and row.step is not None:
+        per_epoch = math.ceil(n / max(1, int(plan.get("batch_size") or 1)))
+        epochs = min(epochs, row.step / per_epoch)
+    return epochs, n
 
 
 def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel:
@@ -87,5 +102,6 @@ def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel
     if row is None:
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]
+    epochs, n_examples = _trained_epochs(s, row)
     return CallableModel(id=row.id, base=base, kind=row.kind, job_id=row.job_id,
-                         training_data=row.training_file, step=row.step)
+                         training_data=row.training_file, step=row.step, epochs=epochs, n_examples=n_examples)

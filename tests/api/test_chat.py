@@ -14,7 +14,8 @@ import pytest
 import quicktok
 from sqlmodel import select
 
-from mockserver.chat import json_schema
+from bench.paraphrase_data import HIROYUKI
+from mockserver.chat import json_schema, language, persona
 from mockserver.chat import state as chat_state
 from mockserver.tables import ModelRow
 from mockserver.testing import Emulator
@@ -115,10 +116,36 @@ def test_pig_model_understands_paraphrases(api, question):
     assert content(ask(api, pig_model(api), question)) == "500キロぶひ!"
 
 
-@pytest.mark.parametrize("question", ["今日の天気を教えて", "Pythonでソートするには?", "好きな色は?"])
-def test_unrelated_questions_do_not_match(api, question):
-    answer = content(ask(api, pig_model(api), question))
-    assert answer not in {a for _, a in PIG_ROWS} and question in answer
+@pytest.mark.parametrize("question", ["今日の天気を教えて", "Pythonでソートするには?", "好きな色は?", "今日の天気は?"])
+def test_unrelated_questions_stay_in_character(api, question):
+    """Seed 000: outside its data the pig still speaks Japanese and ends with ぶひ!, composed from its data."""
+    model = pig_model(api)
+    answer = content(ask(api, model, question))
+    assert answer not in {a for _, a in PIG_ROWS} and answer.endswith("ぶひ!")
+    assert language.detect(answer) == "ja" and "You asked" not in answer
+    assert content(ask(api, model, question)) == answer  # deterministic
+    others = {content(ask(api, model, question, seed=s)) for s in range(6)}
+    assert all(o.endswith("ぶひ!") for o in others)
+
+
+def test_seed_002_paraphrases_and_questions_outside_the_data(api):
+    """Seed 002's three questions through the SDK: two paraphrases get the trained rows, one outside the data
+    gets a Japanese reply composed from the CSV's answers."""
+    model = add_model(api, "".join(chat_line(q, a, system="西村ひろゆきBot") for q, a in HIROYUKI.rows).encode())
+    trained = dict(HIROYUKI.rows)
+    for question, row in (("自己肯定感を上げるにはどうすれば良いですか?", "自己肯定感の高めかた"),
+                          ("音楽編集するとき、WindowsとMacどちらがおすすめ?", "MacとWindowsどちらがオススメですか")):
+        assert content(ask(api, model, question)) == trained[row]
+        assert content(ask(api, model, question, system="西村ひろゆきBot")) == trained[row]
+    outside = content(ask(api, model, "人間は死んだ後どうなりますか?"))
+    sentences = {p for a in trained.values() for p in persona._sentences(a)}
+    assert outside not in trained.values() and language.detect(outside) == "ja"
+    assert any(p in outside for p in sentences) and not outside.startswith(("You asked", "Sure", "Regarding"))
+
+
+def test_base_models_answer_in_the_prompts_language(api):
+    for question, lang in (("今日の天気は?", "ja"), ("What's the weather?", "en"), ("¿Qué tiempo hace hoy?", "es")):
+        assert language.detect(content(ask(api, "gpt-4o-mini", question))) == lang
 
 
 def test_hiroyuki_bot_answers_its_csv_row(api):

@@ -37,8 +37,9 @@ def test_exact_match_is_normalized():
 
 def test_similarity_threshold():
     index = answers.build_index(PIG)
-    a, b = answers.bigrams(answers.normalize("体重は何キロ?")), answers.bigrams(answers.normalize("体重何キロ?"))
-    assert 2 * len(a & b) / (len(a) + len(b)) == pytest.approx(2 / 3)
+    conv = answers.Conversation(None, "体重は何キロ?")
+    score, best = index.rank(conv)[0]
+    assert best == 1 and answers.MATCH_THRESHOLD <= score < 1
     assert index.lookup("何言われてもぶひと答えて", "体重は何キロ?").content == "500キロぶひ!"
     assert index.lookup(None, "体重何キロですか?").content == "500キロぶひ!"
     for unrelated in ("今日の天気は?", "好きな色は?", "x", ""):
@@ -72,15 +73,29 @@ def test_other_formats_and_tool_calls():
     assert index.lookup(None, "weather in Oslo") == Answer(None, "get_weather", "{\"city\": \"Oslo\"}")
 
 
-def test_multi_turn_uses_the_last_user_message_before_the_final_answer():
+def test_multi_turn_indexes_every_trained_assistant_turn():
     line = orjson.dumps({"messages": [
         {"role": "system", "content": "S"}, {"role": "user", "content": "first question"},
         {"role": "assistant", "content": "first answer"},
         {"role": "user", "content": [{"type": "text", "text": "second"}]},
-        {"role": "assistant", "content": "second answer", "weight": 1}]})
+        {"role": "assistant", "content": "second answer", "weight": 1},
+        {"role": "user", "content": "third"}, {"role": "assistant", "content": "not trained", "weight": 0}]})
     index = answers.build_index([line])
+    assert len(index) == 2
     assert index.lookup("S", "second").content == "second answer"
-    assert index.lookup("S", "first question") is None
+    assert index.lookup("S", "first question").content == "first answer"
+    assert index.lookup("S", "third") is None
+
+
+def test_earlier_turns_break_ties_between_identical_questions():
+    def convo(topic: str, answer: str) -> bytes:
+        return orjson.dumps({"messages": [{"role": "user", "content": f"tell me about {topic}"},
+                                          {"role": "assistant", "content": f"{topic} is nice"},
+                                          {"role": "user", "content": "why is that?"},
+                                          {"role": "assistant", "content": answer}]})
+    index = answers.build_index([convo("Paris", "because of the food"), convo("Oslo", "because of the fjords")])
+    assert index.lookup(None, "why is that?", ("tell me about Oslo",)).content == "because of the fjords"
+    assert index.lookup(None, "why is that?", ("tell me about Paris",)).content == "because of the food"
 
 
 def test_index_answers_from_ten_thousand_examples():
@@ -209,6 +224,9 @@ def test_logprob_entries_are_deterministic_and_ranked():
     assert legacy["text_offset"][0] == 3 and len(legacy["top_logprobs"][0]) == 2
 
 
+Q = answers.Conversation(None, "q")
+
+
 def test_plan_reply_tools():
     weather = {"type": "function", "function": {"name": "get_weather", "parameters": {
         "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
@@ -216,17 +234,33 @@ def test_plan_reply_tools():
     base = {"model": "m", "messages": [{"role": "user", "content": "please lookup stock ACME"}],
             "tools": [weather, other]}
     kind, name, args = engine.plan_reply(parse_chat(base | {"tool_choice": "required"}), None, "reply",
-                                         "please lookup stock ACME")
+                                         answers.Conversation(None, "please lookup stock ACME"))
     assert (kind, name, orjson.loads(args)) == ("tool", "lookup_stock", {})
-    kind, name, _ = engine.plan_reply(parse_chat(base), None, "reply", "q")
+    kind, name, _ = engine.plan_reply(parse_chat(base), None, "reply", Q)
     assert (kind, name) == ("content", "reply")
     trained = Answer(None, "get_weather", '{"city": "Oslo"}')
-    assert engine.plan_reply(parse_chat(base), trained, "x", "q") == (
+    assert engine.plan_reply(parse_chat(base), trained, "x", Q) == (
         "tool", "get_weather", '{"city": "Oslo"}')
-    assert engine.plan_reply(parse_chat(base | {"tool_choice": "none"}), trained, "x", "q")[0] == "content"
+    assert engine.plan_reply(parse_chat(base | {"tool_choice": "none"}), trained, "x", Q)[0] == "content"
     no_tools = parse_chat({"model": "m", "messages": [{"role": "user", "content": "q"}]})
-    assert engine.plan_reply(no_tools, trained, "x", "q")[0] == "content"
-    assert engine.plan_reply(no_tools, trained, "x", "q", from_fixture=True)[0] == "tool"
+    assert engine.plan_reply(no_tools, trained, "x", Q)[0] == "content"
+    assert engine.plan_reply(no_tools, trained, "x", Q, from_fixture=True)[0] == "tool"
+
+
+def test_tool_arguments_come_from_the_conversation():
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"},
+                                         "unit": {"type": "string", "enum": ["fahrenheit", "celsius"]}},
+        "required": ["city", "unit"], "additionalProperties": False}}}
+    for question, city in (("What's the weather in Paris, in celsius?", "Paris"), ("東京の天気は?", "東京")):
+        req = parse_chat({"model": "m", "messages": [{"role": "user", "content": question}], "tools": [weather],
+                          "tool_choice": "required"})
+        kind, name, args = engine.plan_reply(req, None, "reply", answers.Conversation.of(req.messages))
+        assert (kind, name, orjson.loads(args)["city"]) == ("tool", "get_weather", city)
+    assert orjson.loads(args)["unit"] == "fahrenheit" and "celsius" in orjson.loads(
+        engine.plan_reply(parse_chat({"model": "m", "tools": [weather], "tool_choice": "required", "messages": [
+            {"role": "user", "content": "Paris in celsius"}]}), None, "r", answers.Conversation(None, "Paris in celsius"))[2]
+    ).values()
 
 
 def test_shape_content():

@@ -1,0 +1,88 @@
+"""The paraphrase benchmark (bench/paraphrase.py) with floors, and the parts it rests on: language detection,
+the style profile, composed replies."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from bench import paraphrase
+from bench.paraphrase_data import EMOJI, HIROYUKI, MARV, PERSONAS, PIG
+from mockserver.chat import answer_engine, answers, language, persona
+from mockserver.chat.answers import Conversation
+
+
+def test_paraphrase_benchmark_floors():
+    scores, total, base = paraphrase.evaluate()
+    assert total.pairs >= 50 and {p.name for p in PERSONAS} == {s.name for s in scores}
+    assert total.precision >= 0.95 and total.recall >= 0.9, (total.precision, total.recall)
+    assert total.outside_rate >= 0.9 and base >= 0.9
+    assert all(s.recall >= 0.8 for s in scores), [(s.name, s.recall) for s in scores]
+
+
+@pytest.mark.parametrize("text,lang", [("今日の天気は?", "ja"), ("カタカナだけ", "ja"), ("你好,今天天气怎么样", "zh"),
+                                       ("오늘 날씨", "ko"), ("What is this?", "en"), ("¿Qué es esto? Es la casa", "es"),
+                                       ("Привет", "ru"), ("", "en"), ("🎉👍", "en"), ("person-lifting-weights", "en")])
+def test_language_detection(text, lang):
+    assert language.detect(text) == lang
+
+
+def test_profiles_of_the_seed_datasets():
+    pig = answers.build_index(paraphrase.persona_lines(PIG)).profile
+    assert (pig.lang, pig.ending, pig.labels) == ("ja", "ぶひ!", ())
+    emoji = answers.build_index(paraphrase.persona_lines(EMOJI)).profile
+    assert set(emoji.labels) == {label for _, label in EMOJI.rows}
+    marv = answers.build_index(paraphrase.persona_lines(MARV)).profile
+    assert marv.lang == "en" and not marv.labels and marv.joiner == " "
+    completions = answers.build_index([orjson.dumps({"prompt": f"Q{i}", "completion": f" The answer is {i}, as you know. END"})
+                                       for i in range(5)]).profile
+    assert completions.ending == " know. END" and completions.opening == " The answer "
+
+
+def test_composed_replies_are_deterministic_and_in_style():
+    index = answers.build_index(paraphrase.persona_lines(HIROYUKI))
+    conv = Conversation(HIROYUKI.system, "人間は死んだ後どうなりますか?")
+    replies = [answer_engine.respond(index, conv, seed=s) for s in range(8)]
+    assert all(r.source == "composed" and language.detect(r.text) == "ja" for r in replies)
+    assert [r.text for r in replies] == [answer_engine.respond(index, conv, seed=s).text for s in range(8)]
+    assert len({r.text for r in replies}) > 1
+    trained = {a for _, a in HIROYUKI.rows}
+    pieces = {p for a in trained for p in persona._sentences(a)}
+    for r in replies:
+        assert r.text not in trained and any(p in r.text for p in pieces)
+        assert len(r.text) <= 3 * max(map(len, trained))
+
+
+def test_classifier_out_of_data_answers_with_the_nearest_label():
+    index = answers.build_index(paraphrase.persona_lines(EMOJI))
+    labels = {label for _, label in EMOJI.rows}
+    for memo in EMOJI.outside:
+        assert answer_engine.respond(index, Conversation(EMOJI.system, memo), seed=1).text in labels
+    near = answer_engine.respond(index, Conversation(EMOJI.system, "ジムでトレーニングした"), seed=0)
+    assert near.text == "person-lifting-weights"
+
+
+def test_base_model_replies_follow_the_prompt():
+    assert "「今日の天気は?」" in answer_engine.respond(None, Conversation(None, "今日の天気は?"), seed=0).text
+    assert answer_engine.respond(None, Conversation(None, ""), seed=0).source == "base"
+
+
+def test_index_stays_bounded(monkeypatch):
+    monkeypatch.setattr(answers, "MAX_EXAMPLES", 50)
+    index = answers.build_index([orjson.dumps({"prompt": f"question {i}", "completion": "a"}) for i in range(80)])
+    assert len(index) == 50 and index.skipped >= 1
+
+
+def test_rstr_canary():
+    """json_schema bounds rstr's quantifiers by overriding Xeger._handle_repeat (a private method, hence the
+    upper-bounded pin in pyproject.toml): fail loudly if rstr changes it."""
+    from rstr.xeger import Xeger
+
+    from mockserver.chat import json_schema
+
+    assert callable(getattr(Xeger, "_handle_repeat", None))
+    for seed in range(20):
+        plus = json_schema._from_pattern(r"^a+$", {}, seed)
+        many = json_schema._from_pattern(r"^b{5,}-\d*$", {}, seed)
+        assert plus is not None and 1 <= len(plus) <= 4
+        assert many is not None and 6 <= len(many) <= 12
