@@ -20,8 +20,10 @@ Retrieval (`AnswerIndex.rank`), no word boundaries needed (Japanese and Chinese 
    little and a topic ("自己肯定感") much. Score = the cosine Σshared w / √(Σquery w · Σexample w)
    of the last user turn, + CONTEXT_WEIGHT × the same over the earlier user turns (when both have them),
    + SYSTEM_BONUS when the system prompts match. A trained answer needs MATCH_THRESHOLD.
-   Candidates come from an inverted index (gram → example numbers) over grams no more common than
-   CANDIDATE_DF; the best CANDIDATES are rescored exactly.
+   Candidates come from an inverted index (gram → example numbers, sorted) over grams no more common than
+   CANDIDATE_DF (or 2 % of the examples); the best CANDIDATES get the common grams' weight added by binary
+   search, so the score is exact without touching every example (a question made only of common grams
+   walks the postings of its rarest ones, up to FALLBACK_POSTINGS example numbers).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import math
 import re
 import unicodedata
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -51,6 +54,7 @@ MAX_EXAMPLES = 10_000
 MAX_QUESTION_CHARS = 1_000
 CANDIDATES = 16
 CANDIDATE_DF = 64
+FALLBACK_POSTINGS = 20_000
 GRAM_SIZES = (2, 3)
 
 _SPACES = re.compile(r"\s+")
@@ -205,10 +209,16 @@ class AnswerIndex:
         key = normalize(conv.question[:MAX_QUESTION_CHARS])
         want = normalize(conv.system) if conv.system is not None else None
         q = grams(key)
+        wq = sum(self.weight(g) for g in q)
         ctx = grams(" ".join(conv.context)[-MAX_QUESTION_CHARS:]) if conv.context else frozenset()
+        shared = self._shared(q)
+        weights = self._weights
         scored = []
-        for i in self._candidates(key, q):
-            score = 1.0 if self.questions[i] == key else _cosine(q, grams(self.questions[i]), self.weight)
+        for i in dict.fromkeys([*self.exact.get(key, ()), *shared]):
+            if self.questions[i] == key:
+                score = 1.0
+            else:
+                score = shared[i] / math.sqrt(wq * weights[i]) if wq > 0 and weights[i] > 0 else 0.0
             if ctx and self.contexts[i]:
                 score += CONTEXT_WEIGHT * _cosine(ctx, grams(self.contexts[i]), self.weight)
             if want is not None and self.systems[i] == want:
@@ -217,20 +227,39 @@ class AnswerIndex:
         scored.sort(key=lambda t: (-t[0], t[1]))
         return scored[:limit]
 
-    def _candidates(self, key: str, q: frozenset[str]) -> Iterator[int]:
-        exact = self.exact.get(key, [])
-        yield from exact
+    def _shared(self, q: frozenset[str]) -> dict[int, float]:
+        """Σ weight of the grams shared with `q`, for the CANDIDATES most promising examples: found through
+        the postings of the grams no more common than CANDIDATE_DF (or 2 % of the examples), then completed
+        with the common grams by binary search in their (sorted) postings."""
         acc: dict[int, float] = defaultdict(float)
+        common = []
         limit = max(CANDIDATE_DF, len(self.answers) // 50)
         for g in q:
             docs = self.postings.get(g)
-            if docs is not None and len(docs) <= limit:
-                w = self.weight(g)
+            if docs is None:
+                continue
+            if len(docs) > limit:
+                common.append((self.weight(g), docs))
+                continue
+            w = self.weight(g)
+            for d in docs:
+                acc[d] += w
+        if not acc:  # only common grams: the rarest of them, up to FALLBACK_POSTINGS example numbers
+            common.sort(key=lambda c: len(c[1]))
+            budget = FALLBACK_POSTINGS
+            while common and budget > 0:
+                w, docs = common.pop(0)
+                budget -= len(docs)
                 for d in docs:
                     acc[d] += w
         weights = self._weights
-        best = sorted(acc, key=lambda d: (-acc[d] / (weights[d] or 1.0), d))[:CANDIDATES]
-        yield from (d for d in best if d not in exact)
+        out = {d: acc[d] for d in sorted(acc, key=lambda d: (-acc[d] / (weights[d] or 1.0), d))[:CANDIDATES]}
+        for w, docs in common:
+            for d in out:
+                j = bisect_left(docs, d)
+                if j < len(docs) and docs[j] == d:
+                    out[d] += w
+        return out
 
     def match(self, conv: Conversation) -> tuple[int | None, list[tuple[float, int]]]:
         """(the example whose trained answer this conversation gets, or None; the ranking — empty when an

@@ -46,7 +46,10 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
     "de": frozenset(["der", "die", "das", "und", "ist", "nicht", "ein", "eine", "ich", "du", "wie", "was", "mit", "für", "auf", "den", "dem", "zu", "ist", "es"]),
     "pt": frozenset(["o", "a", "os", "as", "que", "de", "e", "em", "um", "uma", "para", "com", "é", "como", "está", "não", "do", "da", "você", "por"]),
     "it": frozenset(["il", "lo", "la", "gli", "le", "che", "di", "e", "in", "un", "una", "per", "con", "è", "come", "sono", "non", "del", "della", "io"]),
-    "en": frozenset(["the", "a", "an", "is", "are", "what", "how", "why", "who", "of", "and", "to", "in", "for", "with", "you", "your", "do", "does", "can", "i", "my", "it"]),
+    "en": frozenset(["the", "a", "an", "is", "are", "was", "were", "be", "been", "what", "how", "why", "who", "of",
+                     "and", "to", "in", "for", "with", "you", "your", "do", "does", "can", "i", "my", "it", "that",
+                     "this", "as", "if", "not", "know", "have", "has", "had", "at", "on", "by", "from", "or", "but",
+                     "all", "so", "just", "no", "yes", "there", "they", "he", "she", "we"]),
 }
 
 _SCRIPTS = (("HIRAGANA", "kana"), ("KATAKANA", "kana"), ("HANGUL", "ko"), ("CJK", "han"), ("CYRILLIC", "ru"),

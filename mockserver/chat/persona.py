@@ -16,7 +16,7 @@ label drawn by frequency. Any other model recombines sentences of its own answer
 answers of the closest examples, when any example shares a weighted n-gram — up to about the length of a
 trained answer drawn by the seed, then puts on the recurring opening and ending: the pig says
 "はい!ポークぶひ!" to a question it was never trained on. A reply that happens to equal a trained answer
-is redrawn (up to RETRIES times).
+gets one more sentence.
 """
 
 from __future__ import annotations
@@ -131,23 +131,24 @@ def compose(profile: Profile, seed: int, related: list[str] | None = None) -> st
     if not profile.sentences:
         return language.base_reply("", seed, profile.lang)
     near = [p for t in related[:3] for p in _sentences(t)]
-    text = ""
-    for _ in range(RETRIES + 1):
-        target = profile.lengths[rng.randrange(len(profile.lengths))]
-        text = _dress(profile, _recombine(profile, rng, target, near))
-        if hash(text) not in profile.trained:
-            break
-    return text
+    target = profile.lengths[rng.randrange(len(profile.lengths))]
+    return _recombine(profile, rng, target, near)
 
 
 def _recombine(profile: Profile, rng: random.Random, target: int, near: list[str]) -> str:
-    """Sentences of the data — the first from the closest answers when there are any — to ~target chars."""
+    """Sentences of the data — the first from the closest answers when there are any — to ~target chars,
+    dressed; one more sentence while the result would repeat a trained answer verbatim."""
     chosen: list[str] = [rng.choice(near)] if near else []
-    while len(chosen) < MAX_PIECES and (not chosen or sum(map(len, chosen)) < 0.7 * target):
+    text = ""
+    for _ in range(MAX_PIECES + RETRIES):
+        if chosen and (sum(map(len, chosen)) >= 0.7 * target or len(chosen) >= MAX_PIECES):
+            text = _dress(profile, profile.joiner.join(chosen))
+            if hash(text) not in profile.trained or len(chosen) >= MAX_PIECES:
+                break
         piece = rng.choice(profile.sentences)
         if piece not in chosen or len(profile.sentences) == 1:
             chosen.append(piece)
-    return profile.joiner.join(chosen)
+    return text or _dress(profile, profile.joiner.join(chosen))
 
 
 def _dress(profile: Profile, text: str) -> str:
