@@ -23,7 +23,7 @@ from mockserver.chat import state as chat_state
 from mockserver.chat.answers import Answer, Conversation
 from mockserver.chat.request import GenRequest, parse_chat, parse_completion
 from mockserver.models.store import CallableModel
-from mockserver.offload import run_heavy
+from mockserver.offload import run_heavy, sliced
 from mockserver.services import Services
 
 __all__ = ["Outcome", "run_chat", "run_completion", "chat_completion_body", "completion_body", "echoes", "is_heavy",
@@ -177,8 +177,8 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
         raise engine.not_chat_model()
     enc = tokens.get_encoding(model.base.encoding)
     heavy = is_heavy(req)
-    prompt_tokens = await cpu(heavy, tokens.count_messages_recipe, tokens.counter(model.base.encoding),
-                               req.messages)
+    count = tokens.counter(model.base.encoding)
+    prompt_tokens = await cpu(heavy, tokens.count_messages_recipe, sliced(count) if heavy else count, req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
     _output_cap(req, model, prompt_tokens)
     conv = Conversation.of(req.messages)
@@ -215,8 +215,8 @@ async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Out
     if model.base.api != "completions":
         raise engine.chat_only_model()
     enc = tokens.get_encoding(model.base.encoding)
-    count = tokens.counter(model.base.encoding)
     heavy = is_heavy(req)
+    count = sliced(tokens.counter(model.base.encoding)) if heavy else tokens.counter(model.base.encoding)
     counts = await cpu(heavy, lambda: [c if c is not None else count(text)
                                         for text, c in zip(req.prompts, req.prompt_token_counts, strict=True)])
     engine.check_completion_limits(model.base, counts, req)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.reliability._server import KEY, Response, Server, raw_http, request
+import pytest
 
-__all__ = ["Tally", "TALLY", "Heavy", "during", "baseline", "disk_bytes", "post_json", "chat_body"]
+from tests.reliability._server import FIGURES, KEY, Response, Server, raw_http, request
+
+__all__ = ["Tally", "TALLY", "Heavy", "during", "baseline", "disk_bytes", "post_json", "chat_body", "get", "srv",
+           "error_of"]
 
 
 @dataclass
@@ -122,3 +125,23 @@ def during(srv: Server, heavy: Callable[[], Response], *, min_light: int = 3) ->
 def disk_bytes(root: Path) -> int:
     """Bytes of every regular file under `root` (the data dir's files/ and tmp/)."""
     return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory):
+    """One server per test module (`--transitions immediate`); the module's 5xx count must stay 0."""
+    root = tmp_path_factory.mktemp("hostile")
+    with Server(root / "data", transitions="immediate") as server:
+        # load both encodings first: a tokenizer's first use (~1 s) is a one-off, not what is measured
+        assert post_json(server, "/v1/chat/completions", chat_body("warm up")).status == 200
+        assert post_json(server, "/v1/completions", {"model": "davinci-002", "prompt": "warm up"}).status == 200
+        yield server
+    FIGURES.add("hostile suite (cumulative)", requests=TALLY.sent, server_errors=len(TALLY.server_errors))
+    assert not TALLY.server_errors, TALLY.server_errors[:5]
+
+
+def error_of(r: Response) -> dict:
+    """The `error` object of an OpenAI-shaped error body (asserting the shape)."""
+    body = json.loads(r.body)
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}, body
+    return body["error"]
