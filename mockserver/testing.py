@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -19,14 +20,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from mockserver.app import create_app
 from mockserver.intercept import DEFAULT_BASE_URLS, intercept, sdk_library
 from mockserver.settings import Settings
 
-__all__ = ["Emulator", "offline_openai", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
+__all__ = ["Emulator", "ServedEmulator", "free_port", "offline_openai", "AsgiBridge", "ControlPlane", "DEFAULT_KEY"]
 
 DEFAULT_KEY = "sk-test-emulator"
 
@@ -223,8 +224,11 @@ class Emulator(ControlPlane):
         if json is not None:
             body = orjson.dumps(json)
             h.setdefault("content-type", "application/json")
+        return self._send(method, path, h, body)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         status, raw, content = self.bridge.call(method, "http://emulator.test" + path,
-                                                [(k.encode(), v.encode()) for k, v in h.items()], body)
+                                                [(k.encode(), v.encode()) for k, v in headers.items()], body)
         return status, {k.decode(): v.decode() for k, v in raw}, content
 
     def intercept(self, base_urls: Iterable[str] = DEFAULT_BASE_URLS, *, sdk: str = "auto") -> Any:
@@ -246,11 +250,62 @@ class Emulator(ControlPlane):
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on `host` right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class ServedEmulator(Emulator):
+    """An `Emulator` served by uvicorn over real loopback HTTP on a free port, in a thread of this process:
+    for code (or a browser) that needs a URL. `services` stays reachable as with `Emulator`."""
+
+    def __init__(self, settings: Settings | None = None, *, transitions: str = "immediate",
+                 wall: Callable[[], float] = time.time, **overrides: Any) -> None:
+        import uvicorn
+
+        super().__init__(settings, transitions=transitions, wall=wall, **overrides)
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{self.origin}/v1"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                                    log_level="error", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, name="emulator-http", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                self.close()
+                raise RuntimeError(f"uvicorn did not start on port {self.port}")
+            time.sleep(0.01)
+
+    def client(self, api_key: str = DEFAULT_KEY, **kwargs: Any) -> Any:
+        import openai
+
+        return openai.OpenAI(api_key=api_key, base_url=self.base_url, **kwargs)
+
+    def async_client(self, api_key: str = DEFAULT_KEY, **kwargs: Any) -> Any:
+        import openai
+
+        return openai.AsyncOpenAI(api_key=api_key, base_url=self.base_url, **kwargs)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        lib = __import__(_sdk_http_lib())
+        r = lib.request(method, self.origin + path, content=body, headers=headers, timeout=30)
+        return r.status_code, dict(r.headers), r.content
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        super().close()
 
 
 @contextmanager

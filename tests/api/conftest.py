@@ -3,66 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import socket
-import tempfile
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import openai
 import orjson
 import pytest
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
-from mockserver.testing import ControlPlane, Emulator
-
-
-class HttpEmulator:
-    """The same app served by uvicorn on 127.0.0.1 in a thread; clients talk real HTTP."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        self.tmp = tempfile.mkdtemp(prefix="mockserver-http-")
-        settings = Settings(data_dir=Path(self.tmp), transitions="immediate")
-        self.app = create_app(settings)
-        self.services = self.app.state.services
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-
-    def client(self, api_key: str, **kwargs: Any) -> openai.OpenAI:
-        return openai.OpenAI(api_key=api_key, base_url=self.base_url, **kwargs)
-
-    def request(self, method: str, path: str, *, api_key: str | None, json: Any = None, body: bytes = b"",
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        import httpx2
-
-        h = dict(headers or {})
-        if api_key is not None:
-            h.setdefault("Authorization", f"Bearer {api_key}")
-        if json is not None:
-            body = orjson.dumps(json)
-            h.setdefault("Content-Type", "application/json")
-        r = httpx2.request(method, f"http://127.0.0.1:{self.port}{path}", content=body, headers=h, timeout=30)
-        return r.status_code, dict(r.headers), r.content
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+from mockserver.testing import ControlPlane, Emulator, ServedEmulator
 
 
 class Api(ControlPlane):
@@ -96,7 +43,7 @@ def _inprocess():
 
 @pytest.fixture(scope="session")
 def _http():
-    emu = HttpEmulator()
+    emu = ServedEmulator(transitions="immediate")
     yield emu
     emu.close()
 

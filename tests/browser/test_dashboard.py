@@ -7,18 +7,13 @@ Playwright never downloads a browser here: it drives the system Chromium through
 from __future__ import annotations
 
 import shutil
-import socket
-import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import openai
 import pytest
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.testing import ServedEmulator
 from tests.conftest import pig_jsonl
 
 pytestmark = [pytest.mark.browser, pytest.mark.http]
@@ -41,36 +36,14 @@ if sync_playwright is None:
                 "is needed)", allow_module_level=True)
 
 
-class Server:
-    """The emulator under uvicorn on loopback, training in real time 60× faster than the default pace."""
+class Server(ServedEmulator):
+    """The emulator over loopback HTTP, training in real time 60× faster than the default pace."""
 
     def __init__(self) -> None:
-        import uvicorn
+        super().__init__(transitions="realtime", time_scale=60.0)
 
-        self.tmp = tempfile.mkdtemp(prefix="mockserver-dash-")
-        settings = Settings(data_dir=Path(self.tmp), transitions="realtime", time_scale=60.0)
-        self.app = create_app(settings)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            assert time.time() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-
-    def client(self, key: str) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.origin}/v1", api_key=key, max_retries=0)
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.app.state.services.db.dispose()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def client(self, api_key: str = "sk-test", **kwargs: Any) -> Any:
+        return super().client(api_key=api_key, max_retries=0, **kwargs)
 
 
 @pytest.fixture

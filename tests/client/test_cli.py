@@ -8,13 +8,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from client.cli import main
+from tests.reliability._server import Server
 
 CSV = """user,assistant
 成功者の特徴,成功者はみな性欲が強い。
@@ -263,26 +262,6 @@ def test_bad_api_key_message_comes_from_the_api(emu, capsys):
 # --- over real loopback HTTP -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until_serving(base: str, proc: subprocess.Popen, deadline: float = 30.0) -> None:
-    request = urllib.request.Request(f"{base}/models", headers={"Authorization": "Bearer sk-test"})
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "server exited"
-        try:
-            with urllib.request.urlopen(request, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"server at {base} did not answer within {deadline} s")
-
-
 def _ftclient() -> list[str]:
     script = Path(sys.executable).with_name("ftclient")
     return [str(script)] if script.exists() else [sys.executable, "-m", "client"]
@@ -291,15 +270,9 @@ def _ftclient() -> list[str]:
 @pytest.mark.http
 def test_cli_over_loopback_http(tmp_path, capsys):
     data = prepared(tmp_path, capsys)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/v1"
-    server = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", str(port), "--transitions",
-                               "immediate", "--data-dir", str(tmp_path / "state"), "--log-level", "warning"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_until_serving(base, server)
+    with Server(tmp_path / "state", transitions="immediate") as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-        env |= {"OPENAI_BASE_URL": base, "OPENAI_API_KEY": "sk-test"}
+        env |= {"OPENAI_BASE_URL": server.base_url + "/v1", "OPENAI_API_KEY": "sk-test"}
         done = subprocess.run([*_ftclient(), "train", str(data), "--model", MODEL, "--wait",
                                "--poll-interval", "0.05"], env=env, capture_output=True, text=True,
                               timeout=120)
@@ -310,13 +283,4 @@ def test_cli_over_loopback_http(tmp_path, capsys):
                                  text=True, timeout=60)
         assert missing.returncode == 1 and "Traceback" not in missing.stderr
         assert missing.stderr.startswith("error: No such FineTuningJob object: ftjob-nope (404")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stderr:
-            server.stderr.close()
     shutil.rmtree(tmp_path / "state", ignore_errors=True)

@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from typing import Any
 import openai
 import pytest
 
-from mockserver.testing import ControlPlane
+from mockserver.testing import ControlPlane, free_port
 
 TARGETS = ("inprocess", "http", "openai")
 REAL_BASE_URL = "https://api.openai.com/v1"
@@ -131,7 +130,7 @@ class Subprocess(Target):
 
     def __init__(self, *extra: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="contract-http-"))
-        port = _free_port()
+        port = free_port()
         self.base_url = f"http://127.0.0.1:{port}/v1"
         self.log = open(self.tmp / "server.log", "wb")  # noqa: SIM115 - closed in close()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}   # only our flags count
@@ -205,12 +204,6 @@ class RealApi(Target):
     def client(self, key: str, **kwargs: Any) -> openai.OpenAI:
         kwargs.setdefault("max_retries", 2)   # the real API may answer 429/5xx now and then
         return openai.OpenAI(api_key=key, base_url=self.base_url, **kwargs)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(name: str) -> Target:

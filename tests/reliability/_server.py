@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.testing import free_port
+
 __all__ = ["PG_VAR", "fresh_pg_database", "Server", "free_port", "raw_http", "request", "multipart", "Response",
            "KEY", "stop_all", "rss_of_group", "Figures", "FIGURES", "wait_until"]
 
@@ -38,12 +40,6 @@ PG_VAR = "MOCKSERVER_TEST_POSTGRES_URL"
 
 _live: set[Server] = set()
 _live_lock = threading.Lock()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -88,7 +84,7 @@ class Server:
         assert not self.running, "already running"
         self.cwd.mkdir(parents=True, exist_ok=True)
         for attempt in range(3):
-            self.port = free_port()
+            self.port = free_port(HOST)
             with open(self.log_path, "ab") as log:
                 log.write(f"\n--- start {self.starts} on port {self.port}\n".encode())
                 log.flush()
