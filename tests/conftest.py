@@ -1,10 +1,11 @@
-"""Shared test helpers: seed datasets and the hypothesis profiles."""
+"""Shared test helpers: seed datasets, the hypothesis profiles, and the front doors (`door`)."""
 
 from __future__ import annotations
 
 import json
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("default", max_examples=25, deadline=None,
@@ -27,3 +28,22 @@ def chat_line(user: str, assistant: str, system: str | None = PIG_SYSTEM) -> str
 def pig_jsonl(n: int = 10) -> bytes:
     """The seed-000 pig examples, copied until there are `n` (the seed author's 10)."""
     return "".join(chat_line(*PIG_ROWS[i % 3]) for i in range(n)).encode()
+
+
+@pytest.fixture(scope="session")
+def door():
+    """The two front doors API and contract tests run through, one of each per test process, shared by
+    tests/api and tests/contract: `door("inprocess")` (the app behind an ASGI transport, no port) and
+    `door("http")` (the same kind of app served by uvicorn over loopback). Tests use their own API key."""
+    from mockserver.testing import Emulator, ServedEmulator
+
+    opened: dict[str, Emulator] = {}
+
+    def get(name: str) -> Emulator:
+        if name not in opened:
+            opened[name] = {"inprocess": Emulator, "http": ServedEmulator}[name](transitions="immediate")
+        return opened[name]
+
+    yield get
+    for emulator in opened.values():
+        emulator.close()

@@ -1,4 +1,5 @@
-"""API tests run through both front doors: the in-process transport and uvicorn over loopback."""
+"""API tests run through both front doors (tests/conftest.py `door`): the in-process transport and uvicorn
+over loopback."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import openai
 import orjson
 import pytest
 
-from mockserver.testing import ControlPlane, Emulator, ServedEmulator
+from mockserver.testing import ControlPlane
 
 
 class Api(ControlPlane):
@@ -34,23 +35,9 @@ class Api(ControlPlane):
         return orjson.loads(body)
 
 
-@pytest.fixture(scope="session")
-def _inprocess():
-    emu = Emulator(transitions="immediate")
-    yield emu
-    emu.close()
-
-
-@pytest.fixture(scope="session")
-def _http():
-    emu = ServedEmulator(transitions="immediate")
-    yield emu
-    emu.close()
-
-
 @pytest.fixture(params=["inprocess", "http"])
-def api(request) -> Api:
-    emu = request.getfixturevalue(f"_{request.param}")
+def api(request, door) -> Api:
+    emu = door(request.param)
     a = Api(emu, request.param)
     a.policy("immediate", 15.0)
     return a

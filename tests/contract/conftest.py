@@ -1,7 +1,7 @@
 """The contract suite's target: one env var, CONTRACT_TARGET = inprocess | http | openai.
 
-Unset, every contract test runs twice: against the in-process emulator and against `python -m mockserver`
-served by a subprocess on loopback. Set, only that target runs; `openai` is the real API
+Unset, every contract test runs twice: through the two front doors tests/api uses too (tests/conftest.py
+`door`): the in-process emulator and the same app served by uvicorn on loopback. Set, only that target runs; `openai` is the real API
 (https://api.openai.com/v1, or CONTRACT_OPENAI_BASE_URL for a dry run) and needs OPENAI_API_KEY, else
 its runs skip with the reason. Tests marked `emulator_only` (control plane, immediate transitions,
 training) skip on the real API.
@@ -102,12 +102,12 @@ class Target:
 
 
 class InProcess(Target):
+    """The shared in-process emulator (tests/conftest.py `door`)."""
+
     name = "inprocess"
 
-    def __init__(self) -> None:
-        from mockserver.testing import Emulator
-
-        self.emu = Emulator(transitions="immediate")
+    def __init__(self, emu: Any) -> None:
+        self.emu = emu
         self.base_url = self.emu.base_url
 
     def client(self, key: str, **kwargs: Any) -> openai.OpenAI:
@@ -119,14 +119,21 @@ class InProcess(Target):
         status, h, content = self.emu.request(method, path, api_key=key, json=json_body, body=body, headers=headers)
         return status, {k.lower(): v for k, v in h.items()}, content
 
-    def close(self) -> None:
-        self.emu.close()
+
+class Http(Target):
+    """The shared emulator served over loopback HTTP (tests/conftest.py `door`); requests are real HTTP."""
+
+    name = "http"
+
+    def __init__(self, emu: Any) -> None:
+        self.base_url = emu.base_url
 
 
 class Subprocess(Target):
-    """`python -m mockserver --port <free> --data-dir <tmp> --transitions immediate` on loopback."""
+    """`python -m mockserver --port <free> --data-dir <tmp> --transitions immediate [extra flags]` on loopback
+    (the recording proxy in front of the real API)."""
 
-    name = "http"
+    name = "subprocess"
 
     def __init__(self, *extra: str) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="contract-http-"))
@@ -206,11 +213,11 @@ class RealApi(Target):
         return openai.OpenAI(api_key=key, base_url=self.base_url, **kwargs)
 
 
-def _start(name: str) -> Target:
+def _start(name: str, door: Callable[[str], Any]) -> Target:
     if name == "inprocess":
-        return InProcess()
+        return InProcess(door(name))
     if name == "http":
-        return Subprocess()
+        return Http(door(name))
     key = os.environ.get("OPENAI_API_KEY")
     if not key:
         pytest.skip("CONTRACT_TARGET=openai runs against the real API and needs OPENAI_API_KEY; it is not set")
@@ -227,17 +234,17 @@ def _started() -> Any:
 
 
 @pytest.fixture
-def emulator_http(_started: dict[str, Target]) -> Target:
+def emulator_http(_started: dict[str, Target], door: Callable[[str], Any]) -> Target:
     """The `http` target (the emulator over loopback), whatever CONTRACT_TARGET selects."""
     if "http" not in _started:
-        _started["http"] = Subprocess()
+        _started["http"] = Http(door("http"))
     return _started["http"]
 
 
 @pytest.fixture(params=selected_targets())
-def target(request: pytest.FixtureRequest, _started: dict[str, Target]) -> Target:
+def target(request: pytest.FixtureRequest, _started: dict[str, Target], door: Callable[[str], Any]) -> Target:
     if request.param not in _started:
-        _started[request.param] = _start(request.param)
+        _started[request.param] = _start(request.param, door)
     return _started[request.param]
 
 
