@@ -61,10 +61,6 @@ class Deviation:
     when: Callable[[Any], bool] = _always   # tested on the object that holds the value
 
 
-def _all_null(parent: Any) -> bool:
-    return isinstance(parent, dict) and all(parent.get(k) is None for k in ("code", "message", "param"))
-
-
 def _dpo_job(parent: Any) -> bool:
     return isinstance(parent, dict) and (parent.get("method") or {}).get("type") == "dpo"
 
@@ -82,10 +78,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
               "stream padding, on by default [reference §9]"),
     Deviation("FineTuningJob.status", "enum", "paused",
               "the pause endpoint's example and SDK `jobs.pause()`; absent from the enum [reference §6.1]"),
-    Deviation("FineTuningJob.error.code", "null", None,
-              "non-failed jobs carry {code, message, param} all null [spec examples; reference §5.2]", _all_null),
-    Deviation("FineTuningJob.error.message", "null", None,
-              "non-failed jobs carry {code, message, param} all null [spec examples; reference §5.2]", _all_null),
     Deviation("FineTuningJob.hyperparameters", "null", None,
               "null for DPO jobs [reference §5.2: OBS-24-12, spec DPO example]", _dpo_job),
     Deviation("FineTuningJobEvent.data", "null", None, "`Fine-tuning job started` has data: null [reference §6.3]"),

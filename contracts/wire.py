@@ -215,13 +215,7 @@ class FileCreateRequest(_Request):
     """The form fields of `POST /files` (the file part travels separately)."""
 
     purpose: Literal[FILE_PURPOSES]  # type: ignore[valid-type]
-    filename: str
-
-    @pydantic.model_validator(mode="after")
-    def _jsonl_for_fine_tune(self) -> FileCreateRequest:
-        if self.purpose == "fine-tune" and not self.filename.lower().endswith(".jsonl"):
-            raise ValueError("Invalid file format for Fine-Tuning API. Must be .jsonl")
-        return self
+    filename: str  # any name: the content decides at job validation (see --require-jsonl-extension)
 
 
 class UploadCreateRequest(_Request):

@@ -42,6 +42,8 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transitions", choices=TRANSITIONS, default=d, help="how jobs move (default realtime)")
     p.add_argument("--time-scale", type=float, default=d, help="simulated seconds per real second (default 18: a 10-example job takes ~20 s)")
     p.add_argument("--over-limit", choices=OVER_LIMIT, default=d, help="over-long examples fail the job or are truncated")
+    p.add_argument("--require-jsonl-extension", action="store_true", default=d,
+                   help="refuse fine-tune uploads whose file name does not end in .jsonl (off: the content decides)")
     p.add_argument("--control-plane", choices=CONTROL_PLANE, default=d,
                    help="who may call /_mock/* (default: loopback clients only)")
     p.add_argument("--header-timeout", type=float, default=d, metavar="SECONDS",

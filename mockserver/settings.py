@@ -34,6 +34,7 @@ class Settings:
     transitions: str = "realtime"
     time_scale: float = 18.0
     over_limit: str = "fail"
+    require_jsonl_extension: bool = False   # refuse fine-tune files not named *.jsonl (the documented rule)
     max_file_bytes: int = MAX_FILE_BYTES
     control_plane: str = "loopback"
     header_timeout: float = 10.0      # seconds for a whole request head, from its first byte

@@ -41,7 +41,8 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
         if form.tmp_path is None:
             raise errors.missing_parameter("file")
         filename = store.check_filename(form.filename)
-        purpose = store.check_purpose(form.fields.get("purpose"), form.filename)
+        purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
+                                      require_jsonl=svc.settings.require_jsonl_extension)
         expires = _expires_after(form.fields)
         with svc.db.session() as s:
             row = store.create_file(s, svc, tenant=tenant.key, tmp=form.tmp_path, filename=filename,

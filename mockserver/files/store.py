@@ -33,12 +33,14 @@ def check_filename(filename: str | None) -> str:
     return filename or "file"
 
 
-def check_purpose(purpose: str | None, filename: str | None) -> str:
+def check_purpose(purpose: str | None, filename: str | None, *, require_jsonl: bool = False) -> str:
+    """The purpose, checked. The file name decides nothing unless `require_jsonl` (the documented `.jsonl`
+    rule, `--require-jsonl-extension`): by default the content decides when a job validates the file."""
     if purpose is None or purpose == "":
         raise errors.missing_parameter("purpose")
     if purpose not in FILE_PURPOSES:
         raise errors.bad_purpose(purpose)
-    if purpose == "fine-tune" and not (filename or "").lower().endswith(".jsonl"):
+    if require_jsonl and purpose == "fine-tune" and not (filename or "").lower().endswith(".jsonl"):
         raise errors.not_jsonl()
     return purpose
 

@@ -57,7 +57,7 @@ def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> Uplo
         raise errors.invalid_type("bytes", "an integer", size)
     if purpose not in UPLOAD_PURPOSES:
         raise errors.bad_purpose(purpose, UPLOAD_PURPOSES)
-    check_purpose(purpose, filename)
+    check_purpose(purpose, filename, require_jsonl=svc.settings.require_jsonl_extension)
     if size < 0:
         raise errors.below_min("bytes", 0, size)
     if size > MAX_UPLOAD_BYTES:

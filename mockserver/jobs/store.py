@@ -24,7 +24,6 @@ from mockserver.tenancy import Tenant
 __all__ = ["job_to_wire", "event_to_wire", "checkpoint_to_wire", "create_job", "get_job", "advance_job",
            "list_jobs", "list_events", "list_checkpoints", "force_failure"]
 
-_NULL_ERROR = {"code": None, "message": None, "param": None}
 _MAX_CAS_TRIES = 50
 
 
@@ -35,7 +34,7 @@ def job_to_wire(row: JobRow) -> dict:
             "organization_id": row.organization_id, "result_files": row.result_files or [], "status": row.status,
             "validation_file": row.validation_file, "training_file": row.training_file,
             "hyperparameters": None if method.get("type") == "dpo" else row.hyperparameters,
-            "method": method, "trained_tokens": row.trained_tokens, "error": row.error or dict(_NULL_ERROR),
+            "method": method, "trained_tokens": row.trained_tokens, "error": row.error or None,
             "user_provided_suffix": row.user_provided_suffix, "seed": row.seed,
             "estimated_finish": row.estimated_finish, "integrations": row.integrations or [],
             "metadata": row.metadata_}

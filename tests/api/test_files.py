@@ -9,6 +9,7 @@ import io
 import openai
 import pytest
 
+from mockserver.testing import Emulator
 from tests.conftest import pig_jsonl
 
 
@@ -23,6 +24,20 @@ def test_create_returns_processed_file_with_exact_bytes(api):
     assert (f.object, f.bytes, f.filename, f.purpose, f.status) == ("file", len(data), "train.jsonl", "fine-tune",
                                                                     "processed")
     assert f.status_details is None and isinstance(f.created_at, int)
+
+
+def test_require_jsonl_extension_is_the_documented_rule():
+    with Emulator(require_jsonl_extension=True) as emu:
+        client = emu.client(max_retries=0)
+        for name in ("test.json", "file"):
+            with pytest.raises(openai.BadRequestError) as e:
+                client.files.create(file=(name, b"{}"), purpose="fine-tune")
+            assert (e.value.param, e.value.body["message"]) == (
+                "file", "Invalid file format for Fine-Tuning API. Must be .jsonl")
+        with pytest.raises(openai.BadRequestError):
+            client.uploads.create(filename="x.json", purpose="fine-tune", bytes=2, mime_type="text/jsonl")
+        assert client.files.create(file=("notes.txt", b"x"), purpose="assistants").purpose == "assistants"
+        assert client.files.create(file=("ok.JSONL", b"{}"), purpose="fine-tune").filename == "ok.JSONL"
 
 
 def test_list_with_deleted_cursor_still_pages(api):

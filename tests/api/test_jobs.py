@@ -36,7 +36,7 @@ def test_seed_pig_lifecycle(api):
     assert job.trained_tokens == 10 * per_epoch
     assert job.fine_tuned_model.startswith("ft:gpt-3.5-turbo-0613:personal::") and len(
         job.fine_tuned_model.rsplit(":", 1)[1]) == 8
-    assert job.error.code is None and job.finished_at >= job.created_at
+    assert job.error is None and job.finished_at >= job.created_at
     assert api.client.models.retrieve(job.fine_tuned_model).id == job.fine_tuned_model
     assert job.fine_tuned_model in {m.id for m in api.client.models.list()}
 

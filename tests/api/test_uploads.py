@@ -56,8 +56,8 @@ def test_upload_expires_after_an_hour(api):
 @pytest.mark.parametrize("body,param", [({"filename": "a.jsonl", "purpose": "fine-tune", "bytes": 1}, "mime_type"),
                                         ({"filename": "a.jsonl", "purpose": "nope", "bytes": 1, "mime_type": "x"},
                                          "purpose"),
-                                        ({"filename": "a.csv", "purpose": "fine-tune", "bytes": 1, "mime_type": "x"},
-                                         "file")])
+                                        ({"filename": "a.csv", "purpose": "fine-tune", "bytes": -1, "mime_type": "x"},
+                                         "bytes")])
 def test_create_errors(api, body, param):
     import orjson
 

@@ -19,7 +19,7 @@ JOB = {"object": "fine_tuning.job", "id": "ftjob-4xQ9mT2kLp8RzWc7Ny3Vb5Ha", "mod
        "hyperparameters": {"batch_size": "auto", "learning_rate_multiplier": "auto", "n_epochs": "auto"},
        "method": {"type": "supervised", "supervised": {"hyperparameters": {
            "batch_size": "auto", "learning_rate_multiplier": "auto", "n_epochs": "auto"}}},
-       "trained_tokens": None, "error": {"code": None, "message": None, "param": None}, "user_provided_suffix": None,
+       "trained_tokens": None, "error": None, "user_provided_suffix": None,
        "seed": 952749579, "estimated_finish": None, "integrations": [], "metadata": None}
 FILE = {"id": "file-Q3v8k2LmN7pRt5wXy1zA9b", "object": "file", "bytes": 1694, "created_at": 1735477670,
         "filename": "train.jsonl", "purpose": "fine-tune", "status": "processed", "status_details": None,
@@ -59,8 +59,9 @@ def test_reference_examples_conform():
     (changed(JOB, model=None), "null, expected string"),
     (changed(JOB, hyperparameters={"n_epochs": 0}), "below the minimum 1"),
     (changed(JOB, error={"code": "x", "message": None, "param": None}), "error.message: null"),
+    (changed(JOB, error={"code": None, "message": None, "param": None}), "error.code: null"),
     (changed(JOB, method={"type": "supervised", "supervised": {"hyperparameters": {"epochs": 3}}}), "'epochs'"),
-], ids=["extra-key", "enum", "required", "type", "null", "minimum", "half-null-error", "nested-extra"])
+], ids=["extra-key", "enum", "required", "type", "null", "minimum", "half-null-error", "all-null-error", "nested-extra"])
 @needs_spec
 def test_spec_check_catches(payload, fragment):
     problems = conformance.check_spec("fine_tuning.job", payload)
@@ -120,8 +121,9 @@ def test_every_shape_names_a_schema_and_an_sdk_model():
 def test_request_contracts_forbid_unknown_keys():
     with pytest.raises(ValueError, match="Extra inputs"):
         wire.JobCreateRequest(model="gpt-4o-mini", training_file="file-x", n_epochs=3)
-    with pytest.raises(ValueError, match="Must be .jsonl"):
-        wire.FileCreateRequest(purpose="fine-tune", filename="data.json")
+    with pytest.raises(ValueError, match="Extra inputs"):
+        wire.FileCreateRequest(purpose="fine-tune", filename="data.json", bytes=3)
+    assert wire.FileCreateRequest(purpose="fine-tune", filename="file").body()["filename"] == "file"
     body = wire.JobCreateRequest(model="gpt-4o-mini", training_file="file-x", suffix="s",
                                  method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}}).body()
     assert body["method"]["supervised"]["hyperparameters"]["n_epochs"] == 3 and "validation_file" not in body

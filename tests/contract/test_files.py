@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import openai
@@ -49,18 +50,21 @@ def test_deleted_and_unknown_files_are_404_with_param_id(api):
         assert e.value.response.headers["x-request-id"].startswith("req_")
 
 
-def test_bad_purpose_and_non_jsonl_are_400(api):
+def test_bad_purpose_is_400_and_the_file_name_decides_nothing(api):
     with pytest.raises(openai.BadRequestError) as e:
         api.upload(TINY, purpose="vector_store")
     assert e.value.param == "purpose" and e.value.type == "invalid_request_error"
     assert e.value.body["message"] == ("'vector_store' is not one of ['fine-tune', 'assistants', 'batch', "
                                        "'user_data', 'vision', 'evals'] - 'purpose'")
     conforms("error", e.value.response.json())
-    with pytest.raises(openai.BadRequestError) as e:
-        api.upload(TINY, name="train.json")
-    assert e.value.body["message"] == "Invalid file format for Fine-Tuning API. Must be .jsonl"
-    conforms("error", e.value.response.json())
+    f, wire = api.upload(TINY, name="test.json")  # seed 000: the real API answered with this very filename
+    conforms("file", wire)
+    assert (f.filename, f.purpose, f.bytes) == ("test.json", "fine-tune", len(TINY))
     assert api.upload(b"notes", name="notes.txt", purpose="assistants")[0].purpose == "assistants"
+    for nameless in (TINY, io.BytesIO(TINY)):          # the SDKs' files.create(file=b"...") / BytesIO
+        f = api.client.files.create(file=nameless, purpose="fine-tune")
+        api.on_cleanup(lambda f=f: api.client.files.delete(f.id))
+        assert (f.purpose, f.bytes) == ("fine-tune", len(TINY)) and f.filename
 
 
 def test_list_envelope_and_newest_first(api):
