@@ -19,6 +19,13 @@ def test_env_then_flags(tmp_path):
     assert s.db_url == f"sqlite:///{(tmp_path / 'state.db').resolve()}"
 
 
+def test_require_jsonl_extension_from_flag_and_env():
+    assert Settings.from_env({}).require_jsonl_extension is False
+    assert Settings.from_env({"MOCKSERVER_REQUIRE_JSONL_EXTENSION": "1"}).require_jsonl_extension is True
+    flags = vars(cli.build_parser().parse_args(["serve", "--require-jsonl-extension"]))
+    assert flags["require_jsonl_extension"] is True
+
+
 @pytest.mark.parametrize("kwargs,needle", [({"transitions": "soon"}, "--transitions"), ({"port": 0}, "--port"),
                                            ({"time_scale": 0}, "--time-scale"), ({"time_scale": 1e-300}, "--time-scale"), ({"workers": 0}, "--workers"),
                                            ({"require_known_keys": True}, "needs --keys-file"),
