@@ -61,10 +61,6 @@ class Deviation:
     when: Callable[[Any], bool] = _always   # tested on the object that holds the value
 
 
-def _dpo_job(parent: Any) -> bool:
-    return isinstance(parent, dict) and (parent.get("method") or {}).get("type") == "dpo"
-
-
 def _empty_page(parent: Any) -> bool:
     return isinstance(parent, dict) and not parent.get("data")
 
@@ -78,8 +74,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
               "stream padding, on by default [reference §9]"),
     Deviation("FineTuningJob.status", "enum", "paused",
               "the pause endpoint's example and SDK `jobs.pause()`; absent from the enum [reference §6.1]"),
-    Deviation("FineTuningJob.hyperparameters", "null", None,
-              "null for DPO jobs [reference §5.2: OBS-24-12, spec DPO example]", _dpo_job),
     Deviation("FineTuningJobEvent.data", "null", None, "`Fine-tuning job started` has data: null [reference §6.3]"),
     Deviation("OpenAIFile.expires_at", "null", None, "null on files without expiry [reference §3.2 example]"),
     Deviation("OpenAIFile.status_details", "null", None, "null on processed files [reference §3.2 example]"),

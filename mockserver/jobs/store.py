@@ -33,11 +33,16 @@ def job_to_wire(row: JobRow) -> dict:
             "finished_at": row.finished_at, "fine_tuned_model": row.fine_tuned_model,
             "organization_id": row.organization_id, "result_files": row.result_files or [], "status": row.status,
             "validation_file": row.validation_file, "training_file": row.training_file,
-            "hyperparameters": None if method.get("type") == "dpo" else row.hyperparameters,
+            "hyperparameters": _top_level_hyperparameters(row.hyperparameters),
             "method": method, "trained_tokens": row.trained_tokens, "error": row.error or None,
             "user_provided_suffix": row.user_provided_suffix, "seed": row.seed,
             "estimated_finish": row.estimated_finish, "integrations": row.integrations or [],
             "metadata": row.metadata_}
+
+
+def _top_level_hyperparameters(hp: dict | None) -> dict | None:
+    """The SDK's `Hyperparameters` (no `beta`): DPO jobs echo their method's values here, never null."""
+    return None if hp is None else {k: v for k, v in hp.items() if k != "beta"}
 
 
 def event_to_wire(row: EventRow) -> dict:

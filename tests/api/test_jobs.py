@@ -251,7 +251,8 @@ def test_dpo_job_and_method_mismatch(api):
     method = {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}}
     job = api.client.fine_tuning.jobs.create(training_file=upload(api, dpo).id, model="gpt-4o-mini", method=method)
     job = api.client.fine_tuning.jobs.retrieve(job.id)
-    assert job.status == "succeeded" and job.method.dpo.hyperparameters.beta == 0.2 and job.hyperparameters is None
+    assert job.status == "succeeded" and job.method.dpo.hyperparameters.beta == 0.2
+    assert job.hyperparameters.n_epochs == job.method.dpo.hyperparameters.n_epochs == 10
     chat_file = upload(api, pig_jsonl())
     job = api.client.fine_tuning.jobs.retrieve(api.client.fine_tuning.jobs.create(
         training_file=chat_file.id, model="gpt-4o-mini", method=method).id)

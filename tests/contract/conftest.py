@@ -256,7 +256,8 @@ class Api(ControlPlane):
     def __init__(self, target: Target) -> None:
         self.target = target
         self.key = target.new_key()
-        self.client = target.client(self.key)
+        # strict: every response the suite reads through the SDK must validate against the SDK's own types
+        self.client = target.client(self.key, _strict_response_validation=True)
         self._cleanup: list[Callable[[], Any]] = []
 
     @property

@@ -143,8 +143,9 @@ def test_dpo_job_shape(api):
     f, _ = api.upload(data)
     job = api.client.fine_tuning.jobs.create(training_file=f.id, model="gpt-4o-mini",
                                              method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}})
-    body = job_json(api, job.id)   # hyperparameters: null for DPO, a documented deviation
-    assert body["status"] == "succeeded" and body["hyperparameters"] is None
+    body = job_json(api, job.id)   # hyperparameters: the method's values without beta (strict SDK type)
+    assert body["status"] == "succeeded" and "beta" not in body["hyperparameters"]
+    assert body["hyperparameters"]["n_epochs"] == body["method"]["dpo"]["hyperparameters"]["n_epochs"]
     assert body["method"]["dpo"]["hyperparameters"]["beta"] == 0.2
 
 
