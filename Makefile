@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+# `make run PORT=9000 HOST=0.0.0.0`; unset, MOCKSERVER_HOST/MOCKSERVER_PORT or the defaults (127.0.0.1:8000) apply
+HOST   ?=
+PORT   ?=
 
 .PHONY: run test lint bench install clean test-long
 
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
+	$(BIN)/mockserver serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]

@@ -1,9 +1,15 @@
-"""`mockserver` / `python -m mockserver`: serve the emulator (flags mirror MOCKSERVER_* variables)."""
+"""`mockserver` / `python -m mockserver`: serve the emulator (flags mirror MOCKSERVER_* variables).
+
+`mockserver env` prints the `export` lines that point a shell (the SDKs, curl scripts, tiktoken) at it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import shlex
+import socket
 import sys
 from pathlib import Path
 
@@ -19,6 +25,8 @@ from mockserver.settings import (
 
 __all__ = ["main", "build_parser"]
 
+ENV_API_KEY = "sk-mockserver-local"
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mockserver", description="Offline emulator of the OpenAI fine-tuning API.")
@@ -26,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the HTTP server (the default command)")
     for parser in (p, serve):
         _add_serve_flags(parser)
+    env = sub.add_parser("env", help="print export lines for OPENAI_BASE_URL, OPENAI_API_KEY, TIKTOKEN_CACHE_DIR",
+                         description='eval "$(mockserver env)" points the SDKs and tiktoken at the emulator')
+    env.add_argument("--host", default=argparse.SUPPRESS, help="the server's host (default: MOCKSERVER_HOST or 127.0.0.1)")
+    env.add_argument("--port", type=int, default=argparse.SUPPRESS, help="the server's port (default: MOCKSERVER_PORT or 8000)")
+    env.add_argument("--api-key", default=ENV_API_KEY, help=f"the key to export (default {ENV_API_KEY})")
     return p
 
 
@@ -70,13 +83,32 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
-    args.pop("command", None)
+    command = args.pop("command", None)
+    api_key = args.pop("api_key", ENV_API_KEY)
     try:
         settings = Settings.from_env(**args)
     except SettingsError as e:
         print(f"mockserver: {e}", file=sys.stderr)
         return 2
+    if command == "env":
+        return print_env(settings, api_key)
     return serve(settings)
+
+
+def print_env(settings: Settings, api_key: str) -> int:
+    """The lines `eval "$(mockserver env)"` runs; the tiktoken cache is filled (offline) first."""
+    from contracts import tiktoken_cache
+
+    try:
+        cache = tiktoken_cache.ensure()
+    except tiktoken_cache.OfflineEncodingError as e:
+        print(f"mockserver: {e}", file=sys.stderr)
+        return 1
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    for name, value in (("OPENAI_BASE_URL", f"http://{host}:{settings.port}/v1"), ("OPENAI_API_KEY", api_key),
+                        ("TIKTOKEN_CACHE_DIR", str(cache))):
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
 
 
 def serve(settings: Settings) -> int:
@@ -88,17 +120,27 @@ def serve(settings: Settings) -> int:
     if problem is not None:
         print(f"mockserver: --data-dir (MOCKSERVER_DATA_DIR): {problem}", file=sys.stderr)
         return 2
+    try:
+        sock = _bind(settings.host, settings.port)
+    except OSError as e:
+        print(f"mockserver: cannot listen on {settings.host}:{settings.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
     print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {_redacted(settings.db_url)}, "
           f"transitions: {settings.transitions}, time scale: {settings.time_scale}){_mode(settings)}", file=sys.stderr)
-    if settings.workers > 1:
-        uvicorn.run("mockserver.asgi:app", host=settings.host, port=settings.port, workers=settings.workers,
-                    log_level=settings.log_level, http=EmulatorH11Protocol)
-    else:
-        from mockserver.app import create_app
+    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+              "http": EmulatorH11Protocol}
+    with sock:
+        if settings.workers > 1:
+            from uvicorn.supervisors import Multiprocess
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                    http=EmulatorH11Protocol)
+            config = uvicorn.Config("mockserver.asgi:app", workers=settings.workers, **common)
+            older = "target" in inspect.signature(Multiprocess).parameters   # uvicorn < 0.54 took target=
+            Multiprocess(config, sockets=[sock], **({"target": uvicorn.Server(config).run} if older else {})).run()
+        else:
+            from mockserver.app import create_app
+
+            uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run(sockets=[sock])
     return 0
 
 
@@ -120,6 +162,21 @@ def _mode(settings: Settings) -> str:
     if settings.replay:
         return f"; replaying {settings.replay} (fallback: {settings.replay_fallback})"
     return ""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is printed (uvicorn serves on it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)          # listening now: a second server on this port fails here, not later
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _redacted(url: str) -> str:

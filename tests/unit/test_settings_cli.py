@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -74,3 +75,31 @@ def test_derived_tenants_are_stable_and_distinct():
 def test_startup_line_hides_the_database_password():
     assert cli._redacted("postgresql+psycopg://u:s3cret@127.0.0.1:5432/db") == "postgresql+psycopg://u:***@127.0.0.1:5432/db"
     assert cli._redacted("sqlite:////tmp/x/state.db") == "sqlite:////tmp/x/state.db"
+
+
+def test_port_in_use_is_one_clear_line_and_exit_1(capsys, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port), "--data-dir", str(tmp_path / "d")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"mockserver: cannot listen on 127.0.0.1:{port}: Address already in use\n"   # no banner
+
+
+def test_make_run_passes_port_and_host_only_when_given():
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def dry(*args: str, **env: str) -> str:
+        out = subprocess.run(["make", "-n", "-s", "-o", ".venv/.installed", "run", *args], cwd=root,
+                             capture_output=True, text=True, env={**os.environ, **env}, timeout=60)
+        return out.stdout.strip()
+
+    assert dry().split() == [".venv/bin/mockserver", "serve"]         # MOCKSERVER_HOST/PORT or defaults apply
+    assert dry("PORT=9000").split()[-2:] == ["--port", "9000"]
+    assert dry("HOST=0.0.0.0").split()[-2:] == ["--host", "0.0.0.0"]

@@ -1,50 +1,81 @@
-"""The tokenizer works with networking disabled and matches tiktoken's expected files."""
+"""Encodings offline through tiktoken's own cache: for the emulator and, via `mockserver env`, for users."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shlex
 import subprocess
 import sys
 import textwrap
 
 import quicktok
+import tiktoken.load
+import tiktoken_ext.openai_public as openai_public
 
-from contracts import tokens
+from contracts import tiktoken_cache, tokens
 
-SCRIPT = textwrap.dedent("""
-    import os, socket, sys, tempfile
-    os.environ["TIKTOKEN_CACHE_DIR"] = tempfile.mkdtemp()          # an empty cache: tiktoken would download
-    os.environ["MOCKSERVER_TOKEN_CACHE"] = sys.argv[1]              # our own cache: empty, or as the test left it
+NO_NETWORK = textwrap.dedent("""
+    import socket
     def no_network(*a, **k):
         raise OSError("network disabled in this test")
-    socket.socket.connect = no_network
-    socket.create_connection = no_network
-    socket.getaddrinfo = no_network
-    import tiktoken.load
-    tiktoken.load.read_file = no_network                              # tiktoken's own downloader must not run
-    from contracts import tokens
-    for name in ("cl100k_base", "o200k_base"):
-        enc = tokens.get_encoding(name)
+    socket.socket.connect = socket.socket.connect_ex = no_network
+    socket.create_connection = socket.getaddrinfo = no_network
+""")
+USER_SCRIPT = NO_NETWORK + textwrap.dedent("""
+    import tiktoken                                  # a user's own script: plain tiktoken, nothing else
+    for name in ("cl100k_base", "o200k_base", "r50k_base", "p50k_base", "gpt2"):
+        enc = tiktoken.get_encoding(name)
         assert enc.decode(enc.encode("体重何キロ? hello")) == "体重何キロ? hello"
-    print("offline-ok", tokens.count_chat("gpt-3.5-turbo-0613", [{"role": "user", "content": "体重何キロ?"}]))
+        print(name, len(enc.encode("体重何キロ? hello   world")))
 """)
 
 
-def _run_offline(cache_dir) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(cache_dir)], capture_output=True, text=True, timeout=120)
+def _exports(env: dict[str, str]) -> dict[str, str]:
+    out = subprocess.run([sys.executable, "-m", "mockserver", "env"], env=env, capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr
-    return out.stdout.split()
+    pairs = [shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in out.stdout.splitlines()]
+    return dict(pairs)
 
 
-def test_encodings_load_with_network_disabled(tmp_path):
-    expected = 3 + 3 + 1 + len(quicktok.get_encoding("cl100k_base").encode("体重何キロ?"))  # priming, message, "user"
-    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # rebuilt from the bundled vocabulary
-    cached = sorted(p.name for p in tmp_path.iterdir())
-    assert cached == ["cl100k_base-223921b76ee99bde.tiktoken", "o200k_base-446a9538cb6c348e.tiktoken"]
-    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # loaded from the verified copy
-    (tmp_path / cached[0]).write_bytes(b"corrupt\n")
-    assert _run_offline(tmp_path) == ["offline-ok", str(expected)]          # hash mismatch: rebuilt
-    assert (tmp_path / cached[0]).stat().st_size > 1_000_000
+def test_eval_mockserver_env_makes_plain_tiktoken_work_offline():
+    env = {k: v for k, v in os.environ.items() if k not in ("TIKTOKEN_CACHE_DIR", "OPENAI_BASE_URL")}
+    env["MOCKSERVER_PORT"] = "9123"
+    exported = _exports(env)
+    assert exported["OPENAI_BASE_URL"] == "http://127.0.0.1:9123/v1" and exported["OPENAI_API_KEY"].startswith("sk-")
+    assert exported["TIKTOKEN_CACHE_DIR"] == str(tiktoken_cache.cache_dir())
+    out = subprocess.run([sys.executable, "-c", USER_SCRIPT], env={**env, **exported}, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    counts = dict(line.split() for line in out.stdout.splitlines())
+    assert counts["cl100k_base"] == str(len(quicktok.get_encoding("cl100k_base").encode("体重何キロ? hello   world")))
+    assert counts["r50k_base"] != counts["p50k_base"]          # p50k has whitespace-run tokens
+    names = set(os.listdir(exported["TIKTOKEN_CACHE_DIR"]))
+    for url, _ in [*tiktoken_cache.BLOBS.values(), *tiktoken_cache.GPT2_FILES.values()]:
+        assert hashlib.sha1(url.encode()).hexdigest() in names   # the very names tiktoken looks up
+
+
+def test_the_cache_is_rebuilt_from_bundled_data_and_verified(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    assert tiktoken_cache.ensure(("r50k_base",)) == tmp_path.resolve()
+    url, expected = tiktoken_cache.BLOBS["r50k_base"]
+    blob = tmp_path / tiktoken_cache.cache_file(url)
+    assert hashlib.sha256(blob.read_bytes()).hexdigest() == expected
+    blob.write_bytes(b"corrupt\n")
+    tiktoken_cache.ensure(("r50k_base",))
+    assert hashlib.sha256(blob.read_bytes()).hexdigest() == expected
+
+
+def test_the_emulator_uses_tiktokens_documented_cache_unpatched():
+    enc = tokens.get_encoding("cl100k_base")
+    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(tiktoken_cache.cache_dir())
+    assert openai_public.load_tiktoken_bpe is tiktoken.load.load_tiktoken_bpe     # nothing patched
+    assert enc is tokens.get_encoding("cl100k_base") and enc.name == "cl100k_base"
+    for name, (url, expected) in tiktoken_cache.BLOBS.items():                   # canary: tiktoken's own URLs
+        source = json.dumps(getattr(openai_public, name).__code__.co_consts)
+        assert url in source and expected in source, name
 
 
 def test_same_ids_as_an_independent_tokenizer():
