@@ -2,7 +2,7 @@
 
 `make test` runs everything under the SDK the project installs (openai 3.x, httpx2). These sessions install
 the project with its test extra into a fresh venv, then one older SDK generation, and run the tests that
-exercise the SDK from the outside: the seeds' own code (tests/seeds), the strict-validation contract test
+exercise the SDK from the outside: the seeds' own code (tests/seeds), strict clients (tests/seeds/test_strict_sdk.py)
 and the in-process `openai_emulator` fixture. Nothing is pip-installed by a test itself.
 """
 
@@ -14,7 +14,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-OUTSIDE_IN = ["tests/seeds", "tests/contract/test_strict.py", "tests/client/test_fixture_any_sdk.py"]
+OUTSIDE_IN = ["tests/seeds", "tests/client/test_fixture_any_sdk.py"]
 
 
 def _install(session: nox.Session, openai_spec: str) -> None:
@@ -28,7 +28,7 @@ def _install(session: nox.Session, openai_spec: str) -> None:
 def sdk_0_28(session: nox.Session) -> None:
     """The seeds' code as written in 2023: openai==0.28.1 (requests-based, module-level API)."""
     _install(session, "openai==0.28.1")
-    session.run("pytest", "-q", "-p", "no:randomly", "tests/seeds", *session.posargs)
+    session.run("pytest", "-q", "tests/seeds", *session.posargs)
 
 
 @nox.session(name="sdk-1")
