@@ -19,6 +19,11 @@ class BaseModel:
     max_output_tokens: int
     training_limit: int | None = None
     api: str = "chat"  # "chat" or "completions" (babbage-002 / davinci-002)
+    # What the chat endpoint accepts beyond text (none of these models reasons or speaks: `reasoning_effort`,
+    # `verbosity`, `audio` and audio `modalities` are 400s); predicted outputs: gpt-4o and gpt-4.1 families.
+    reasoning: bool = False
+    audio: bool = False
+    predicted_outputs: bool = False
 
     @property
     def fine_tunable(self) -> bool:
@@ -32,21 +37,21 @@ CATALOG: dict[str, BaseModel] = {m.id: m for m in (
     _M("gpt-3.5-turbo-1106", 1698959748, "system", "cl100k_base", 16385, 4096, 16385),
     _M("gpt-3.5-turbo-0125", 1706048358, "system", "cl100k_base", 16385, 4096, 16385),
     _M("gpt-4-0613", 1686588896, "openai", "cl100k_base", 8192, 8192, 8192),
-    _M("gpt-4o-mini-2024-07-18", 1721172717, "system", "o200k_base", 128000, 16384, 65536),
-    _M("gpt-4o-2024-08-06", 1722814719, "system", "o200k_base", 128000, 16384, 65536),
-    _M("gpt-4.1-2025-04-14", 1744315746, "system", "o200k_base", 1047576, 32768, 65536),
-    _M("gpt-4.1-mini-2025-04-14", 1744317547, "system", "o200k_base", 1047576, 32768, 65536),
-    _M("gpt-4.1-nano-2025-04-14", 1744321025, "system", "o200k_base", 1047576, 32768, 32768),
+    _M("gpt-4o-mini-2024-07-18", 1721172717, "system", "o200k_base", 128000, 16384, 65536, predicted_outputs=True),
+    _M("gpt-4o-2024-08-06", 1722814719, "system", "o200k_base", 128000, 16384, 65536, predicted_outputs=True),
+    _M("gpt-4.1-2025-04-14", 1744315746, "system", "o200k_base", 1047576, 32768, 65536, predicted_outputs=True),
+    _M("gpt-4.1-mini-2025-04-14", 1744317547, "system", "o200k_base", 1047576, 32768, 65536, predicted_outputs=True),
+    _M("gpt-4.1-nano-2025-04-14", 1744321025, "system", "o200k_base", 1047576, 32768, 32768, predicted_outputs=True),
     _M("babbage-002", 1692634615, "system", "cl100k_base", 16384, 16384, 16384, api="completions"),
     _M("davinci-002", 1692634301, "system", "cl100k_base", 16384, 16384, 16384, api="completions"),
     # Aliases are models too (listed, callable in chat); fine-tuning resolves them through ALIASES.
     _M("gpt-3.5-turbo", 1677610602, "openai", "cl100k_base", 16385, 4096),
     _M("gpt-4", 1687882411, "openai", "cl100k_base", 8192, 8192),
-    _M("gpt-4o-mini", 1721172741, "system", "o200k_base", 128000, 16384),
-    _M("gpt-4o", 1715367049, "system", "o200k_base", 128000, 16384),
-    _M("gpt-4.1", 1744316542, "system", "o200k_base", 1047576, 32768),
-    _M("gpt-4.1-mini", 1744318173, "system", "o200k_base", 1047576, 32768),
-    _M("gpt-4.1-nano", 1744321707, "system", "o200k_base", 1047576, 32768),
+    _M("gpt-4o-mini", 1721172741, "system", "o200k_base", 128000, 16384, predicted_outputs=True),
+    _M("gpt-4o", 1715367049, "system", "o200k_base", 128000, 16384, predicted_outputs=True),
+    _M("gpt-4.1", 1744316542, "system", "o200k_base", 1047576, 32768, predicted_outputs=True),
+    _M("gpt-4.1-mini", 1744318173, "system", "o200k_base", 1047576, 32768, predicted_outputs=True),
+    _M("gpt-4.1-nano", 1744321707, "system", "o200k_base", 1047576, 32768, predicted_outputs=True),
 )}
 
 # Alias → the snapshot a fine-tuning job trains (and reports as `model`).

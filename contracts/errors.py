@@ -27,7 +27,7 @@ __all__ = [
     "missing_api_key", "invalid_api_key", "no_such_file", "no_such_object", "bad_purpose",
     "not_jsonl", "invalid_training_file", "model_not_available", "model_not_found", "unknown_parameter",
     "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "string_too_long", "route_not_found",
-    "method_not_allowed", "file_too_large", "invalid_json_body",
+    "method_not_allowed", "file_too_large", "invalid_json_body", "unsupported_parameter", "unsupported_value",
 ]
 
 
@@ -160,6 +160,21 @@ def model_not_found(model: str, *, param: str | None = None) -> NotFound:
 
 def unknown_parameter(path: str) -> BadRequest:
     return BadRequest(f"Unknown parameter: '{path}'.", param=path, code="unknown_parameter")
+
+
+def unsupported_parameter(path: str, where: str = "with this model") -> BadRequest:
+    """A known parameter the model cannot honour (the real text, e.g. for `reasoning.effort` on gpt-4o)."""
+    return BadRequest(f"Unsupported parameter: '{path}' is not supported {where}.", param=path,
+                      code="unsupported_parameter")
+
+
+def unsupported_value(path: str, value: object, supported: tuple[str, ...], where: str = "with this model"
+                      ) -> BadRequest:
+    """A value of a known parameter the model cannot honour (the real wording of `reasoning_effort`'s)."""
+    listed = ", ".join(f"'{s}'" for s in supported[:-1]) + (" and " if len(supported) > 1 else "") + \
+        f"'{supported[-1]}'"
+    return BadRequest(f"Unsupported value: '{path}' does not support '{value}' {where}. Supported values are: "
+                      f"{listed}.", param=path, code="unsupported_value")
 
 
 def missing_parameter(path: str) -> BadRequest:

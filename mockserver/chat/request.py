@@ -16,6 +16,7 @@ from typing import Any
 
 from contracts import errors, limits
 from contracts.metadata import check_metadata
+from mockserver.chat.capabilities import CAPABILITY_PARAMS
 from mockserver.chat.schema_limits import check_schema
 
 __all__ = ["GenRequest", "parse_chat", "parse_completion", "CHAT_FIELDS", "COMPLETION_FIELDS", "as_object", "as_array",
@@ -59,6 +60,7 @@ class GenRequest:
     top_logprobs: int = 0
     service_tier: str | None = None
     echo: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)   # capabilities.CAPABILITY_PARAMS sent
 
 
 # --- primitive checks ----------------------------------------------------------------------------
@@ -412,6 +414,7 @@ def parse_chat(body: dict) -> GenRequest:
     _common(body, CHAT_FIELDS, req)
     req.model = _str("model", _required("", body, "model"))
     req.messages = _messages(_required("", body, "messages"))
+    req.extras = {k: body[k] for k in CAPABILITY_PARAMS if body.get(k) is not None}
     _max_tokens(body, req)
     _chat_tools(body, req)
     if body.get("response_format") is not None:

@@ -21,6 +21,7 @@ from mockserver.cache import View
 from mockserver.chat import answer_engine, answers, engine, fixtures, wire
 from mockserver.chat import state as chat_state
 from mockserver.chat.answers import Answer, Conversation
+from mockserver.chat.capabilities import check_model_support
 from mockserver.chat.request import GenRequest, parse_chat, parse_completion
 from mockserver.models.store import CallableModel
 from mockserver.offload import run_heavy, sliced
@@ -175,6 +176,8 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     model, created = chat_state.resolve(svc, tenant_key, req.model, view)
     if model.base.api != "chat":
         raise engine.not_chat_model()
+    check_model_support(model.base, req.extras, n=req.n, logprobs=req.logprobs,
+                        tools=bool(req.tools or req.functions))
     enc = tokens.get_encoding(model.base.encoding)
     heavy = is_heavy(req)
     count = tokens.counter(model.base.encoding)
