@@ -188,10 +188,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _follow(client: Any, job_id: str, args: argparse.Namespace) -> Any:
-    """wait() printing events; on a terminal stderr, metrics events move a progress bar instead."""
-    bar = sys.stderr.isatty()
+    """wait() printing each event once; on a terminal stderr a tqdm bar of the steps stays below them."""
     return workflow.wait(client, job_id, timeout=args.timeout, poll_interval=args.poll_interval,
-                         progress=bar, on_event=_event_printer(skip_metrics=bar))
+                         progress=sys.stderr.isatty(), on_event=_event_printer(skip_metrics=False))
 
 
 def _event_printer(*, skip_metrics: bool) -> Callable[[Any], None]:

@@ -70,6 +70,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     first_example: list[Any] | None = None
     more_over_limit: int = 0
+    over_limit_policy: str = "fail"      # the server's --over-limit the verdict assumes
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("num_examples", "format_errors", "missing_system", "missing_user", "messages_per_example",
@@ -94,13 +95,20 @@ class Report:
             if d is not None:
                 out += [f"\n#### Distribution of {title}:", f"min / max: {d['min']}, {d['max']}",
                         f"mean / median: {d['mean']}, {d['median']}", f"p5 / p95: {d['p5']}, {d['p95']}"]
-        out += [f"\n{self.over_limit} examples may be over the {self.token_limit} token limit, "
-                "they will be truncated during fine-tuning",
+        out += [f"\n{self._over_limit_line()}",
                 f"Dataset has ~{self.billing_tokens} tokens that will be charged for during training",
                 f"By default, you'll train for {self.n_epochs} epochs on this dataset",
                 f"By default, you'll be charged for ~{self.estimated_trained_tokens} tokens",
                 "See pricing page to estimate total costs", ""]
         return "\n".join(out + self._verdict_lines()) + "\n"
+
+    def _over_limit_line(self) -> str:
+        """The recipe's over-limit line, saying only what the server does under its --over-limit policy."""
+        if self.over_limit_policy == "truncate":   # the recipe's own sentence is true here
+            return (f"{self.over_limit} examples may be over the {self.token_limit} token limit, "
+                    "they will be truncated during fine-tuning")
+        line = f"{self.over_limit} examples are over the {self.token_limit} token limit"
+        return line + (" (a fine-tuning job fails on them: the server's --over-limit fail)" if self.over_limit else "")
 
     def _verdict_lines(self) -> list[str]:
         head = f"Server-side validation for {self.model} (method={self.method}):"
@@ -207,4 +215,5 @@ def build_report(path: str | os.PathLike, *, model: str = "gpt-3.5-turbo-0613", 
         would_fail=result.error is not None, model=snapshot.id, method=method, format=result.format,
         skipped_examples=recipe.skipped if chat else 0, warnings=result.warnings,
         first_example=recipe.first if chat else None,
-        more_over_limit=result.n_over_limit - len(result.over_limit) if over_limit == "fail" else 0)
+        more_over_limit=result.n_over_limit - len(result.over_limit) if over_limit == "fail" else 0,
+        over_limit_policy=over_limit)

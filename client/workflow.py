@@ -18,12 +18,15 @@ client-side validation before upload, following a job's events exactly once, and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from tqdm import tqdm
 
 __all__ = [
     "ClientError", "ValidationFailed", "UnsupportedModel", "WaitTimeout", "JobEnded", "JobFailed",
@@ -203,43 +206,26 @@ def metrics_step(event: Any) -> tuple[int, int] | None:
 
 
 class ProgressBar:
-    """A one-line `step k/N` bar redrawn in place on a terminal; `clear()` it before printing other lines."""
+    """A tqdm bar of training steps (created at the first metrics event, so nothing shows while the job
+    validates or queues); `printing()` clears it around other output and redraws it after."""
 
-    def __init__(self, stream: IO[str], width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.state: tuple[int, int] | None = None
-        self._drawn = False
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.bar: tqdm | None = None
 
     def update(self, step: int, total: int) -> None:
-        self.state = (step, total)
-        self.draw()
+        if self.bar is None:
+            self.bar = tqdm(total=total, file=self.stream, desc="training", unit="step", dynamic_ncols=True)
+        self.bar.total = total
+        self.bar.update(step - self.bar.n)
 
-    def draw(self) -> None:
-        if self.state is None:
-            return
-        step, total = self.state
-        filled = min(self.width, self.width * step // total)
-        full, empty, left, right = self._glyphs()
-        bar = full * filled + empty * (self.width - filled)
-        self.stream.write(f"\r  training {left}{bar}{right} step {step}/{total} ({100 * step // total}%)")
-        self.stream.flush()
-        self._drawn = True
-
-    def _glyphs(self) -> str:
-        encoding = (getattr(self.stream, "encoding", None) or "utf-8").lower().replace("-", "")
-        return "█░▕▏" if encoding.startswith("utf") else "#-[]"
-
-    def clear(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-            self._drawn = False
+    def printing(self) -> contextlib.AbstractContextManager[Any]:
+        """What `tqdm.write` does around its line, for any callback that prints."""
+        return tqdm.external_write_mode(file=self.stream) if self.bar is not None else contextlib.nullcontext()
 
     def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _progress_bar(progress: bool | IO[str] | None) -> ProgressBar | None:
@@ -280,17 +266,17 @@ _wait = wait  # `train(..., wait=...)` shadows the name
 
 
 def _emit(events: list[Any], on_event: Callable[[Any], object] | None, bar: ProgressBar | None) -> None:
-    """Every event to `on_event` (bar cleared around it); metrics events also move the bar."""
+    """Every event to `on_event` once (the bar cleared around it); metrics events also move the bar."""
     for event in events:
         if on_event is not None:
-            if bar is not None:
-                bar.clear()
-            on_event(event)
+            if bar is None:
+                on_event(event)
+            else:
+                with bar.printing():
+                    on_event(event)
         step = metrics_step(event)
         if bar is not None and step is not None:
             bar.update(*step)
-        elif bar is not None:
-            bar.draw()
 
 
 def _outcome(job: Any) -> Any:

@@ -278,13 +278,17 @@ def test_render_text_mirrors_the_recipe(tmp_path):
                  "Num examples missing user message: 0", "#### Distribution of num_total_tokens_per_example:",
                  f"min / max: {tokens['min']}, {tokens['max']}",
                  f"mean / median: {tokens['mean']}, {tokens['median']}", f"p5 / p95: {tokens['p5']}, {tokens['p95']}",
-                 f"{r['over_limit']} examples may be over the 4096 token limit, they will be truncated during "
-                 "fine-tuning", f"Dataset has ~{r['billing_tokens']} tokens that will be charged for during training",
+                 f"{r['over_limit']} examples are over the 4096 token limit (a fine-tuning job fails on them: "
+                 "the server's --over-limit fail)", f"Dataset has ~{r['billing_tokens']} tokens that will be charged for during training",
                  "By default, you'll train for 9 epochs on this dataset",
                  f"By default, you'll be charged for ~{9 * r['billing_tokens']} tokens",
                  "A fine-tuning job would fail:", "  - example 9: [invalid_training_file] The job failed"):
         assert line in text, line
+    assert "truncated" not in text                  # under --over-limit fail nothing is truncated
     assert str(dataset[0]["messages"][0]) in text   # the recipe prints the first example's messages
+    truncating = build_report(write(tmp_path, dataset), over_limit="truncate").render_text()
+    assert (f"{r['over_limit']} examples may be over the 4096 token limit, they will be truncated during "
+            "fine-tuning") in truncating and "would fail" not in truncating
 
 
 def test_render_text_lists_recipe_errors(tmp_path):
