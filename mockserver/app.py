@@ -24,8 +24,8 @@ __all__ = ["create_app"]
 # chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
 ROUTERS = ("mockserver.chat.routes", "mockserver.files.routes", "mockserver.files.upload_routes",
            "mockserver.models.routes", "mockserver.jobs.routes", "mockserver.control.routes",
-           "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.responses.router",
-           "mockserver.batches.router")
+           "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.control.docs",
+           "mockserver.responses.router", "mockserver.batches.router")
 
 
 def _include_routers(app: FastAPI) -> None:
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
         await record.aclose(app)
 
     app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,   # served offline by routers/docs.py
                   default_response_class=JSONResponse, openapi_tags=[
                       {"name": "control", "description": "Emulator control plane under /_mock (not OpenAI's API)"}])
     app.state.services = services
