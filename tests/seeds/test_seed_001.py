@@ -11,7 +11,7 @@ import contextlib
 import io
 import json
 
-from mockserver import tiktoken_cache
+from contracts import tiktoken_cache
 from tests.seeds.support import needs_v0, needs_v1, run_seed_code
 
 MARV = "Marvは事実に基づいたチャットボットで、皮肉も言います。"
