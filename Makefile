@@ -25,9 +25,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
-# the long tier: slow-marked checks only, deep hypothesis profile (CI runs it after `make test`)
+# the long tier (CI runs it after `make test`): the slow-marked checks, then the property tests again
+# under the deep hypothesis profile
 test-long: $(STAMP)
-	MOCKSERVER_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	MOCKSERVER_HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q -n 2 --dist loadgroup tests/property $(PYTEST_ARGS)
 
 # openai 0.28 / 1.x / 2.x, each in its own nox virtualenv (noxfile.py); NOX_ARGS="-s sdk-0.28" picks one
 test-sdk: $(STAMP)
