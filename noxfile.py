@@ -18,7 +18,7 @@ OUTSIDE_IN = ["tests/seeds", "tests/client/test_fixture_any_sdk.py"]
 
 
 def _install(session: nox.Session, openai_spec: str) -> None:
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,report]")
     # openai 0.28 predates the project's `openai>=1.40`: pip installs it anyway and says so
     session.install(openai_spec)
     session.run("python", "-c", "import openai; print('openai', openai.__version__)")
