@@ -88,7 +88,7 @@ class HeadersMiddleware:
                 headers = list(message.get("headers", []))
                 headers += [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
                             (b"openai-processing-ms", str(ms).encode())]
-                if 400 <= status < 500 and status not in (408, 409, 429):
+                if 400 <= status < 500 and status not in (408, 429):
                     headers.append((b"x-should-retry", b"false"))
                 message = {**message, "headers": headers}
             await send(message)

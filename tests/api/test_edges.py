@@ -86,3 +86,14 @@ def test_tenant_reset_forgets_only_that_tenant(api):
     with pytest.raises(openai.NotFoundError):
         api.client.files.retrieve(mine.id)
     assert other.files.retrieve(kept.id).id == kept.id
+
+
+def test_a_deterministic_409_is_not_retried_by_the_sdk(api):
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}}
+    f = api.client.files.create(file=("b.jsonl", io.BytesIO(orjson.dumps(line) + b"\n")), purpose="batch")
+    batch = api.client.batches.create(input_file_id=f.id, endpoint="/v1/chat/completions", completion_window="24h")
+    assert api.client.batches.retrieve(batch.id).status == "completed"
+    status, headers, body = api.request("POST", f"/v1/batches/{batch.id}/cancel")
+    assert status == 409 and headers["x-should-retry"] == "false"
+    assert error_of(body)["message"] == "Cannot cancel a batch with status 'completed'."
