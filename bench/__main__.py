@@ -2,7 +2,8 @@
 
 Environment:
   BENCH_QUICK=1          smaller inputs (128 MB instead of 512 MB for memory and upload, fewer requests)
-  BENCH_ONLY=a,b         any of validation, lifecycle, http, upload, batch (default: all)
+  BENCH_ONLY=a,b         any of validation, lifecycle, http, upload, batch, blobs (default: all)
+  BENCH_POSTGRES_URL     PostgreSQL for `blobs` (default MOCKSERVER_TEST_POSTGRES_URL; without, n/a)
   BENCH_REPEAT=N         rounds per benchmark (default 5, 3 under BENCH_QUICK); medians and min–max spread
   BENCH_TEST_TIME=1      also time `make test` once (long; never in the default run)
 
@@ -42,7 +43,7 @@ def main() -> int:
         if name == "test":
             continue
         module = {"validation": "bench.validation", "lifecycle": "bench.lifecycle", "http": "bench.chat_http",
-                  "upload": "bench.upload", "batch": "bench.batch"}[name]
+                  "upload": "bench.upload", "batch": "bench.batch", "blobs": "bench.blobs"}[name]
         t0 = time.perf_counter()
         try:
             rows += __import__(module, fromlist=["run"]).run(cfg)

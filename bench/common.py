@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 PY = sys.executable
 
-ALL = ("validation", "lifecycle", "http", "upload", "batch")
+ALL = ("validation", "lifecycle", "http", "upload", "batch", "blobs")
 
 
 @dataclasses.dataclass(frozen=True)

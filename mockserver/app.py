@@ -7,17 +7,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from sqlmodel import select
 
 from mockserver import __version__, record
-from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.errors import install_error_handlers
 from mockserver.files.storage import DataDirGuard
 from mockserver.guard import BrowserGuardMiddleware
 from mockserver.http import HeadersMiddleware, JSONResponse
+from mockserver.migrate import named_keys
 from mockserver.services import Services
 from mockserver.settings import Settings
-from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
 __all__ = ["create_app"]
 
@@ -47,12 +45,7 @@ def _sweep(services: Services) -> None:
     with services.db.session() as s:
         expire_due(s, services)
     with services.db.session() as s:
-        live = select(FileRow.path).where(FileRow.deleted == False)  # noqa: E712
-        known = set(s.exec(live)) | set(s.exec(select(UploadPartRow.path)))
-        known |= {f"files/ftdata-{r}" for r in s.exec(select(JobRow.id))}  # training-data snapshots
-        known |= {r for r in s.exec(select(ModelRow.training_file)) if r}
-        for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)):
-            known |= {out, err, batch_input_copy(batch_id)}
+        known = named_keys(s)
     services.files.sweep(known)
 
 
@@ -67,6 +60,7 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
         _sweep(services)
         yield
         await record.aclose(app)
+        services.files.close()
 
     app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,   # served offline by routers/docs.py

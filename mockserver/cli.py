@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mockserver.settings import (
     ANSWER_FIDELITY,
+    BLOB_STORES,
     CONTROL_PLANE,
     OVER_LIMIT,
     REPLAY_FALLBACK,
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--host", default=argparse.SUPPRESS, help="the server's host (default: MOCKSERVER_HOST or 127.0.0.1)")
     env.add_argument("--port", type=int, default=argparse.SUPPRESS, help="the server's port (default: MOCKSERVER_PORT or 8000)")
     env.add_argument("--api-key", default=ENV_API_KEY, help=f"the key to export (default {ENV_API_KEY})")
+    migrate = sub.add_parser("migrate", help="copy every row and file byte into another, empty database "
+                                             "(e.g. a SQLite data dir into PostgreSQL)")
+    migrate.add_argument("--from", dest="from_url", required=True, help="source database URL (sqlite:///…/state.db)")
+    migrate.add_argument("--to", dest="to_url", required=True, help="destination database URL (postgresql+psycopg://…)")
+    migrate.add_argument("--from-data-dir", type=Path, default=None,
+                         help="the source's data dir (default: the directory of the SQLite file)")
     return p
 
 
@@ -48,6 +55,9 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=d, help="port (default 8000)")
     p.add_argument("--data-dir", type=Path, default=d, help="state directory (default ./.mockserver)")
     p.add_argument("--database-url", default=d, help="sqlite:///… or postgresql+psycopg://… (default: SQLite in the data dir)")
+    p.add_argument("--blob-store", choices=BLOB_STORES, default=d,
+                   help="where file bytes live: data-dir, or database (PostgreSQL only); auto (default) = "
+                        "database with a PostgreSQL URL, else data-dir")
     p.add_argument("--workers", type=int, default=d, help="server processes sharing the database (default 1)")
     p.add_argument("--seed", type=int, default=d, help="make ids and job randomness reproducible")
     p.add_argument("--keys-file", type=Path, default=d, help="TOML or JSON: API key → organization/project")
@@ -85,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     args = vars(build_parser().parse_args(argv))
     command = args.pop("command", None)
     api_key = args.pop("api_key", ENV_API_KEY)
+    if command == "migrate":
+        from mockserver.migrate import main as migrate
+
+        return migrate(args)
     try:
         settings = Settings.from_env(**args)
     except SettingsError as e:
@@ -116,10 +130,11 @@ def serve(settings: Settings) -> int:
 
     from mockserver.protocol import EmulatorH11Protocol
 
-    problem = _data_dir_problem(Path(settings.data_dir))
-    if problem is not None:
-        print(f"mockserver: --data-dir (MOCKSERVER_DATA_DIR): {problem}", file=sys.stderr)
-        return 2
+    if not settings.blobs_in_database:
+        problem = _data_dir_problem(Path(settings.data_dir))
+        if problem is not None:
+            print(f"mockserver: --data-dir (MOCKSERVER_DATA_DIR): {problem}", file=sys.stderr)
+            return 2
     try:
         sock = _bind(settings.host, settings.port)
     except OSError as e:

@@ -10,14 +10,14 @@ from sqlmodel import Session, select
 
 from mockserver.cache import Caches
 from mockserver.db import Database
-from mockserver.files.storage import FileStore
+from mockserver.files.blobs import BlobStore
 from mockserver.ids import IdFactory
 from mockserver.jobs import clock
 from mockserver.settings import Settings
 from mockserver.tables import CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, UploadPartRow, UploadRow
 from mockserver.tenancy import KeyRing
 
-__all__ = ["Services"]
+__all__ = ["Services", "open_blob_store"]
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Services:
     db: Database
     ids: IdFactory
     keys: KeyRing
-    files: FileStore
+    files: BlobStore
     caches: Caches
     wall: Callable[[], float] = time.time
 
@@ -35,8 +35,7 @@ class Services:
         db = Database(settings.db_url, durable=settings.durable)
         services = cls(settings=settings, db=db, ids=IdFactory(settings.seed, taken=_id_taken(db)),
                        keys=KeyRing.from_file(settings.keys_file, require_known=settings.require_known_keys),
-                       files=FileStore(settings.data_dir, durable=settings.durable), caches=Caches(db),
-                       wall=wall)
+                       files=open_blob_store(settings), caches=Caches(db), wall=wall)
         services.seed_policy()
         return services
 
@@ -64,6 +63,17 @@ class Services:
     def now(self, session: Session) -> int:
         """Virtual Unix seconds, the timestamp every new object gets."""
         return int(self.policy(session).now(self.wall()))
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store `--blob-store` selects (mockserver.files.blobs says what each backend does)."""
+    if settings.blobs_in_database:
+        from mockserver.files.blobs_pg import PostgresBlobStore
+
+        return PostgresBlobStore(settings.db_url)
+    from mockserver.files.storage import DataDirStore
+
+    return DataDirStore(settings.data_dir, durable=settings.durable)
 
 
 _ID_COLUMNS = {"file": FileRow.id, "upload": UploadRow.id, "part": UploadPartRow.id, "job": JobRow.id,

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from contracts.limits import MAX_FILE_BYTES
 
-__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "ANSWER_FIDELITY", "SettingsError"]
+__all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "ANSWER_FIDELITY", "BLOB_STORES",
+           "SettingsError"]
 
 TRANSITIONS = ("realtime", "immediate", "manual")
 OVER_LIMIT = ("fail", "truncate")
 CONTROL_PLANE = ("loopback", "any", "off")
 REPLAY_FALLBACK = ("none", "emulate")
 ANSWER_FIDELITY = ("exact", "epochs")   # mockserver.chat.answer_engine.FIDELITIES
+BLOB_STORES = ("auto", "data-dir", "database")
 
 
 class SettingsError(ValueError):
@@ -27,6 +29,7 @@ class Settings:
     port: int = 8000
     data_dir: Path = Path(".mockserver")
     database_url: str | None = None
+    blob_store: str = "auto"    # where file bytes live: data-dir, database (PostgreSQL), auto = by the URL
     workers: int = 1
     seed: int | None = None
     keys_file: Path | None = None
@@ -60,6 +63,14 @@ class Settings:
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(Path(self.data_dir) / 'state.db').resolve()}"
 
+    @property
+    def blobs_in_database(self) -> bool:
+        """File bytes live in PostgreSQL (`--blob-store database`, the default with a PostgreSQL URL);
+        then the server writes nothing to the data dir and needs none."""
+        if self.blob_store != "auto":
+            return self.blob_store == "database"
+        return self.db_url.startswith("postgresql")
+
     def validate(self) -> None:
         check = _Check()
         check.choice("transitions", self.transitions, TRANSITIONS)
@@ -82,6 +93,9 @@ class Settings:
         url = self.database_url
         check.that(url is None or url.startswith(("sqlite", "postgresql")), "database-url",
                    f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}")
+        check.choice("blob-store", self.blob_store, BLOB_STORES)
+        check.that(self.blob_store != "database" or (url or "").startswith("postgresql"), "blob-store",
+                   "'database' keeps file bytes in PostgreSQL: it needs a postgresql+psycopg:// --database-url")
         check.raise_if_any()
 
     def _validate_record(self, check: _Check) -> None:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+    func,
+)
 from sqlmodel import Field, SQLModel
 
 __all__ = ["SCHEMA_VERSION", "Meta", "CacheGeneration", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
-           "CheckpointRow", "ModelRow", "FixtureRow", "ResponseRow", "BatchRow"]
+           "CheckpointRow", "ModelRow", "FixtureRow", "ResponseRow", "BatchRow", "BlobRow", "BlobChunkRow"]
 
 # Emulators from before Alembic refuse a database whose schema_version is above theirs (1): a migrated
 # database says 2 so that they do not write to a schema they do not know. Migrations: mockserver/migrations.
@@ -221,3 +231,24 @@ class BatchRow(SQLModel, table=True):
     input_offset: int = 0              # byte offset of the next input line
     out_path: str | None = None        # partial output / error files (files/batchout-…, files/batcherr-…)
     err_path: str | None = None
+
+
+class BlobRow(SQLModel, table=True):
+    """A stored blob of the PostgreSQL blob store (mockserver.files.blobs_pg); unused with the data-dir store."""
+
+    __tablename__ = "blobs"
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+    key: str = Field(unique=True, max_length=128)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: Any = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=False,
+                                                           server_default=func.now()))
+
+
+class BlobChunkRow(SQLModel, table=True):
+    """Up to 1 MiB of a blob; `seq` counts from 0. Deleting the blob deletes its chunks."""
+
+    __tablename__ = "blob_chunks"
+    blob_id: int = Field(sa_column=Column(BigInteger, ForeignKey("blobs.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import orjson
 
@@ -49,7 +49,7 @@ from contracts.dataset.rules import detect_format
 from contracts.limits import METHODS, MIN_EXAMPLES
 
 __all__ = [
-    "JobError", "ValidationResult", "validate_file", "validate_lines", "iter_examples", "detect_format",
+    "JobError", "ValidationResult", "validate_file", "validate_stream", "validate_lines", "iter_examples", "detect_format",
     "n_examples_error", "FORMATS", "METHODS", "PARALLEL_THRESHOLD", "MAX_OVER_LIMIT_KEPT",
 ]
 
@@ -350,6 +350,14 @@ def validate_file(path: str | os.PathLike, *, model: str, method: str = "supervi
                 pass
     with open(path, "rb") as f:
         return _finish(_scan(_without_bom(_bounded_lines(f)), job, on_example), job, min_examples)
+
+
+def validate_stream(f: BinaryIO, *, model: str, method: str = "supervised", file_id: str,
+                    param: str = "training_file", over_limit: str = "fail", min_examples: int = MIN_EXAMPLES,
+                    scan_all: bool = False, on_example: ExampleHook | None = None) -> ValidationResult:
+    """As `validate_file`, for a binary stream read once, in one process (bytes that are not a local file)."""
+    job = _job(_entry(model), method, file_id, param, over_limit, scan_all)
+    return _finish(_scan(_without_bom(f), job, on_example), job, min_examples)
 
 
 def iter_examples(lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:

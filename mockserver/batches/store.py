@@ -59,6 +59,8 @@ def add_usage(total: dict | None, input_tokens: int, output_tokens: int) -> dict
 
 def create(s: Session, svc: Services, *, tenant: str, organization_id: str, body: dict, now: float,
            window_seconds: int) -> BatchRow:
+    if svc.files.data_dir is None:
+        raise errors.batches_need_data_dir()
     batch_id = svc.ids.new("batch")
     out_path = svc.files.write(f"batchout-{batch_id}", b"")
     err_path = svc.files.write(f"batcherr-{batch_id}", b"")

@@ -42,20 +42,23 @@ async def _index(svc: Services, view: View, model: CallableModel) -> answers.Ans
     cached per process."""
     if model.kind == "base" or not model.training_data:
         return None
-    path = svc.files.path(model.training_data)
     index = view.get("answers", model.training_data)
     if index is None:
-        try:
-            size = path.stat().st_size
-        except OSError:
+        stat = svc.files.stat(model.training_data)
+        if stat is None:
             return None
-        if size <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
-            built = answers.build_index_from_file(path)
+        if stat[0] <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
+            built = _build_index(svc, model.training_data)
         else:  # asyncio's executor reuses its threads; anyio's (run_in_threadpool) ends them with the
             # request's root task, which in the in-process Emulator is every request: a new thread each time
-            built = await asyncio.to_thread(answers.build_index_from_file, path)
+            built = await asyncio.to_thread(_build_index, svc, model.training_data)
         index = view.put("answers", model.training_data, built)
     return index
+
+
+def _build_index(svc: Services, blob_key: str) -> answers.AnswerIndex:
+    with svc.files.open(blob_key) as f:
+        return answers.build_index(f)
 
 
 async def _fixture(svc: Services, view: View, tenant: str, req: GenRequest, question: str

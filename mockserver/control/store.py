@@ -8,6 +8,7 @@ from sqlmodel import select
 from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.cache import bump
 from mockserver.chat import fidelity
+from mockserver.files.blobs import snapshot_key
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
@@ -27,11 +28,11 @@ __all__ = ["reset"]
 
 
 def reset(svc: Services, tenant: str | None) -> int:
-    """Delete every object (tenant None) or the tenant's, with their bytes on disk; how many files went."""
+    """Delete every object (tenant None) or the tenant's, with their bytes; how many blobs went."""
+    paths: list[str] = []
     with svc.db.session() as s:
         bump(s)  # every process drops what it cached
         if tenant is None:
-            paths = list(s.exec(select(FileRow.path))) + list(s.exec(select(UploadPartRow.path)))
             for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
                           ResponseRow, BatchRow):
                 s.execute(delete(table))
@@ -39,7 +40,7 @@ def reset(svc: Services, tenant: str | None) -> int:
         else:
             jobs = list(s.exec(select(JobRow.id).where(JobRow.tenant == tenant)))
             uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
-            paths = list(s.exec(select(FileRow.path).where(FileRow.tenant == tenant)))
+            paths += s.exec(select(FileRow.path).where(FileRow.tenant == tenant))
             paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
             s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
             s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
@@ -49,11 +50,13 @@ def reset(svc: Services, tenant: str | None) -> int:
                 paths += [out, err, batch_input_copy(batch_id)]
             for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
                 s.execute(delete(table).where(table.tenant == tenant))
-            paths += [f"files/ftdata-{j}" for j in jobs]
+            paths += [snapshot_key(j) for j in jobs]
             fidelity.save(s, tenant=tenant, mode=None)
     if tenant is None:
-        paths += [f"files/{p.name}" for p in svc.files.files_dir.iterdir()]
-    for p in set(paths):
-        svc.files.remove(p)
+        removed = svc.files.remove_all()
+    else:
+        for p in set(paths):
+            svc.files.remove(p)
+        removed = len(set(paths))
     svc.seed_policy()  # the clock starts again from the flags
-    return len(set(paths))
+    return removed

@@ -1,4 +1,4 @@
-"""Streaming multipart/form-data: the file part goes straight to a tmp file, under a hard size limit.
+"""Streaming multipart/form-data: the file part goes straight to a blob writer, under a hard size limit.
 
 The parser may cut a body anywhere (a header name or value can arrive in several pieces): names and
 values are accumulated until the header ends, as Starlette's form parser does. A second file part is a
@@ -9,58 +9,45 @@ message names no server path.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from contracts import errors
+from mockserver.files.blobs import BlobWriter
 from mockserver.files.storage import storage_error
 
 __all__ = ["FormUpload", "receive_form"]
 
 _FIELD_MAX = 64 * 1024
 _SLACK = 64 * 1024  # room for the multipart framing and the small fields beside the file
-_WRITEBACK_STEP = 8 * 1024 * 1024  # start the kernel's writeback of the file every 8 MiB received
 
 
 @dataclass
 class FormUpload:
-    """What a multipart request carried: small text fields and at most one file, already on disk."""
+    """What a multipart request carried: small text fields and at most one file, in a closed (durable,
+    not yet published) blob writer."""
 
     fields: dict[str, str] = field(default_factory=dict)
     file_field: str | None = None
     filename: str | None = None
-    tmp_path: Path | None = None
+    blob: BlobWriter | None = None
     size: int = 0
 
     def discard(self) -> None:
-        if self.tmp_path is not None:
-            self.tmp_path.unlink(missing_ok=True)
-            self.tmp_path = None
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Have the kernel start writing a range to disk now, without waiting (Linux: POSIX_FADV_DONTNEED
-    starts writeback of dirty pages, then drops the clean ones), so the fsync at the end of the part
-    waits for the last few MiB instead of the whole file: -60 ms per 128 MiB here. Advisory only."""
-    advise = getattr(os, "posix_fadvise", None)
-    if advise is not None:
-        with contextlib.suppress(OSError):
-            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+        if self.blob is not None:
+            self.blob.discard()
+            self.blob = None
 
 
 class _Receiver:
-    def __init__(self, tmp: Path, max_bytes: int, file_field: str) -> None:
+    def __init__(self, blob: BlobWriter, max_bytes: int, file_field: str) -> None:
         self.form = FormUpload()
-        self.tmp = tmp
+        self.blob = blob
         self.max_bytes = max_bytes
         self.want = file_field
-        self.fd: int | None = None
+        self.receiving = False  # inside the file part
         self.headers: dict[bytes, bytes] = {}
         self.header_field = bytearray()
         self.header_value = bytearray()
@@ -68,8 +55,6 @@ class _Receiver:
         self.name: str | None = None
         self.buffer = bytearray()
         self.error: errors.APIError | None = None
-        self.sync: Callable[[int], None] = os.fsync
-        self.written_back = 0  # bytes of the file whose writeback has been started
 
     def callbacks(self) -> dict:
         return {"on_part_begin": self.part_begin, "on_header_field": self.header_field_cb,
@@ -103,29 +88,24 @@ class _Receiver:
         _, params = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.name = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
-        if filename is not None and self.name == self.want and self.fd is not None and self.error is None:
+        if filename is not None and self.name == self.want and self.form.blob is not None and self.error is None:
             self.error = errors.BadRequest(f"Only one '{self.want}' part is allowed in a request.",
                                            param=self.want, code="invalid_multipart")
-        if filename is not None and self.name == self.want and self.fd is None:
+        if filename is not None and self.name == self.want and self.form.blob is None:
             self.form.file_field = self.name
             self.form.filename = filename.decode("utf-8", "replace")
-            self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            self.form.tmp_path = self.tmp
+            self.form.blob = self.blob
+            self.receiving = True
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         if self.error is not None:
             return
-        if self.fd is not None and self.fd >= 0 and self.form.file_field == self.name:
+        if self.receiving:
             self.form.size += end - start
             if self.form.size > self.max_bytes:
                 self.error = errors.file_too_large(self.max_bytes)
                 return
-            chunk = memoryview(data)[start:end]  # no copy of the chunk
-            while chunk:
-                chunk = chunk[os.write(self.fd, chunk):]
-            if self.form.size - self.written_back >= _WRITEBACK_STEP:
-                _start_writeback(self.fd, self.written_back, self.form.size - self.written_back)
-                self.written_back = self.form.size
+            self.blob.write(memoryview(data)[start:end])  # no copy of the chunk
         else:
             self.buffer += data[start:end]
             if len(self.buffer) > _FIELD_MAX:
@@ -134,22 +114,16 @@ class _Receiver:
     def part_end(self) -> None:
         if self.error is not None:
             return
-        if self.fd is not None and self.fd >= 0 and self.form.file_field == self.name:
-            self.sync(self.fd)
-            os.close(self.fd)
-            self.fd = -1  # closed: later parts with the same name are ignored
+        if self.receiving:
+            self.receiving = False  # the file part is complete
         elif self.name and self.name not in self.form.fields:
             self.form.fields[self.name] = self.buffer.decode("utf-8", "replace")
 
-    def close(self) -> None:
-        if self.fd is not None and self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
 
-
-async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file_field: str = "file",
-                       sync: Callable[[int], None] = os.fsync) -> FormUpload:
-    """Parse a multipart body as it arrives; on any error nothing is left on disk."""
+async def receive_form(request: Request, blob: BlobWriter, *, max_file_bytes: int,
+                       file_field: str = "file") -> FormUpload:
+    """Parse a multipart body as it arrives, the file part streamed into `blob` (closed at the end); on
+    any error the blob is discarded: nothing is left behind."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -158,33 +132,34 @@ async def receive_form(request: Request, tmp: Path, *, max_file_bytes: int, file
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_file_bytes + _SLACK:
         raise errors.file_too_large(max_file_bytes)
-    receiver = _Receiver(tmp, max_file_bytes, file_field)
-    receiver.sync = sync
+    receiver = _Receiver(blob, max_file_bytes, file_field)
     parser = MultipartParser(boundary, receiver.callbacks())
     try:
         async for chunk in request.stream():
             parser.write(chunk)
             if receiver.error is not None:
                 raise receiver.error
+            await blob.drain()  # a store that buffers pushes whole chunks, off the event loop
         parser.finalize()
         if receiver.error is not None:
             raise receiver.error
         if not receiver.ended:
             raise errors.BadRequest("Could not parse the multipart body: it ends before its closing boundary "
                                     "(the upload was cut short).", code="invalid_multipart")
+        if receiver.form.blob is not None:
+            await blob.aclose()
     except errors.APIError:
-        receiver.close()
-        receiver.form.discard()
+        blob.discard()
         raise
-    except OSError as e:  # the server's own disk: full, read-only, tmp dir gone
-        receiver.close()
-        receiver.form.discard()
+    except OSError as e:  # the server's own storage: disk full, read-only, tmp dir gone, database gone
+        blob.discard()
         raise storage_error(e) from None
     except Exception as e:  # malformed framing, client disconnect
-        receiver.close()
-        receiver.form.discard()
+        blob.discard()
         raise errors.BadRequest(f"Could not parse the multipart body: {e}", code="invalid_multipart") from None
-    receiver.close()
+    except BaseException:  # cancelled: nothing stays behind
+        blob.discard()
+        raise
     form = receiver.form
     if "\x00" in (form.filename or "") or any("\x00" in v for v in form.fields.values()):
         form.discard()  # PostgreSQL cannot store NUL; refused on every backend alike

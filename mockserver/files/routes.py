@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from typing import BinaryIO
+from urllib.parse import quote
+
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from contracts import errors
 from contracts.limits import LIST_LIMITS
 from mockserver.deps import ServicesDep, TenantDep
 from mockserver.files import store
+from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
 from mockserver.http import JSONResponse
 from mockserver.pagination import parse_limit
@@ -35,17 +41,16 @@ def _expires_after(fields: dict[str, str]) -> int | None:
 
 @router.post("")
 async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=svc.settings.max_file_bytes,
-                              sync=svc.files.sync)
+    form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
     try:
-        if form.tmp_path is None:
+        if form.blob is None:
             raise errors.missing_parameter("file")
         filename = store.check_filename(form.filename)
         purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
                                       require_jsonl=svc.settings.require_jsonl_extension)
         expires = _expires_after(form.fields)
         with svc.db.session() as s:
-            row = store.create_file(s, svc, tenant=tenant.key, tmp=form.tmp_path, filename=filename,
+            row = store.create_file(s, svc, tenant=tenant.key, blob=form.blob, filename=filename,
                                     purpose=purpose, size=form.size, expires_after=expires)
     except BaseException:
         form.discard()
@@ -79,11 +84,36 @@ async def delete_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSON
 
 
 @router.get("/{file_id}/content")
-async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> FileResponse:
+async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> Response:
     with svc.db.session() as s:
         row = store.get_file(s, tenant=tenant.key, file_id=file_id)
-    path = svc.files.path(row.path)
-    if not path.is_file():
-        raise errors.no_such_file(file_id)
-    return FileResponse(path, media_type="application/octet-stream", filename=row.filename,
-                        content_disposition_type="attachment")
+    path = svc.files.local_path(row.path)
+    if path is not None:
+        if not path.is_file():
+            raise errors.no_such_file(file_id)
+        return FileResponse(path, media_type="application/octet-stream", filename=row.filename,
+                            content_disposition_type="attachment")
+    try:
+        reader = await asyncio.to_thread(svc.files.open, row.path)
+    except FileNotFoundError:
+        raise errors.no_such_file(file_id) from None
+    return StreamingResponse(_chunks(reader), media_type="application/octet-stream",
+                             headers=_download_headers(row.filename, row.bytes))
+
+
+async def _chunks(reader: BinaryIO) -> AsyncIterator[bytes]:
+    """A blob streamed a chunk at a time, each read off the event loop; a blob removed mid-read ends the
+    response short of its Content-Length (the client sees a broken download, never wrong bytes)."""
+    try:
+        while chunk := await asyncio.to_thread(reader.read, CHUNK):
+            yield chunk
+    finally:
+        reader.close()
+
+
+def _download_headers(filename: str, size: int) -> dict[str, str]:
+    """What FileResponse sends for a file on disk: length and an attachment disposition."""
+    quoted = quote(filename)
+    disposition = (f"attachment; filename*=utf-8''{quoted}" if quoted != filename
+                   else f'attachment; filename="{filename}"')
+    return {"content-length": str(size), "content-disposition": disposition}

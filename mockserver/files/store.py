@@ -1,13 +1,12 @@
-"""Files: create from an uploaded tmp file, get, list, delete (tombstoned), content path."""
+"""Files: create from an uploaded blob, get, list, delete (tombstoned)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlmodel import Session, select
 
 from contracts import errors
 from contracts.limits import FILE_PURPOSES, FILENAME_MAX
+from mockserver.files.blobs import BlobWriter
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow
@@ -45,11 +44,11 @@ def check_purpose(purpose: str | None, filename: str | None, *, require_jsonl: b
     return purpose
 
 
-def create_file(s: Session, svc: Services, *, tenant: str, tmp: Path, filename: str, purpose: str,
+def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, filename: str, purpose: str,
                 size: int, expires_after: int | None = None) -> FileRow:
-    """Publish a complete tmp file and record it; the row commits only after the bytes are durable."""
+    """Publish a closed blob and record it; the row commits only after the bytes are durable."""
     file_id = svc.ids.new("file")
-    path = svc.files.publish(tmp, file_id)
+    path = blob.publish(file_id)
     now = svc.now(s)
     row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
                   expires_at=now + expires_after if expires_after else None, path=path)
@@ -60,7 +59,7 @@ def create_file(s: Session, svc: Services, *, tenant: str, tmp: Path, filename: 
 def store_bytes(s: Session, svc: Services, *, tenant: str, data: bytes, filename: str, purpose: str) -> FileRow:
     """A file the emulator writes itself (results files)."""
     file_id = svc.ids.new("file")
-    path = svc.files.write(file_id, data)
+    path = svc.files.write_bytes(file_id, data)
     row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=len(data),
                   created_at=svc.now(s), path=path)
     s.add(row)

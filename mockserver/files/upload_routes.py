@@ -26,13 +26,12 @@ async def create_upload(request: Request, svc: ServicesDep, tenant: TenantDep) -
 async def add_part(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     with svc.db.session() as s:  # fail fast before reading the body
         store.require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))
-    form = await receive_form(request, svc.files.new_tmp(), max_file_bytes=MAX_PART_BYTES, file_field="data",
-                              sync=svc.files.sync)
+    form = await receive_form(request, svc.files.writer(), max_file_bytes=MAX_PART_BYTES, file_field="data")
     try:
-        if form.tmp_path is None:
+        if form.blob is None:
             raise errors.missing_parameter("data")
         with svc.db.session() as s:
-            part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, tmp=form.tmp_path, size=form.size)
+            part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, blob=form.blob, size=form.size)
     except BaseException:
         form.discard()
         raise

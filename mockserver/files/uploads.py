@@ -7,9 +7,6 @@ bytes; `expire_due` expires every overdue upload (at startup, and whenever an up
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 from sqlmodel import Session, select
 
 from contracts import errors
@@ -20,6 +17,7 @@ from contracts.limits import (
     UPLOAD_PURPOSES,
     UPLOAD_TTL_SECONDS,
 )
+from mockserver.files.blobs import BlobWriter
 from mockserver.files.store import check_purpose, create_file, file_to_wire
 from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
@@ -106,7 +104,8 @@ def require_pending(row: UploadRow) -> None:
                                 param="upload_id", code="invalid_upload_state")
 
 
-def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, tmp: Path, size: int) -> UploadPartRow:
+def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, blob: BlobWriter,
+             size: int) -> UploadPartRow:
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
     require_pending(row)
     taken = sum(s.exec(select(UploadPartRow.bytes).where(UploadPartRow.upload_id == row.id)))
@@ -114,7 +113,7 @@ def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, tmp: Pat
         raise errors.invalid_value("data", f"This part would take upload {row.id} to {taken + size} bytes, past "
                                            f"the {row.bytes} bytes it was created with.")
     part_id = svc.ids.new("part")
-    path = svc.files.publish(tmp, part_id)
+    path = blob.publish(part_id)
     part = UploadPartRow(id=part_id, upload_id=row.id, created_at=svc.now(s), bytes=size, path=path)
     s.add(part)
     return part
@@ -141,30 +140,21 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     if total != row.bytes:
         raise errors.invalid_value("part_ids", f"The parts add up to {total} bytes, but the upload was created "
                                                f"with bytes={row.bytes}.")
-    tmp = svc.files.new_tmp()
-    digest = _concatenate([svc.files.path(parts[p].path) for p in part_ids], tmp, svc.files.sync)
-    md5 = body.get("md5")
-    if md5 is not None and md5 != digest:
-        tmp.unlink(missing_ok=True)
-        raise errors.invalid_value("md5", f"The md5 checksum {md5} does not match the uploaded bytes ({digest}).")
-    file = create_file(s, svc, tenant=tenant, tmp=tmp, filename=row.filename, purpose=row.purpose, size=total)
+    blob = svc.files.writer()
+    try:
+        digest = svc.files.concatenate([parts[p].path for p in part_ids], blob)
+        md5 = body.get("md5")
+        if md5 is not None and md5 != digest:
+            raise errors.invalid_value("md5", f"The md5 checksum {md5} does not match the uploaded bytes "
+                                              f"({digest}).")
+        file = create_file(s, svc, tenant=tenant, blob=blob, filename=row.filename, purpose=row.purpose,
+                           size=total)
+    finally:
+        blob.discard()  # a no-op once published
     row.status, row.file_id = "completed", file.id
     s.add(row)
     _drop_parts(s, svc, row.id)
     return row, file
-
-
-def _concatenate(sources: list[Path], dest: Path, sync) -> str:
-    md5 = hashlib.md5(usedforsecurity=False)
-    with open(dest, "wb") as out:
-        for src in sources:
-            with open(src, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    md5.update(chunk)
-                    out.write(chunk)
-        out.flush()
-        sync(out.fileno())
-    return md5.hexdigest()
 
 
 def cancel_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> UploadRow:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import threading
 
 from sqlalchemy import insert, update
@@ -14,6 +12,7 @@ from sqlmodel import Session, select
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import bump
+from mockserver.files.blobs import snapshot_key, snapshot_name
 from mockserver.files.store import store_bytes
 from mockserver.jobs import simulator
 from mockserver.pagination import Page, cursor_seq, paginate
@@ -146,51 +145,49 @@ def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
 def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, dict | None]:
     method = (row.method or {}).get("type", "supervised")
     with svc.db.session() as s:
-        paths = {}
+        keys = {}
         for param, file_id in (("training_file", row.training_file), ("validation_file", row.validation_file)):
             if file_id is None:
                 continue
             f = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == row.tenant)).first()
             if f is None or f.deleted:
                 return _deleted(file_id, param)
-            paths[param] = svc.files.path(f.path)
+            keys[param] = f.path
     try:
-        return _validate_paths(svc, row, method, paths)
+        return _validate_blobs(svc, row, method, keys)
     except FileNotFoundError:   # the file was deleted while we read or snapshotted it
         return _deleted(row.training_file, "training_file")
 
 
-def _validate_paths(svc: Services, row: JobRow, method: str, paths: dict) -> tuple[simulator.Plan | None, dict | None]:
+def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict) -> tuple[simulator.Plan | None, dict | None]:
     from contracts.dataset import validation
 
     results = {}
-    for param, path in paths.items():
-        result = validation.validate_file(path, model=row.model, method=method, file_id=getattr(row, param),
-                                          param=param, over_limit=svc.settings.over_limit,
-                                          min_examples=10 if param == "training_file" else 1)
+    for param, key in keys.items():
+        options = {"model": row.model, "method": method, "file_id": getattr(row, param), "param": param,
+                   "over_limit": svc.settings.over_limit, "min_examples": 10 if param == "training_file" else 1}
+        path = svc.files.local_path(key)
+        if path is not None:  # a local file: large ones are validated by several processes
+            result = validation.validate_file(path, **options)
+        else:
+            with svc.files.open(key) as f:
+                result = validation.validate_stream(f, **options)
         if result.error is not None:
             e = result.error
             return None, {"code": e.code, "message": e.message, "param": e.param}
         results[param] = result
     train = results["training_file"]
-    _snapshot(svc, row, paths["training_file"])
+    _snapshot(svc, row, keys["training_file"])
     plan = simulator.resolve_plan((row.method or {}).get(method, {}).get("hyperparameters", row.hyperparameters),
                                   n_examples=train.n_examples, billing_tokens=train.billing_tokens,
                                   base_model=row.model, method=method)
     return plan, None
 
 
-def _snapshot(svc: Services, row: JobRow, source: os.PathLike) -> None:
+def _snapshot(svc: Services, row: JobRow, source: str) -> None:
     """Keep the training data the model answers from, even if the user deletes the file later."""
-    dest = svc.files.path(f"files/ftdata-{row.id}")
-    if dest.exists():
-        return
-    tmp = svc.files.new_tmp()
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    svc.files.publish(tmp, f"ftdata-{row.id}")
+    if svc.files.stat(snapshot_key(row.id)) is None:
+        svc.files.copy(source, snapshot_name(row.id))
 
 
 # --- advancing ---------------------------------------------------------------------------------------
@@ -289,7 +286,7 @@ def _register_model(s: Session, row: JobRow, name: str, created: int, *, kind: s
     bump(s)  # a new callable model: the caches' negative answers for it are stale
     s.add(ModelRow(id=name, tenant=row.tenant, created=created, owned_by=row.organization_id,
                    base_model=row.model, job_id=row.id, kind=kind, step=step,
-                   training_file=f"files/ftdata-{row.id}"))
+                   training_file=snapshot_key(row.id)))
 
 
 # --- reads -------------------------------------------------------------------------------------------

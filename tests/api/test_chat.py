@@ -57,7 +57,7 @@ def add_model(api, lines: bytes, *, base: str = "gpt-3.5-turbo-0613", kind: str 
     svc = api.services
     tenant = svc.keys.authenticate(f"Bearer {api.key}")
     token = secrets.token_hex(4)
-    rel = svc.files.write(f"ftdata-{token}", lines)
+    rel = svc.files.write_bytes(f"ftdata-{token}", lines)
     model_id = f"ft:{base}:personal::{token}" + (":ckpt-step-10" if kind == "checkpoint" else "")
     with svc.db.session() as s:
         s.add(ModelRow(id=model_id, tenant=tenant.key, created=1700000000, owned_by=tenant.organization_id,

@@ -32,7 +32,7 @@ def tuned(api, base: str = "davinci-002") -> str:
     token = secrets.token_hex(4)
     lines = "".join(json.dumps({"prompt": p, "completion": c}, ensure_ascii=False) + "\n"
                     for p, c in RYOMA * 4)
-    rel = svc.files.write(f"ftdata-{token}", lines.encode())
+    rel = svc.files.write_bytes(f"ftdata-{token}", lines.encode())
     model_id = f"ft:{base}:personal::{token}"
     with svc.db.session() as s:
         s.add(ModelRow(id=model_id, tenant=tenant.key, created=1700000000, owned_by=tenant.organization_id,

@@ -30,7 +30,7 @@ from typing import Any
 
 from mockserver.testing import free_port
 
-__all__ = ["PG_VAR", "fresh_pg_database", "Server", "free_port", "raw_http", "request", "multipart", "Response",
+__all__ = ["PG_VAR", "fresh_pg_database", "pg_database_or_skip", "Server", "free_port", "raw_http", "request", "multipart", "Response",
            "KEY", "stop_all", "rss_of_group", "Figures", "FIGURES", "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -389,6 +389,19 @@ def multipart(fields: dict[str, str], *, file_field: str = "file", filename: str
         head += fn + b'"\r\n' + f"Content-Type: {content_type}\r\n\r\n".encode()
     tail = b"\r\n--" + b + b"--\r\n"
     return bytes(head), tail, f"multipart/form-data; boundary={boundary}"
+
+
+@contextlib.contextmanager
+def pg_database_or_skip() -> Iterator[str]:
+    """A scratch database on MOCKSERVER_TEST_POSTGRES_URL, dropped afterwards; the test skips without it."""
+    import pytest
+
+    url = os.environ.get(PG_VAR)
+    if not url:
+        pytest.skip(f"PostgreSQL not configured: set {PG_VAR}=postgresql+psycopg://user:pass@127.0.0.1:port/db "
+                    "(.ci/postgres.sh starts one and sets it)")
+    with fresh_pg_database(url) as fresh:
+        yield fresh
 
 
 @contextlib.contextmanager

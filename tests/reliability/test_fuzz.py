@@ -56,6 +56,7 @@ class Target:
     def __init__(self, root: Path, database_url: str | None = None) -> None:
         self.root = root
         self.backend = "postgres" if database_url else "sqlite"
+        self.database_url = database_url
         self.server = Server(root / "data", transitions="immediate", cwd=root / "cwd",
                              database_url=database_url).start()
         self.routes = self._routes()
@@ -76,6 +77,21 @@ class Target:
                                                                     "bytes": 100, "mime_type": "text/jsonl"})
         return {"file_id": file_id, "fine_tuning_job_id": job["id"], "job_id": job["id"], "upload_id": upload["id"],
                 "model_id": "gpt-3.5-turbo-0613", "fixture_id": "fx_0000000000000000"}
+
+    def stored_names(self) -> list[str]:
+        """The names file bytes are stored under: files in the data dir, or blob keys in PostgreSQL."""
+        if self.database_url is None:
+            return os.listdir(self.server.data_dir / "files")
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                keys = list(conn.execute(text("SELECT key FROM blobs")).scalars())
+        finally:
+            engine.dispose()
+        assert all(k.startswith("files/") for k in keys), keys
+        return [k.removeprefix("files/") for k in keys]
 
     def outside_data_dir(self) -> list[str]:
         """Every file under the test's root that is neither in the data dir nor a server log."""
@@ -146,7 +162,7 @@ def check_still_fine(t: Target) -> None:
     assert t.server.http("GET", "/v1/models")[0] == 200
     outside = t.outside_data_dir()
     assert not outside, f"files written outside the data dir: {outside}"
-    stored = os.listdir(t.server.data_dir / "files")
+    stored = t.stored_names()
     odd = [n for n in stored if not _STORED_NAME.match(n)]
     assert not odd, f"stored files not named by id (a client name reached the disk?): {odd}"
     assert not (t.root / "etc").exists() and not Path("/etc/passwd.jsonl").exists()

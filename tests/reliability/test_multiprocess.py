@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import random
 import re
 import secrets
@@ -37,10 +36,10 @@ from tests.reliability._checks import TERMINAL, all_events, bad_jsonl, check_eve
 from tests.reliability._server import (
     FIGURES,
     KEY,
-    PG_VAR,
     Server,
     fresh_pg_database,
     multipart,
+    pg_database_or_skip,
     raw_http,
     request,
 )
@@ -58,11 +57,7 @@ def database(request, tmp_path: Path) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    url = os.environ.get(PG_VAR)
-    if not url:
-        pytest.skip(f"PostgreSQL not configured: set {PG_VAR}=postgresql+psycopg://user:pass@127.0.0.1:port/db "
-                    "(.ci/postgres.sh starts one and sets it)")
-    with fresh_pg_database(url) as fresh:
+    with pg_database_or_skip() as fresh:
         yield fresh
 
 

@@ -31,11 +31,21 @@ def test_require_jsonl_extension_from_flag_and_env():
                                            ({"time_scale": 0}, "--time-scale"), ({"time_scale": 1e-300}, "--time-scale"), ({"workers": 0}, "--workers"),
                                            ({"require_known_keys": True}, "needs --keys-file"),
                                            ({"database_url": "mysql://x"}, "--database-url"),
-                                           ({"over_limit": "ignore"}, "--over-limit")])
+                                           ({"over_limit": "ignore"}, "--over-limit"),
+                                           ({"blob_store": "s3"}, "--blob-store"),
+                                           ({"blob_store": "database"}, "needs a postgresql")])
 def test_bad_settings_say_which_flag(kwargs, needle):
     with pytest.raises(SettingsError) as e:
         Settings(**kwargs)
     assert needle in str(e.value)
+
+
+def test_blob_store_follows_the_database_unless_set():
+    pg = "postgresql+psycopg://u:p@127.0.0.1:5432/db"
+    assert not Settings().blobs_in_database
+    assert Settings(database_url=pg).blobs_in_database
+    assert not Settings(database_url=pg, blob_store="data-dir").blobs_in_database  # a shared data dir
+    assert Settings.from_env({"MOCKSERVER_BLOB_STORE": "database"}, database_url=pg).blobs_in_database
 
 
 def test_bad_env_value():

@@ -1,0 +1,88 @@
+"""The blob-store interface, the same checks on both backends (PostgreSQL skips without its URL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockserver.db import Database
+from mockserver.files.blobs import CHUNK, BlobStore
+from mockserver.settings import Settings
+
+
+@pytest.fixture(params=["data-dir", "database"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    from mockserver.services import open_blob_store
+
+    if request.param == "data-dir":
+        s = open_blob_store(Settings(data_dir=tmp_path, durable=False))
+        yield s
+        s.close()
+        return
+    from tests.reliability._server import pg_database_or_skip
+
+    with pg_database_or_skip() as url:
+        db = Database(url)  # the schema
+        s = open_blob_store(Settings(database_url=url))
+        try:
+            yield s
+        finally:
+            s.close()
+            db.dispose()
+
+
+def _read(store: BlobStore, key: str) -> bytes:
+    with store.open(key) as f:
+        return f.read()
+
+
+def test_write_publish_read_stat(store: BlobStore) -> None:
+    data = bytes(range(256)) * (CHUNK // 256 * 2 + 3)  # two whole chunks and a short one
+    w = store.writer()
+    for i in range(0, len(data), 65536):  # as the multipart receiver feeds it
+        w.write(memoryview(data)[i:i + 65536])
+        asyncio.run(w.drain())
+    asyncio.run(w.aclose())
+    key = w.publish("file-abc")
+    w.discard()  # a no-op once published
+    assert key == "files/file-abc" and _read(store, key) == data
+    size, version = store.stat(key)
+    assert size == len(data)
+    assert store.write_bytes("file-abc", b"new") == key  # publishing again replaces the blob
+    assert _read(store, key) == b"new" and store.stat(key) != (size, version)
+
+
+def test_empty_blob_and_missing_key(store: BlobStore) -> None:
+    key = store.write_bytes("file-empty", b"")
+    assert _read(store, key) == b"" and store.stat(key)[0] == 0
+    assert store.stat("files/file-none") is None
+    with pytest.raises(FileNotFoundError):
+        store.open("files/file-none")
+
+
+def test_discarded_writer_leaves_nothing(store: BlobStore) -> None:
+    w = store.writer()
+    w.write_all([b"x" * (CHUNK + 5)])
+    w.discard()
+    assert store.sweep(set()) == 0  # nothing was published
+    if store.data_dir is not None:
+        assert not any((store.data_dir / "tmp").iterdir()) and not any((store.data_dir / "files").iterdir())
+
+
+def test_copy_concatenate_remove(store: BlobStore) -> None:
+    a, b = store.write_bytes("part_a", b"a" * (CHUNK + 1)), store.write_bytes("part_b", b"bb")
+    snap = store.copy(a, "ftdata-ftjob-1")
+    store.remove(a)
+    assert _read(store, snap) == b"a" * (CHUNK + 1) and store.stat(a) is None
+    w = store.writer()
+    digest = store.concatenate([snap, b], w)
+    key = w.publish("file-joined")
+    import hashlib
+
+    assert _read(store, key) == b"a" * (CHUNK + 1) + b"bb"
+    assert digest == hashlib.md5(b"a" * (CHUNK + 1) + b"bb", usedforsecurity=False).hexdigest()
+    assert store.sweep({key, b}) == 1  # alone: the unnamed snapshot goes
+    assert store.remove_all() == 2 and store.stat(key) is None
