@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from contracts import errors
 from mockserver.files.multipart import receive_form
+from mockserver.files.storage import DataDirStore
 
 BOUNDARY = "b0undaryXYZ"
 
@@ -41,8 +42,12 @@ def _request(body: bytes, step: int) -> Request:
 
 
 def _parse(body: bytes, step: int, tmp: Path, **kw):
-    return asyncio.run(receive_form(_request(body, step), tmp / "upload.part", max_file_bytes=1 << 20,
-                                    sync=lambda fd: None, **kw))
+    store = DataDirStore(tmp, durable=False)
+    return asyncio.run(receive_form(_request(body, step), store.writer(), max_file_bytes=1 << 20, **kw))
+
+
+def _leftovers(tmp: Path) -> list[Path]:
+    return list((tmp / "tmp").iterdir()) + list((tmp / "files").iterdir())
 
 
 STEPS = [1, 2, 7, 1 << 20]
@@ -55,7 +60,7 @@ def test_fields_and_file_survive_any_split(tmp_path: Path, step: int) -> None:
     form = _parse(body, step, tmp_path)
     assert form.fields == {"purpose": "fine-tune"}
     assert form.filename == "train.jsonl" and form.size == len(CONTENT)
-    assert form.tmp_path is not None and form.tmp_path.read_bytes() == CONTENT
+    assert form.blob is not None and (tmp_path / form.blob.publish("file-x")).read_bytes() == CONTENT
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -64,7 +69,7 @@ def test_a_second_file_part_is_a_400(tmp_path: Path, step: int) -> None:
     with pytest.raises(errors.BadRequest) as e:
         _parse(body, step, tmp_path)
     assert e.value.param == "file" and "Only one 'file' part" in e.value.message
-    assert list(tmp_path.iterdir()) == []
+    assert _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -73,7 +78,7 @@ def test_a_body_without_its_closing_boundary_is_a_400(tmp_path: Path, step: int)
     with pytest.raises(errors.BadRequest) as e:
         _parse(body, step, tmp_path)
     assert e.value.code == "invalid_multipart" and "closing boundary" in e.value.message
-    assert list(tmp_path.iterdir()) == []
+    assert _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.ENOENT])
@@ -82,9 +87,10 @@ def test_disk_failures_are_retryable_500s_without_paths(tmp_path: Path, code: in
         raise OSError(code, "simulated", str(tmp_path / "secret" / "path"))
 
     body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"))
+    store = DataDirStore(tmp_path)
+    store.sync = failing_sync  # the fsync that makes the part durable fails
     with pytest.raises(errors.ServerError) as e:
-        asyncio.run(receive_form(_request(body, 1 << 20), tmp_path / "upload.part", max_file_bytes=1 << 20,
-                                 sync=failing_sync))
+        asyncio.run(receive_form(_request(body, 1 << 20), store.writer(), max_file_bytes=1 << 20))
     assert e.value.status == 500 and e.value.type == "server_error"
     assert str(tmp_path) not in e.value.message and "/" not in e.value.message
-    assert list(tmp_path.iterdir()) == []
+    assert _leftovers(tmp_path) == []
