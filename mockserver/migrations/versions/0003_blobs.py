@@ -1,6 +1,7 @@
 """The PostgreSQL blob store's tables (mockserver/files/blobs_pg.py): `blobs` (one row per stored blob,
 by key) and `blob_chunks` (up to 1 MiB of it per row, deleted with its blob). Empty and unused with the
-data-dir store; created on every backend so the schema is one.
+data-dir store; created on every backend so the schema is one (if missing: a database made from the
+models before this revision already has them).
 
 Revision ID: 0003
 Revises: 0002
@@ -24,6 +25,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key"),
+        if_not_exists=True,
     )
     op.create_table(
         "blob_chunks",
@@ -32,6 +34,7 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["blob_id"], ["blobs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("blob_id", "seq"),
+        if_not_exists=True,
     )
 
 
