@@ -22,12 +22,13 @@ from mockserver.db import Database
 from mockserver.files.blobs import CHUNK, BlobStore, referenced_keys
 from mockserver.services import open_blob_store
 from mockserver.settings import Settings
-from mockserver.tables import BatchRow, BlobChunkRow, BlobRow, Meta
+from mockserver.tables import BatchRow, BlobChunkRow, BlobRow, CacheGeneration, Meta
 
 __all__ = ["MigrationError", "Migrated", "migrate", "main", "named_keys"]
 
 _BATCH = 1000
-_SKIP = {BlobRow.__tablename__, BlobChunkRow.__tablename__}  # the store's own bookkeeping: bytes go by key
+# the blob store's own bookkeeping (bytes go by key) and the destination's own cache generation
+_SKIP = {BlobRow.__tablename__, BlobChunkRow.__tablename__, CacheGeneration.__tablename__}
 
 
 class MigrationError(RuntimeError):
