@@ -103,10 +103,15 @@ class PostgresBlobStore(BlobStore):
             if found is None:
                 raise FileNotFoundError(key)
             conn.execute("DELETE FROM blobs WHERE key = %s", (dest,))
-            new_id = conn.execute("INSERT INTO blobs (key, size) VALUES (%s, %s) RETURNING id",
-                                  (dest, found[1])).fetchone()[0]
+            # Two processes may snapshot the same job at once: the first copy to commit wins and the other
+            # keeps it (ON CONFLICT waits for the first, then inserts nothing) instead of failing.
+            inserted = conn.execute("INSERT INTO blobs (key, size) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING "
+                                    "RETURNING id", (dest, found[1])).fetchone()
+            if inserted is None:
+                conn.rollback()
+                return dest
             conn.execute("INSERT INTO blob_chunks (blob_id, seq, data) SELECT %s, seq, data FROM blob_chunks "
-                         "WHERE blob_id = %s", (new_id, found[0]))
+                         "WHERE blob_id = %s", (inserted[0], found[0]))
             conn.commit()
             return dest
         finally:

@@ -86,3 +86,14 @@ def test_copy_concatenate_remove(store: BlobStore) -> None:
     assert digest == hashlib.md5(b"a" * (CHUNK + 1) + b"bb", usedforsecurity=False).hexdigest()
     assert store.sweep({key, b}) == 1  # alone: the unnamed snapshot goes
     assert store.remove_all() == 2 and store.stat(key) is None
+
+
+def test_concurrent_snapshots_of_one_job_both_succeed(store: BlobStore) -> None:
+    """Two processes may validate one job at once and both snapshot its training file: neither may fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = b"x" * (2 * CHUNK + 3)
+    src = store.write_bytes("file-src", data)
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: store.copy(src, "ftdata-ftjob-race"), range(16)))
+    assert len(set(keys)) == 1 and _read(store, keys[0]) == data
