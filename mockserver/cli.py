@@ -143,8 +143,10 @@ def serve(settings: Settings) -> int:
     os.environ.update(_settings_env(settings))  # worker processes rebuild the same settings from the env
     print(f"mockserver: serving http://{settings.host}:{settings.port}/v1 (state: {_redacted(settings.db_url)}, "
           f"transitions: {settings.transitions}, time scale: {settings.time_scale}){_mode(settings)}", file=sys.stderr)
+    # Keep-alive longer than the SDK's httpx pool keeps an idle connection (5 s): with equal timeouts the
+    # server can close a connection at the moment the client reuses it (a `Connection reset by peer`).
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "http": EmulatorH11Protocol}
+              "http": EmulatorH11Protocol, "timeout_keep_alive": 15}
     with sock:
         if settings.workers > 1:
             from uvicorn.supervisors import Multiprocess
