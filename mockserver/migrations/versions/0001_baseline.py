@@ -236,4 +236,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the baseline is not downgraded")
+    """The baseline is the schema's starting point: there is nothing below it to go back to."""
+    raise RuntimeError("0001_baseline cannot be downgraded: it is the first revision (drop the database instead)")
