@@ -122,8 +122,8 @@ def run(cfg: Config) -> list[Row]:
     rows = [
         Row("http", "bare FastAPI: raw body in, fixed bytes out (ceiling)", s["bare_rps"], "req/s", digits=0,
             note=how),
-        Row("http", "chat completions req/s ÷ ceiling", s["ours_rps"], "req/s", s["ratio"], "≥ 0.6",
-            s["ratio"].median >= 0.6, digits=0),
+        Row("http", "chat completions req/s ÷ ceiling", s["ours_rps"], "req/s", s["ratio"], "≥ 0.8",
+            s["ratio"].median >= 0.8, digits=0),
         Row("http", "bare FastAPI p99 latency", s["bare_p99"], "ms", note="median of the bursts' p99"),
         Row("http", "chat completions p99 latency (÷ bare p99)", s["ours_p99"], "ms", s["p99_ratio"], "(reported)"),
     ]

@@ -14,7 +14,7 @@ from mockserver.files.blobs import BlobStore
 from mockserver.ids import IdFactory
 from mockserver.jobs import clock
 from mockserver.settings import Settings
-from mockserver.tables import CheckpointRow, EventRow, FileRow, FixtureRow, JobRow, UploadPartRow, UploadRow
+from mockserver.tables import FileRow, FixtureRow, JobRow, UploadPartRow, UploadRow
 from mockserver.tenancy import KeyRing
 
 __all__ = ["Services", "open_blob_store"]
@@ -77,7 +77,7 @@ def open_blob_store(settings: Settings) -> BlobStore:
 
 
 _ID_COLUMNS = {"file": FileRow.id, "upload": UploadRow.id, "part": UploadPartRow.id, "job": JobRow.id,
-               "event": EventRow.id, "checkpoint": CheckpointRow.id, "fixture": FixtureRow.id,
+               "fixture": FixtureRow.id,
                "model": JobRow.model_token}
 
 

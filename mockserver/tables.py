@@ -1,4 +1,7 @@
-"""SQLModel tables: the emulator's whole state. `seq` orders every list and anchors every cursor."""
+"""SQLModel tables: the emulator's whole state. `seq` orders every list and anchors every cursor.
+
+A job's events and checkpoints have no table: they are derived from the job row's `log` (mockserver.history).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +15,12 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
-    UniqueConstraint,
     func,
 )
 from sqlmodel import Field, SQLModel
 
-__all__ = ["SCHEMA_VERSION", "Meta", "CacheGeneration", "FileRow", "UploadRow", "UploadPartRow", "JobRow", "EventRow",
-           "CheckpointRow", "ModelRow", "FixtureRow", "ResponseRow", "BatchRow", "BlobRow", "BlobChunkRow"]
+__all__ = ["SCHEMA_VERSION", "Meta", "CacheGeneration", "FileRow", "UploadRow", "UploadPartRow", "JobRow",
+           "ModelRow", "FixtureRow", "ResponseRow", "BatchRow", "BlobRow", "BlobChunkRow"]
 
 # Emulators from before Alembic refuse a database whose schema_version is above theirs (1): a migrated
 # database says 2 so that they do not write to a schema they do not know. Migrations: mockserver/migrations.
@@ -119,35 +121,11 @@ class JobRow(SQLModel, table=True):
     n_examples: int | None = None
     billing_tokens: int | None = None
     plan: Any = _json()                 # resolved sizes and hyperparameters (simulator.Plan)
-    event_count: int = 0
+    event_count: int = 0               # events in the derived history
+    log: Any = _json()                  # what the history derives from (mockserver.history)
     model_token: str                    # the 8 characters of the fine-tuned model name, drawn at creation
     forced: Any = _json()               # {"stage", "code", "message"} set by the control plane
     warnings: Any = _json()
-
-
-class EventRow(SQLModel, table=True):
-    __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("job_id", "job_seq"),)
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    job_id: str = Field(index=True, max_length=64)
-    job_seq: int
-    created_at: int
-    level: str
-    message: str
-    type: str = "message"
-    data: Any = _json()
-
-
-class CheckpointRow(SQLModel, table=True):
-    __tablename__ = "checkpoints"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    job_id: str = Field(index=True, max_length=64)
-    created_at: int
-    step_number: int
-    metrics: Any = _json()
-    fine_tuned_model_checkpoint: str
 
 
 class ModelRow(SQLModel, table=True):

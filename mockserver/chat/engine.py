@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from contracts import errors
+from contracts import errors, tokens
 from contracts.catalog import BaseModel
 from mockserver.chat import json_schema, language
 from mockserver.chat.answers import Answer, Conversation
@@ -166,8 +166,13 @@ def apply_stop(text: str, stops: list[str]) -> str:
 
 
 def content_choice(enc: Any, text: str, req: GenRequest, index: int, *, lp_seed: int = 0) -> Choice:
-    """A text choice with stop and token cap applied; the reply is encoded exactly once."""
+    """A text choice with stop and token cap applied; the reply is encoded at most once, and only counted
+    (tokens.counter, exact) when no token ids are needed: not streamed, no logprobs, under the cap."""
     text = apply_stop(text, req.stop)
+    if not req.stream and not req.logprobs:
+        n = tokens.counter(enc.name)(text)
+        if req.max_tokens is None or n <= req.max_tokens:
+            return Choice(index, text, [], "stop", n)
     ids = enc.encode_ordinary(text)
     finish = "stop"
     if req.max_tokens is not None and len(ids) > req.max_tokens:

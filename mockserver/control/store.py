@@ -12,8 +12,6 @@ from mockserver.files.blobs import snapshot_key
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
-    CheckpointRow,
-    EventRow,
     FileRow,
     FixtureRow,
     JobRow,
@@ -33,7 +31,7 @@ def reset(svc: Services, tenant: str | None) -> int:
     with svc.db.session() as s:
         bump(s)  # every process drops what it cached
         if tenant is None:
-            for table in (EventRow, CheckpointRow, ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
+            for table in (ModelRow, JobRow, UploadPartRow, UploadRow, FileRow, FixtureRow,
                           ResponseRow, BatchRow):
                 s.execute(delete(table))
             s.execute(delete(Meta).where(Meta.key != "schema_version"))
@@ -42,8 +40,6 @@ def reset(svc: Services, tenant: str | None) -> int:
             uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
             paths += s.exec(select(FileRow.path).where(FileRow.tenant == tenant))
             paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
-            s.execute(delete(EventRow).where(EventRow.job_id.in_(jobs)))
-            s.execute(delete(CheckpointRow).where(CheckpointRow.job_id.in_(jobs)))
             s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
             for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)
                                              .where(BatchRow.tenant == tenant)):

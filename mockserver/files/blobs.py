@@ -27,9 +27,11 @@ from sqlmodel import Session, col, select
 
 from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
-__all__ = ["CHUNK", "BlobWriter", "BlobStore", "referenced_keys", "snapshot_key", "snapshot_name", "file_key"]
+__all__ = ["CHUNK", "DERIVED", "BlobWriter", "BlobStore", "referenced_keys", "snapshot_key", "snapshot_name",
+           "file_key"]
 
 CHUNK = 1 << 20  # bytes per PostgreSQL row and per read
+DERIVED = "derived:"  # a row path with this prefix names no blob: its content is computed (files.store.content)
 log = logging.getLogger("mockserver")
 
 
@@ -180,7 +182,8 @@ class BlobStore(ABC):
 def referenced_keys(s: Session) -> set[str]:
     """Every blob key a row names: live files, upload parts, training-data snapshots of jobs and models,
     a batch's partial output and error files."""
-    known = set(s.exec(select(FileRow.path).where(col(FileRow.deleted).is_(False))))
+    known = {p for p in s.exec(select(FileRow.path).where(col(FileRow.deleted).is_(False)))
+             if not p.startswith(DERIVED)}
     known |= set(s.exec(select(UploadPartRow.path)))
     known |= {snapshot_key(j) for j in s.exec(select(JobRow.id))}
     known |= {k for k in s.exec(select(ModelRow.training_file)) if k}

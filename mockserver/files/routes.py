@@ -64,15 +64,23 @@ async def list_files(svc: ServicesDep, tenant: TenantDep, purpose: str | None = 
     if order not in ("asc", "desc"):
         raise errors.invalid_value("order", f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
     n = parse_limit(limit, default=LIST_LIMITS["files"][0], maximum=LIST_LIMITS["files"][1])
+
+    def page() -> dict:  # a derived file's first read computes its size: off the event loop
+        with svc.db.session() as s:
+            return store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after,
+                                    order=order).render(store.file_to_wire)
+
+    return JSONResponse(await asyncio.to_thread(page))
+
+
+def _get(svc, tenant, file_id: str):
     with svc.db.session() as s:
-        page = store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after, order=order)
-        return JSONResponse(page.render(store.file_to_wire))
+        return store.get_file(s, tenant=tenant.key, file_id=file_id)
 
 
 @router.get("/{file_id}")
 async def retrieve_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(store.file_to_wire(store.get_file(s, tenant=tenant.key, file_id=file_id)))
+    return JSONResponse(store.file_to_wire(await asyncio.to_thread(_get, svc, tenant, file_id)))
 
 
 @router.delete("/{file_id}")
@@ -83,10 +91,18 @@ async def delete_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSON
     return JSONResponse(store.deleted_wire(file_id))
 
 
-@router.get("/{file_id}/content")
-async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> Response:
+def _content(svc, tenant, file_id: str):
     with svc.db.session() as s:
         row = store.get_file(s, tenant=tenant.key, file_id=file_id)
+        return row, store.content(s, row)
+
+
+@router.get("/{file_id}/content")
+async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> Response:
+    row, derived = await asyncio.to_thread(_content, svc, tenant, file_id)
+    if derived is not None:  # results files: computed, sent with the headers a stored file gets
+        return Response(derived, media_type="application/octet-stream",
+                        headers=_download_headers(row.filename, len(derived)))
     path = svc.files.local_path(row.path)
     if path is not None:
         if not path.is_file():

@@ -1,18 +1,28 @@
-"""Files: create from an uploaded blob, get, list, delete (tombstoned)."""
+"""Files: create from an uploaded blob, get, list, delete (tombstoned), content.
+
+A *derived* file (a job's results file) has a row like any other but no bytes in the blob store: its `path` is
+`derived:<kind>:<key>` and its content is computed on download (`content`), byte-identical to what
+was once written. Its size is computed the first time the row is read and then kept (`bytes` is -1
+until then), so finishing a job never computes the content.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from contracts import errors
 from contracts.limits import FILE_PURPOSES, FILENAME_MAX
-from mockserver.files.blobs import BlobWriter
+from mockserver.files.blobs import DERIVED, BlobWriter
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow
 
 __all__ = ["file_to_wire", "check_purpose", "create_file", "get_file", "list_files", "delete_file",
-           "deleted_wire", "store_bytes"]
+           "deleted_wire", "derived_file", "register_deriver", "content"]
+
 
 
 def file_to_wire(row: FileRow) -> dict:
@@ -56,21 +66,49 @@ def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, fil
     return row
 
 
-def store_bytes(s: Session, svc: Services, *, tenant: str, data: bytes, filename: str, purpose: str) -> FileRow:
-    """A file the emulator writes itself (results files)."""
+def derived_file(s: Session, svc: Services, *, tenant: str, kind: str, key: str, filename: str, purpose: str,
+                 created_at: int) -> str:
+    """Record a file whose content `content` derives on read (one INSERT, nothing written to disk)."""
     file_id = svc.ids.new("file")
-    path = svc.files.write_bytes(file_id, data)
-    row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=len(data),
-                  created_at=svc.now(s), path=path)
-    s.add(row)
-    return row
+    s.execute(insert(FileRow.__table__).values(  # type: ignore[attr-defined]
+        id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=-1, created_at=created_at,
+        status="processed", path=f"{DERIVED}{kind}:{key}", deleted=False))
+    return file_id
 
 
-def get_file(s: Session, *, tenant: str, file_id: str, param: str = "id") -> FileRow:
+_DERIVERS: dict[str, Callable[[Session, str], bytes]] = {}
+
+
+def register_deriver(kind: str, derive: Callable[[Session, str], bytes]) -> None:
+    """`derive(session, key)` makes the content of the derived files of `kind` (jobs register "results")."""
+    _DERIVERS[kind] = derive
+
+
+def _derive(s: Session, path: str) -> bytes:
+    kind, key = path.removeprefix(DERIVED).split(":", 1)
+    return _DERIVERS[kind](s, key)
+
+
+def content(s: Session, row: FileRow) -> bytes | None:
+    """A derived file's bytes; None for a stored file (its bytes are the blob store's, under `row.path`)."""
+    return _derive(s, row.path) if row.path.startswith(DERIVED) else None
+
+
+def _settle(s: Session, rows: list[FileRow]) -> None:
+    """Give derived files whose size is not known yet their size, once."""
+    for row in rows:
+        if row.bytes < 0:
+            row.bytes = len(_derive(s, row.path))
+            s.execute(update(FileRow).where(FileRow.id == row.id).values(bytes=row.bytes))
+
+
+def get_file(s: Session, *, tenant: str, file_id: str, param: str = "id", settle: bool = True) -> FileRow:
     row = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == tenant,
                                        FileRow.deleted == False)).first()  # noqa: E712
     if row is None:
         raise errors.no_such_object("File", file_id, param)
+    if settle:
+        _settle(s, [row])
     return row
 
 
@@ -79,13 +117,15 @@ def list_files(s: Session, *, tenant: str, purpose: str | None, limit: int, afte
     where = [FileRow.tenant == tenant, FileRow.deleted == False]  # noqa: E712
     if purpose:
         where.append(FileRow.purpose == purpose)
-    return paginate(s, FileRow, where=where, cursor_scope=[FileRow.tenant == tenant], limit=limit,
+    page = paginate(s, FileRow, where=where, cursor_scope=[FileRow.tenant == tenant], limit=limit,
                     after=after, order=order)
+    _settle(s, list(page.rows))
+    return page
 
 
 def delete_file(s: Session, *, tenant: str, file_id: str) -> FileRow:
     """Tombstone the row; the caller removes the bytes once the deletion has committed."""
-    row = get_file(s, tenant=tenant, file_id=file_id)
+    row = get_file(s, tenant=tenant, file_id=file_id, settle=False)
     row.deleted = True
     s.add(row)
     return row

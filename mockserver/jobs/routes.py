@@ -77,7 +77,7 @@ async def list_events(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantD
                       after: str | None = None) -> JSONResponse:
     n = parse_limit(limit, default=LIST_LIMITS["events"][0], maximum=LIST_LIMITS["events"][1])
     page = await _run(store.list_events, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n, after=after)
-    return JSONResponse(page.render(store.event_to_wire, ids=False))
+    return JSONResponse(page.render(dict, ids=False))
 
 
 @router.get("/{fine_tuning_job_id}/checkpoints")
@@ -86,4 +86,4 @@ async def list_checkpoints(fine_tuning_job_id: str, svc: ServicesDep, tenant: Te
     n = parse_limit(limit, default=LIST_LIMITS["checkpoints"][0], maximum=LIST_LIMITS["checkpoints"][1])
     page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n,
                       after=after)
-    return JSONResponse(page.render(store.checkpoint_to_wire))
+    return JSONResponse(page.render(dict))

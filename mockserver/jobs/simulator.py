@@ -12,6 +12,7 @@ are deterministic functions of the job seed and the step, so a replay gives iden
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -21,9 +22,9 @@ from typing import Any
 from contracts.limits import CHECKPOINTS_KEPT, MAX_METRIC_EVENTS, default_epochs
 from mockserver.ids import base62
 
-__all__ = ["TERMINAL", "EDGES", "Timing", "Plan", "NewEvent", "NewCheckpoint", "Effects", "advance",
-           "check_action", "method_echo", "resolve_plan", "metrics_at", "model_name", "checkpoint_name", "results_csv",
-           "SIMULATED_SECONDS"]
+__all__ = ["TERMINAL", "EDGES", "Timing", "Plan", "NewEvent", "StepRun", "NewCheckpoint", "Effects", "advance",
+           "check_action", "method_echo", "resolve_plan", "metrics_at", "metric_event", "reported", "model_name",
+           "checkpoint_name", "checkpoint_steps", "results_csv", "SIMULATED_SECONDS"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
 EDGES: dict[str, frozenset[str]] = {
@@ -90,10 +91,22 @@ class NewEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class StepRun:
+    """Training steps `first`..`last` of a running stage that began at virtual time `started` with
+    `base` steps done, at `step` virtual seconds per step: their metrics and checkpoint events are
+    derived on read (mockserver.history), never materialised here."""
+
+    started: float
+    base: int
+    step: float
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewCheckpoint:
     created_at: float
     step: int
-    metrics: dict[str, float]
     name: str
 
 
@@ -102,7 +115,7 @@ class Effects:
     """What one `advance` call decided; empty when nothing is due yet."""
 
     changes: dict[str, Any] = field(default_factory=dict)
-    events: list[NewEvent] = field(default_factory=list)
+    events: list[NewEvent | StepRun] = field(default_factory=list)
     checkpoints: list[NewCheckpoint] = field(default_factory=list)
     succeeded_at: float | None = None
     needs_validation: bool = False
@@ -174,7 +187,7 @@ def check_action(status: str, action: str) -> str | None:
     raise ValueError(action)
 
 
-def _metric_event(at: float, seed: int, step: int, total: int, validation: bool) -> NewEvent:
+def metric_event(at: float, seed: int, step: int, total: int, validation: bool) -> NewEvent:
     m = metrics_at(seed, step, total, validation=validation)
     data: dict[str, Any] = {"step": step, "train_loss": m["train_loss"],
                             "train_mean_token_accuracy": m["train_mean_token_accuracy"], "total_steps": total}
@@ -188,12 +201,19 @@ def _metric_event(at: float, seed: int, step: int, total: int, validation: bool)
     return NewEvent(at, message, type="metrics", data=data)
 
 
-def _reported(step: int, total: int) -> bool:
+def reported(step: int, total: int) -> bool:
     """Every step for ordinary jobs; huge jobs report at most MAX_METRIC_EVENTS evenly spread steps."""
     if total <= MAX_METRIC_EVENTS:
         return True
     stride = math.ceil(total / MAX_METRIC_EVENTS)
     return step == 1 or step == total or step % stride == 0
+
+
+@functools.lru_cache(maxsize=1024)
+def checkpoint_steps(total: int, steps_per_epoch: int) -> tuple[int, ...]:
+    """The steps that leave a checkpoint: the end of each of the last CHECKPOINTS_KEPT epochs."""
+    epochs = total // steps_per_epoch
+    return tuple(e * steps_per_epoch for e in range(max(1, epochs - CHECKPOINTS_KEPT + 1), epochs + 1))
 
 
 def advance(job: dict[str, Any], *, now: float, timing: Timing, plan: Plan | None, validation_error: dict | None,
@@ -268,15 +288,13 @@ def _running(state, fx, now, timing, plan, validation_error, final_model) -> Non
     reachable = total if timing.step <= 0 else min(total, base + int((now - started) / timing.step + 1e-9))
     if _forced(state, "running") and reachable > done:
         reachable = done + 1
-    seed, validation = state["seed"], state.get("validation_file") is not None
     spe = math.ceil(state["n_examples"] / max(1, plan.batch_size)) if plan else max(1, total)
-    for step in range(done + 1, reachable + 1):
-        at = started + (step - base) * timing.step
-        if _reported(step, total):
-            fx.events.append(_metric_event(at, seed, step, total, validation))
-        if step % spe == 0 and step // spe > (total // spe) - CHECKPOINTS_KEPT:
-            _checkpoint(fx, at, seed, step, total, validation, final_model)
     if reachable > done:
+        fx.events.append(StepRun(started, base, timing.step, done + 1, reachable))
+        for step in checkpoint_steps(total, spe):
+            if done < step <= reachable:
+                name = checkpoint_name(final_model, step, final=step == total)
+                fx.checkpoints.append(NewCheckpoint(started + (step - base) * timing.step, step, name))
         _set(state, fx, steps_done=reachable)
     forced = _forced(state, "running")
     if forced and reachable > 0:
@@ -289,17 +307,6 @@ def _running(state, fx, now, timing, plan, validation_error, final_model) -> Non
         fx.events.append(NewEvent(finish, "The job has successfully completed"))
         fx.succeeded_at = finish
     return None
-
-
-def _checkpoint(fx: Effects, at: float, seed: int, step: int, total: int, validation: bool, final_model: str) -> None:
-    m = metrics_at(seed, step, total, validation=validation)
-    metrics: dict[str, float] = {"step": step, **m}
-    if validation:
-        metrics |= {"full_valid_loss": m["valid_loss"], "full_valid_mean_token_accuracy": m["valid_mean_token_accuracy"]}
-    name = checkpoint_name(final_model, step, final=step == total)
-    fx.checkpoints.append(NewCheckpoint(at, step, metrics, name))
-    if step != total:
-        fx.events.append(NewEvent(at, f"Checkpoint created at step {step} with Snapshot ID: {name}"))
 
 
 _STAGES = {"validating_files": _validating, "queued": _queued, "running": _running}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 
 from sqlalchemy import insert, update
@@ -13,15 +12,15 @@ from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import bump
 from mockserver.files.blobs import snapshot_key, snapshot_name
-from mockserver.files.store import store_bytes
-from mockserver.jobs import simulator
-from mockserver.pagination import Page, cursor_seq, paginate
+from mockserver.files.store import derived_file, register_deriver
+from mockserver.jobs import history, simulator
+from mockserver.pagination import Page, bad_cursor, cursor_seq, paginate
 from mockserver.services import Services
-from mockserver.tables import CheckpointRow, EventRow, FileRow, JobRow, ModelRow
+from mockserver.tables import FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
-__all__ = ["job_to_wire", "event_to_wire", "checkpoint_to_wire", "create_job", "get_job", "advance_job",
-           "list_jobs", "list_events", "list_checkpoints", "force_failure"]
+__all__ = ["job_to_wire", "event_to_wire", "create_job", "get_job", "advance_job", "list_jobs", "list_events",
+           "list_checkpoints", "force_failure", "results_content"]
 
 _MAX_CAS_TRIES = 50
 
@@ -44,15 +43,9 @@ def _top_level_hyperparameters(hp: dict | None) -> dict | None:
     return None if hp is None else {k: v for k, v in hp.items() if k != "beta"}
 
 
-def event_to_wire(row: EventRow) -> dict:
-    return {"object": "fine_tuning.job.event", "id": row.id, "created_at": row.created_at, "level": row.level,
-            "message": row.message, "type": row.type, "data": row.data}
-
-
-def checkpoint_to_wire(row: CheckpointRow) -> dict:
-    return {"object": "fine_tuning.job.checkpoint", "id": row.id, "created_at": row.created_at,
-            "fine_tuned_model_checkpoint": row.fine_tuned_model_checkpoint, "fine_tuning_job_id": row.job_id,
-            "metrics": row.metrics, "step_number": row.step_number}
+def event_to_wire(event_id: str, ev: simulator.NewEvent) -> dict:
+    return {"object": "fine_tuning.job.event", "id": event_id, "created_at": int(ev.created_at),
+            "level": ev.level, "message": ev.message, "type": ev.type, "data": ev.data}
 
 
 def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> None:
@@ -79,13 +72,13 @@ def create_job(s: Session, svc: Services, *, tenant: Tenant, req: JobRequest) ->
                  method=simulator.method_echo(req.method, req.hyperparameters), suffix=normalise_suffix(req.suffix),
                  user_provided_suffix=req.suffix, seed=seed, metadata_=req.metadata, integrations=req.integrations,
                  created_at=int(now), result_files=[], stage_started=now, model_token=svc.ids.chars("model", 8))
-    s.add(row)
     files = f"Validating training file: {req.training_file}"
     if req.validation_file:
         files += f" and validation file: {req.validation_file}"
-    _add_events(s, svc, row, [simulator.NewEvent(now, f"Created fine-tuning job: {row.id}"),
-                              simulator.NewEvent(now, files)], start=0)
+    row.log = history.extend(None, [simulator.NewEvent(now, f"Created fine-tuning job: {row.id}"),
+                                    simulator.NewEvent(now, files)])
     row.event_count = 2
+    s.add(row)
     return row
 
 
@@ -96,20 +89,12 @@ def get_job(s: Session, *, tenant: str, job_id: str) -> JobRow:
     return row
 
 
-def _add_events(s: Session, svc: Services, row: JobRow, events: list[simulator.NewEvent], *, start: int) -> None:
-    """The events as one multi-row INSERT on the session's transaction, in order (so `seq` follows
-    `job_seq`). A job emits ~100 events as it finishes; an ORM object per event cost ~90 µs each."""
-    if not events:
-        return
-    new_id = svc.ids.new
-    s.execute(insert(EventRow.__table__), [  # type: ignore[attr-defined]
-        {"id": new_id("event"), "job_id": row.id, "job_seq": i, "created_at": int(ev.created_at),
-         "level": ev.level, "message": ev.message, "type": ev.type, "data": ev.data}
-        for i, ev in enumerate(events, start=start + 1)])
-
-
 def _final_model(row: JobRow) -> str:
     return simulator.model_name(row.model, row.org_name, row.suffix or "", row.model_token)
+
+
+def _context(row: JobRow, state: dict | None = None) -> history.Context:
+    return history.context_of(state if state is not None else row.model_dump(), _final_model(row))
 
 
 # --- validation (outside any transaction; cached per process in svc.caches.validation) -------------
@@ -160,32 +145,52 @@ def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, 
 
 
 def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict) -> tuple[simulator.Plan | None, dict | None]:
-    from contracts.dataset import validation
-
     results = {}
     for param, key in keys.items():
-        options = {"model": row.model, "method": method, "file_id": getattr(row, param), "param": param,
-                   "over_limit": svc.settings.over_limit, "min_examples": 10 if param == "training_file" else 1}
-        path = svc.files.local_path(key)
-        if path is not None:  # a local file: large ones are validated by several processes
-            result = validation.validate_file(path, **options)
-        else:
-            with svc.files.open(key) as f:
-                result = validation.validate_stream(f, **options)
-        if result.error is not None:
-            e = result.error
-            return None, {"code": e.code, "message": e.message, "param": e.param}
-        results[param] = result
-    train = results["training_file"]
+        error, sizes = _file_verdict(svc, key, getattr(row, param), row.model, method, param)
+        if error is not None:
+            return None, error
+        results[param] = sizes
+    n_examples, billing_tokens = results["training_file"]
     _snapshot(svc, row, keys["training_file"])
     plan = simulator.resolve_plan((row.method or {}).get(method, {}).get("hyperparameters", row.hyperparameters),
-                                  n_examples=train.n_examples, billing_tokens=train.billing_tokens,
-                                  base_model=row.model, method=method)
+                                  n_examples=n_examples, billing_tokens=billing_tokens, base_model=row.model,
+                                  method=method)
     return plan, None
 
 
+def _file_verdict(svc: Services, blob: str, file_id: str, model: str, method: str,
+                  param: str) -> tuple[dict | None, tuple[int, int]]:
+    """(the job error, or None; (examples, billing tokens)) of one file. Files never change, so the
+    verdict is kept (in the validation cache) per (file, model, method, role): a second job on the same
+    file does not re-read it."""
+    from contracts.dataset import validation
+
+    identity = svc.files.stat(blob)   # the bytes' identity too: a seeded id can name other bytes after a reset
+    if identity is None:
+        raise FileNotFoundError(blob)
+    key = ("file", file_id, *identity, model, method, param, svc.settings.over_limit)
+    view = svc.caches.view()
+    verdict = view.get("validation", key)
+    if verdict is None:
+        options = {"model": model, "method": method, "file_id": file_id, "param": param,
+                   "over_limit": svc.settings.over_limit, "min_examples": 10 if param == "training_file" else 1}
+        path = svc.files.local_path(blob)
+        if path is not None:  # a local file: large ones are validated by several processes
+            result = validation.validate_file(path, **options)
+        else:
+            with svc.files.open(blob) as f:
+                result = validation.validate_stream(f, **options)
+        e = result.error
+        verdict = ({"code": e.code, "message": e.message, "param": e.param} if e is not None else None,
+                   (result.n_examples, result.billing_tokens))
+        view.put("validation", key, verdict)
+    return verdict
+
+
 def _snapshot(svc: Services, row: JobRow, source: str) -> None:
-    """Keep the training data the model answers from, even if the user deletes the file later."""
+    """Keep the training data the model answers from, even if the user deletes the file later (the
+    data-dir store makes it a hard link to the same bytes, PostgreSQL a copy)."""
     if svc.files.stat(snapshot_key(row.id)) is None:
         svc.files.copy(source, snapshot_name(row.id))
 
@@ -237,9 +242,8 @@ def _advance_once(s: Session, svc: Services, row: JobRow, policy, plan, error, a
         _apply_action(row, state | fx.changes, fx, action, now)
     if not fx:
         return row
-    _commit(s, svc, row, fx, plan)
-    s.flush()
-    return get_job(s, tenant=row.tenant, job_id=row.id)
+    changes = _commit(s, svc, row, fx, plan, now)
+    return JobRow(**(row.model_dump() | changes))   # what the UPDATE wrote: no second read
 
 
 def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, now: float) -> None:
@@ -257,36 +261,34 @@ def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, 
     fx.events.append(simulator.NewEvent(now, message))
 
 
-def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None) -> None:
+def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
+            now: float) -> dict:
+    """One UPDATE of the job row (its compact log grows by the new entries) under the optimistic lock,
+    then at most one INSERT of model rows and one of the results file's row."""
     changes = dict(fx.changes)
-    changes["event_count"] = row.event_count + len(fx.events)
+    ctx = _context(row, row.model_dump() | changes)
+    changes["log"] = history.extend(row.log, fx.events)
+    changes["event_count"] = row.event_count + history.count(history.extend(None, fx.events), ctx)
     changes["version"] = row.version + 1
     if fx.succeeded_at is not None and plan is not None:
-        changes.update(_success_artifacts(s, svc, row, plan, fx))
+        changes["result_files"] = [derived_file(s, svc, tenant=row.tenant, kind="results", key=row.id,
+                                                filename="step_metrics.csv", purpose="fine-tune-results",
+                                                created_at=int(now))]
+        changes["trained_tokens"] = plan.trained_tokens
     result = s.execute(update(JobRow).where(JobRow.id == row.id, JobRow.version == row.version).values(**changes))
     if result.rowcount != 1:
         raise _Conflict()
-    _add_events(s, svc, row, fx.events, start=row.event_count)
-    for ck in fx.checkpoints:
-        s.add(CheckpointRow(id=svc.ids.new("checkpoint"), job_id=row.id, created_at=int(ck.created_at),
-                            step_number=ck.step, metrics=ck.metrics, fine_tuned_model_checkpoint=ck.name))
-        if ck.name != _final_model(row):
-            _register_model(s, row, ck.name, int(ck.created_at), kind="checkpoint", step=ck.step)
-
-
-def _success_artifacts(s: Session, svc: Services, row: JobRow, plan: simulator.Plan, fx: simulator.Effects) -> dict:
-    csv = simulator.results_csv(row.seed, plan.total_steps, validation=row.validation_file is not None)
-    results = store_bytes(s, svc, tenant=row.tenant, data=base64.b64encode(csv), filename="step_metrics.csv",
-                          purpose="fine-tune-results")
-    _register_model(s, row, _final_model(row), int(fx.succeeded_at), kind="fine_tuned", step=None)
-    return {"result_files": [results.id], "trained_tokens": plan.trained_tokens}
-
-
-def _register_model(s: Session, row: JobRow, name: str, created: int, *, kind: str, step: int | None) -> None:
-    bump(s)  # a new callable model: the caches' negative answers for it are stale
-    s.add(ModelRow(id=name, tenant=row.tenant, created=created, owned_by=row.organization_id,
-                   base_model=row.model, job_id=row.id, kind=kind, step=step,
-                   training_file=snapshot_key(row.id)))
+    final = _final_model(row)
+    models = [(ck.name, int(ck.created_at), "checkpoint", ck.step) for ck in fx.checkpoints if ck.name != final]
+    if fx.succeeded_at is not None and plan is not None:
+        models.append((final, int(fx.succeeded_at), "fine_tuned", None))
+    if models:
+        bump(s)  # new callable models: the caches' negative answers for them are stale
+        s.execute(insert(ModelRow.__table__), [  # type: ignore[attr-defined]
+            {"id": name, "tenant": row.tenant, "created": created, "owned_by": row.organization_id,
+             "base_model": row.model, "job_id": row.id, "kind": kind, "step": step, "deleted": False,
+             "training_file": snapshot_key(row.id)} for name, created, kind, step in models])
+    return changes
 
 
 # --- reads -------------------------------------------------------------------------------------------
@@ -323,17 +325,38 @@ def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | Non
 
 
 def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
-    advance_job(svc, tenant=tenant, job_id=job_id)
-    with svc.db.session() as s:
-        scope = [EventRow.job_id == job_id]
-        return paginate(s, EventRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
+    """Newest first, derived from the job row: O(page), whatever the job's size."""
+    row = advance_job(svc, tenant=tenant, job_id=job_id)
+    before = None
+    if after:
+        before = history.event_position(row.id, after, row.log)
+        if before is None or before >= row.event_count:
+            raise bad_cursor(after)
+    rows, has_more = history.page(row.log or [], _context(row), total=row.event_count, limit=limit, before=before)
+    return Page([event_to_wire(eid, ev) for _, eid, ev in rows], has_more)
 
 
 def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
-    advance_job(svc, tenant=tenant, job_id=job_id)
-    with svc.db.session() as s:
-        scope = [CheckpointRow.job_id == job_id]
-        return paginate(s, CheckpointRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
+    row = advance_job(svc, tenant=tenant, job_id=job_id)
+    ckpts = history.checkpoints(row.log or [], _context(row), row.steps_done)
+    start = 0
+    if after:
+        ids = [c["id"] for c in ckpts]
+        if after not in ids:
+            raise bad_cursor(after)
+        start = ids.index(after) + 1
+    return Page(ckpts[start:start + limit], len(ckpts) > start + limit)
+
+
+def results_content(s: Session, job_id: str) -> bytes:
+    """The results file of a finished job, as it was stored before: base64 of the step-metrics CSV."""
+    row = s.exec(select(JobRow).where(JobRow.id == job_id)).first()
+    if row is None or row.status != "succeeded":
+        raise errors.no_such_file(job_id)
+    return history.results_csv(_context(row))
+
+
+register_deriver("results", results_content)
 
 
 def force_failure(svc: Services, *, job_id: str, stage: str, code: str, message: str,

@@ -197,7 +197,8 @@ def _known_paths(data_dir: Path) -> tuple[set[str], set[str]]:
         known = {r[0] for r in db.execute("SELECT path FROM files")}
         known |= {r[0] for r in db.execute("SELECT path FROM upload_parts")}
         known |= {f"files/ftdata-{r[0]}" for r in db.execute("SELECT id FROM jobs")}
-        live = {r[0] for r in db.execute("SELECT path FROM files WHERE NOT deleted")}
+        # derived files (results files) have no bytes on disk: their content is computed on download
+        live = {r[0] for r in db.execute("SELECT path FROM files WHERE NOT deleted AND path NOT LIKE 'derived:%'")}
     finally:
         db.close()
     return known, live
@@ -217,6 +218,10 @@ def _check_disk(data_dir: Path) -> None:
 def _check_files(srv: Server, ledger: Ledger, ids: list[str]) -> None:
     listed = {f["id"]: f for f in srv.json("GET", "/v1/files?limit=10000")["data"]}
     names = {f["filename"]: f["id"] for f in listed.values()}
+    for f in listed.values():
+        if f["purpose"] == "fine-tune-results":
+            status, _, body = srv.http("GET", f"/v1/files/{f['id']}/content")
+            assert status == 200 and len(body) == f["bytes"], f"{f['id']}: results file {status}, {len(body)} bytes"
     half = sorted(ledger.half_sent & names.keys())
     assert not half, f"uploads whose body never finished sending were stored: {half}"
     for name, digest in ledger.in_doubt.items():   # sent fully, killed before the answer: all or nothing

@@ -1,0 +1,84 @@
+"""SQL statements per call of the SDK lifecycle, pinned so they cannot silently grow.
+
+A SQLAlchemy `before_cursor_execute` listener counts every statement the emulator sends for each call of
+the lifecycle `make bench` times (upload, create, the retrieve that finishes the job, list events, one chat
+completion on the fine-tuned model) and for a 10,000-step job's create / finish / first and last event
+pages (the per-process caches' generation read, mockserver.cache, included; it is skipped when the
+generation was read a moment ago, so a count may come out one lower than its pin, never higher). Lower a pin when a
+change saves a statement; a change that needs one more must say why.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import event
+
+from mockserver.testing import Emulator
+from tests.conftest import pig_jsonl
+
+# Stored history (main at 994f866): upload 2, create 5, finish 18, events 4, chat 3 (32 per lifecycle).
+LIFECYCLE = {"upload": 2, "create": 3, "finish": 9, "events": 3, "chat": 5}  # chat: 5 on main since 703a928
+BIG_JOB = {"create": 3, "finish": 9, "first page": 3, "last page": 3}
+
+
+class Counter:
+    def __init__(self, engine) -> None:
+        self.n = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, *args) -> None:
+        self.n += 1
+
+    def take(self) -> int:
+        n, self.n = self.n, 0
+        return n
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch):
+    with Emulator(transitions="immediate") as e:
+        yield e
+
+
+def _calls(emu: Emulator, data: bytes, hyperparameters: dict) -> dict[str, int]:
+    client = emu.client()
+    counter = Counter(emu.services.db.engine)
+    out = {}
+    f = client.files.create(file=("train.jsonl", data), purpose="fine-tune")
+    out["upload"] = counter.take()
+    job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=f.id,
+                                         hyperparameters=hyperparameters)
+    out["create"] = counter.take()
+    job = client.fine_tuning.jobs.retrieve(job.id)
+    assert job.status == "succeeded"
+    out["finish"] = counter.take()
+    first = client.fine_tuning.jobs.list_events(job.id, limit=20)
+    out["events"] = counter.take()
+    assert first.has_more or len(first.data) < 20
+    return out | {"job": job.id, "model": job.fine_tuned_model}  # type: ignore[dict-item]
+
+
+def test_lifecycle_statement_counts(emu: Emulator) -> None:
+    out = _calls(emu, pig_jsonl(10), {})
+    counter = Counter(emu.services.db.engine)
+    emu.client().chat.completions.create(model=out.pop("model"), messages=[{"role": "user", "content": "体重何キロ?"}])
+    out["chat"] = counter.take()
+    out.pop("job")
+    assert out.keys() == LIFECYCLE.keys() and all(out[k] <= LIFECYCLE[k] for k in out), json.dumps(out)
+
+
+def test_a_10000_step_job_costs_the_statements_of_a_100_step_one(emu: Emulator) -> None:
+    out = _calls(emu, pig_jsonl(1000), {"n_epochs": 10, "batch_size": 1})
+    job = out.pop("job")
+    out.pop("model")
+    client = emu.client()
+    counter = Counter(emu.services.db.engine)
+    page = client.fine_tuning.jobs.list_events(job, limit=20)
+    while page.has_more:   # walk to the last page by cursor; only the last one is counted
+        counter.take()
+        page = client.fine_tuning.jobs.list_events(job, limit=100, after=page.data[-1].id)
+    assert page.data[-1].message == f"Created fine-tuning job: {job}"
+    big = {"create": out["create"], "finish": out["finish"], "first page": out["events"], "last page": counter.take()}
+    assert all(big[k] <= BIG_JOB[k] for k in BIG_JOB), json.dumps(big)
