@@ -1,16 +1,19 @@
-"""Dependency aliases for handlers: the services and the authenticated tenant."""
+"""Dependency aliases for handlers: the services, the request's database session and the authenticated tenant."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
+from sqlmodel import Session
 from starlette.requests import Request
 
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
 
-__all__ = ["ServicesDep", "TenantDep", "get_services", "get_tenant", "authenticate", "control_guard", "ControlGuard"]
+__all__ = ["ServicesDep", "SessionDep", "TenantDep", "CallerDep", "get_services", "get_session", "get_tenant",
+           "get_caller", "authenticate", "control_guard", "ControlGuard"]
 
 
 async def get_services(request: Request) -> Services:
@@ -37,7 +40,26 @@ def authenticate(request: Request) -> Tenant:
     return tenant
 
 
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session: it commits when the handler returns (before the response is sent: a client
+    that reads after a write sees it), rolls back when the handler raises. Sessions begin lazily, so a
+    handler that streams a body in before it touches the session holds no transaction meanwhile."""
+    with request.app.state.services.db.session() as s:
+        yield s
+
+
+async def get_caller(request: Request) -> str | None:
+    """The control plane's caller: the tenant of its bearer key when it sends one (acts on that tenant),
+    else None (acts on every tenant)."""
+    header = request.headers.get("authorization")
+    return request.app.state.services.keys.authenticate(header).key if header else None
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+CallerDep = Annotated[str | None, Depends(get_caller)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""The request owns the transaction (scope "function": it ends when the handler returns, so nothing is held
+while a streamed response is sent); store functions take it."""
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 
 

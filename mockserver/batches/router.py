@@ -16,7 +16,7 @@ from contracts.limits import (
 )
 from mockserver.batches import runner, store
 from mockserver.chat import request as cr
-from mockserver.deps import ServicesDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.pagination import parse_limit
 
@@ -59,22 +59,21 @@ def parse_create(body: dict) -> dict:
 
 
 @router.post("")
-async def create_batch(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def create_batch(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     body = parse_create(await read_json(request))
-    with svc.db.session() as s:
-        now = svc.policy(s).now(svc.wall())
-        row = store.create(s, svc, tenant=tenant.key, organization_id=tenant.organization_id, body=body, now=now,
-                           window_seconds=BATCH_WINDOW_SECONDS)
+    now = svc.policy(s).now(svc.wall())
+    row = store.create(s, svc, tenant=tenant.key, organization_id=tenant.organization_id, body=body, now=now,
+                       window_seconds=BATCH_WINDOW_SECONDS)
     return JSONResponse(store.batch_to_wire(row))
 
 
 @router.get("")
-async def list_batches(svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
+async def list_batches(svc: ServicesDep, s: SessionDep, tenant: TenantDep, limit: str | None = None,
                        after: str | None = None) -> JSONResponse:
     default, maximum = LIST_LIMITS["batches"]
     n = parse_limit(limit, default=default, maximum=maximum)
-    with svc.db.session() as s:
-        page = store.list_batches(s, tenant=tenant.key, limit=n, after=after)
+    page = store.list_batches(s, tenant=tenant.key, limit=n, after=after)
+    s.rollback()  # the page is read; advancing runs in the runner's own short transactions
     rows = [r if r.status in store.TERMINAL else await runner.advance(svc, tenant=tenant.key, batch_id=r.id)
             for r in page.rows]
     page.rows = rows

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 import re2
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from contracts import errors
 from mockserver.cache import View, bump
@@ -193,32 +193,29 @@ def fixture_to_wire(row: FixtureRow) -> dict:
             "model": row.model, "pattern": row.pattern, "reply": row.reply}
 
 
-def add_fixture(svc: Services, *, tenant: str | None, body: dict) -> FixtureRow:
+def add_fixture(s: Session, svc: Services, *, tenant: str | None, body: dict) -> FixtureRow:
     """Register a fixture from a request body (validated here); `tenant` None makes it global."""
     model, pattern, reply = parse_fixture(body)
-    with svc.db.session() as s:
-        row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
-        s.add(row)
-        bump(s)
+    row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
+    s.add(row)
+    bump(s)
     return row
 
 
-def visible_fixtures(svc: Services, *, tenant: str | None) -> list[FixtureRow]:
+def visible_fixtures(s: Session, *, tenant: str | None) -> list[FixtureRow]:
     """The fixtures a caller sees: its tenant's and the global ones, newest first (all when tenant is None)."""
-    with svc.db.session() as s:
-        return list(s.exec(_visible(tenant)).all())
+    return list(s.exec(_visible(tenant)).all())
 
 
-def remove_fixtures(svc: Services, *, tenant: str | None, fixture_id: str | None = None) -> int:
+def remove_fixtures(s: Session, *, tenant: str | None, fixture_id: str | None = None) -> int:
     """Delete the visible fixtures (or the one `fixture_id`, 404 when not visible); how many went."""
-    with svc.db.session() as s:
-        stmt = _visible(tenant)
-        if fixture_id is not None:
-            stmt = stmt.where(FixtureRow.id == fixture_id)
-        rows = s.exec(stmt).all()
-        if fixture_id is not None and not rows:
-            raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
-        for row in rows:
-            s.delete(row)
-        bump(s)
+    stmt = _visible(tenant)
+    if fixture_id is not None:
+        stmt = stmt.where(FixtureRow.id == fixture_id)
+    rows = s.exec(stmt).all()
+    if fixture_id is not None and not rows:
+        raise errors.no_such_object("Fixture", fixture_id, "fixture_id")
+    for row in rows:
+        s.delete(row)
+    bump(s)
     return len(rows)

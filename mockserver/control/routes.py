@@ -10,7 +10,7 @@ from starlette.requests import Request
 from contracts import errors
 from mockserver.chat import fidelity as fidelity_store
 from mockserver.control import store
-from mockserver.deps import ControlGuard, ServicesDep
+from mockserver.deps import CallerDep, ControlGuard, ServicesDep, SessionDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import clock
 from mockserver.jobs import store as job_store
@@ -35,9 +35,8 @@ def _policy_wire(policy: clock.Policy, wall: float) -> dict:
 
 
 @router.get("/state")
-async def state(svc: ServicesDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(_policy_wire(svc.policy(s), svc.wall()) | {"seed": svc.ids.seed})
+async def state(svc: ServicesDep, s: SessionDep) -> JSONResponse:
+    return JSONResponse(_policy_wire(svc.policy(s), svc.wall()) | {"seed": svc.ids.seed})
 
 
 @router.post("/clock/advance")
@@ -80,27 +79,20 @@ async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
     return JSONResponse(_policy_wire(policy, svc.wall()))
 
 
-def _fidelity_caller(request: Request, svc: ServicesDep) -> str | None:
-    header = request.headers.get("authorization")
-    return svc.keys.authenticate(header).key if header else None
-
-
 def _fidelity_wire(overrides: dict, tenant: str | None, default: str) -> dict:
     return {"fidelity": fidelity_store.effective(overrides, tenant, default), "scope": "tenant" if tenant else "all",
             "default": default}
 
 
 @router.get("/answers")
-async def get_answer_fidelity(request: Request, svc: ServicesDep) -> JSONResponse:
+async def get_answer_fidelity(svc: ServicesDep, s: SessionDep, tenant: CallerDep) -> JSONResponse:
     """The answer fidelity the caller's tenant gets (with `Authorization`), else the one for every tenant."""
-    tenant = _fidelity_caller(request, svc)
-    with svc.db.session() as s:
-        overrides = fidelity_store.load(s)
+    overrides = fidelity_store.load(s)
     return JSONResponse(_fidelity_wire(overrides, tenant, svc.settings.answer_fidelity))
 
 
 @router.post("/answers")
-async def set_answer_fidelity(request: Request, svc: ServicesDep) -> JSONResponse:
+async def set_answer_fidelity(request: Request, svc: ServicesDep, s: SessionDep, tenant: CallerDep) -> JSONResponse:
     """`{"fidelity": "exact" | "epochs" | null}`: for the caller's tenant (with `Authorization`), else for every
     tenant; null goes back to the flag (`--answer-fidelity`)."""
     body = await _body(request)
@@ -109,9 +101,7 @@ async def set_answer_fidelity(request: Request, svc: ServicesDep) -> JSONRespons
     mode = body["fidelity"]
     if mode is not None and mode not in ANSWER_FIDELITY:
         raise errors.invalid_value("fidelity", f"'fidelity' must be one of {', '.join(ANSWER_FIDELITY)} or null.")
-    tenant = _fidelity_caller(request, svc)
-    with svc.db.session() as s:
-        overrides = fidelity_store.save(s, tenant=tenant, mode=mode)
+    overrides = fidelity_store.save(s, tenant=tenant, mode=mode)
     return JSONResponse(_fidelity_wire(overrides, tenant, svc.settings.answer_fidelity))
 
 

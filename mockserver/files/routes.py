@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from contracts import errors
 from contracts.limits import LIST_LIMITS
-from mockserver.deps import ServicesDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
@@ -40,7 +40,7 @@ def _expires_after(fields: dict[str, str]) -> int | None:
 
 
 @router.post("")
-async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
     try:
         if form.blob is None:
@@ -49,9 +49,9 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
         purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
                                       require_jsonl=svc.settings.require_jsonl_extension)
         expires = _expires_after(form.fields)
-        with svc.db.session() as s:
-            row = store.create_file(s, svc, tenant=tenant.key, blob=form.blob, filename=filename,
-                                    purpose=purpose, size=form.size, expires_after=expires)
+        row = store.create_file(s, svc, tenant=tenant.key, blob=form.blob, filename=filename,
+                                purpose=purpose, size=form.size, expires_after=expires)
+        s.flush()
     except BaseException:
         form.discard()
         raise
@@ -59,47 +59,41 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
 
 
 @router.get("")
-async def list_files(svc: ServicesDep, tenant: TenantDep, purpose: str | None = None, limit: str | None = None,
+async def list_files(s: SessionDep, tenant: TenantDep, purpose: str | None = None, limit: str | None = None,
                      after: str | None = None, order: str = "desc") -> JSONResponse:
     if order not in ("asc", "desc"):
         raise errors.invalid_value("order", f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
     n = parse_limit(limit, default=LIST_LIMITS["files"][0], maximum=LIST_LIMITS["files"][1])
 
     def page() -> dict:  # a derived file's first read computes its size: off the event loop
-        with svc.db.session() as s:
-            return store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after,
-                                    order=order).render(store.file_to_wire)
+        return store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after,
+                                order=order).render(store.file_to_wire)
 
     return JSONResponse(await asyncio.to_thread(page))
 
 
-def _get(svc, tenant, file_id: str):
-    with svc.db.session() as s:
-        return store.get_file(s, tenant=tenant.key, file_id=file_id)
-
-
 @router.get("/{file_id}")
-async def retrieve_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    return JSONResponse(store.file_to_wire(await asyncio.to_thread(_get, svc, tenant, file_id)))
+async def retrieve_file(file_id: str, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    row = await asyncio.to_thread(store.get_file, s, tenant=tenant.key, file_id=file_id)
+    return JSONResponse(store.file_to_wire(row))
 
 
 @router.delete("/{file_id}")
-async def delete_file(file_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        row = store.delete_file(s, tenant=tenant.key, file_id=file_id)
-        svc.files.remove_after_commit(s, [row.path])
+async def delete_file(file_id: str, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    row = store.delete_file(s, tenant=tenant.key, file_id=file_id)
+    svc.files.remove_after_commit(s, [row.path])
     return JSONResponse(store.deleted_wire(file_id))
 
 
-def _content(svc, tenant, file_id: str):
-    with svc.db.session() as s:
-        row = store.get_file(s, tenant=tenant.key, file_id=file_id)
-        return row, store.content(s, row)
+def _content(s, tenant, file_id: str):
+    row = store.get_file(s, tenant=tenant.key, file_id=file_id)
+    return row, store.content(s, row)
 
 
 @router.get("/{file_id}/content")
-async def file_content(file_id: str, svc: ServicesDep, tenant: TenantDep) -> Response:
-    row, derived = await asyncio.to_thread(_content, svc, tenant, file_id)
+async def file_content(file_id: str, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> Response:
+    """The bytes, streamed after the handler returns: the request's transaction has ended by then."""
+    row, derived = await asyncio.to_thread(_content, s, tenant, file_id)
     if derived is not None:  # results files: computed, sent with the headers a stored file gets
         return Response(derived, media_type="application/octet-stream",
                         headers=_download_headers(row.filename, len(derived)))

@@ -7,7 +7,7 @@ from starlette.requests import Request
 
 from contracts import errors
 from contracts.limits import MAX_PART_BYTES
-from mockserver.deps import ServicesDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.files import uploads as store
 from mockserver.files.multipart import receive_form
 from mockserver.http import JSONResponse, read_json
@@ -16,22 +16,22 @@ router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 
 @router.post("")
-async def create_upload(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def create_upload(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     body = await read_json(request)
-    with svc.db.session() as s:
-        return JSONResponse(store.upload_to_wire(store.create_upload(s, svc, tenant=tenant.key, body=body)))
+    return JSONResponse(store.upload_to_wire(store.create_upload(s, svc, tenant=tenant.key, body=body)))
 
 
 @router.post("/{upload_id}/parts")
-async def add_part(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:  # fail fast before reading the body
-        store.require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))
+async def add_part(upload_id: str, request: Request, svc: ServicesDep, s: SessionDep,
+                   tenant: TenantDep) -> JSONResponse:
+    store.require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))  # fail fast
+    s.rollback()  # that read's transaction ends here: none is held while the part streams in
     form = await receive_form(request, svc.files.writer(), max_file_bytes=MAX_PART_BYTES, file_field="data")
     try:
         if form.blob is None:
             raise errors.missing_parameter("data")
-        with svc.db.session() as s:
-            part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, blob=form.blob, size=form.size)
+        part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, blob=form.blob, size=form.size)
+        s.flush()
     except BaseException:
         form.discard()
         raise
@@ -39,14 +39,13 @@ async def add_part(upload_id: str, request: Request, svc: ServicesDep, tenant: T
 
 
 @router.post("/{upload_id}/complete")
-async def complete_upload(upload_id: str, request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def complete_upload(upload_id: str, request: Request, svc: ServicesDep, s: SessionDep,
+                          tenant: TenantDep) -> JSONResponse:
     body = await read_json(request)
-    with svc.db.session() as s:
-        row, file = store.complete_upload(s, svc, tenant=tenant.key, upload_id=upload_id, body=body)
-        return JSONResponse(store.upload_to_wire(row, file))
+    row, file = store.complete_upload(s, svc, tenant=tenant.key, upload_id=upload_id, body=body)
+    return JSONResponse(store.upload_to_wire(row, file))
 
 
 @router.post("/{upload_id}/cancel")
-async def cancel_upload(upload_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(store.upload_to_wire(store.cancel_upload(s, svc, tenant=tenant.key, upload_id=upload_id)))
+async def cancel_upload(upload_id: str, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    return JSONResponse(store.upload_to_wire(store.cancel_upload(s, svc, tenant=tenant.key, upload_id=upload_id)))

@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from contracts.jobs import parse_job_request
 from contracts.limits import LIST_LIMITS
-from mockserver.deps import ServicesDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
 from mockserver.pagination import parse_limit
@@ -18,15 +18,15 @@ router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
 
 async def _run(fn, /, **kwargs):
-    """Advancing may validate a large file: keep it off the event loop."""
+    """Advancing may validate a large file: keep it off the event loop. Advancing is the one store call that
+    owns its transactions (short compare-and-set ones, retried: no double advance across processes)."""
     return await asyncio.to_thread(fn, **kwargs)
 
 
 @router.post("")
-async def create_job(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def create_job(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     req = parse_job_request(await read_json(request))
-    with svc.db.session() as s:
-        row = store.create_job(s, svc, tenant=tenant, req=req)
+    row = store.create_job(s, svc, tenant=tenant, req=req)
     return JSONResponse(store.job_to_wire(row))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from mockserver.deps import ServicesDep, TenantDep
+from mockserver.deps import SessionDep, TenantDep
 from mockserver.http import JSONResponse
 from mockserver.models import store
 
@@ -12,18 +12,15 @@ router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
 @router.get("")
-async def list_models(svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(store.list_models(s, tenant=tenant.key))
+async def list_models(s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    return JSONResponse(store.list_models(s, tenant=tenant.key))
 
 
 @router.get("/{model_id:path}")
-async def retrieve_model(model_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(store.get_model_wire(s, tenant=tenant.key, model_id=model_id))
+async def retrieve_model(model_id: str, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    return JSONResponse(store.get_model_wire(s, tenant=tenant.key, model_id=model_id))
 
 
 @router.delete("/{model_id:path}")
-async def delete_model(model_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    with svc.db.session() as s:
-        return JSONResponse(store.delete_model(s, tenant=tenant.key, model_id=model_id))
+async def delete_model(model_id: str, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+    return JSONResponse(store.delete_model(s, tenant=tenant.key, model_id=model_id))

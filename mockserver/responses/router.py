@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -19,7 +20,7 @@ from contracts import errors, tokens
 from contracts.limits import LIST_LIMITS
 from mockserver.chat import state as chat_state
 from mockserver.chat.run import Outcome, run_chat
-from mockserver.deps import ServicesDep, TenantDep, authenticate
+from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.pagination import parse_limit
 from mockserver.responses import engine, store, stream
@@ -32,11 +33,10 @@ router = APIRouter(tags=["responses"])
 BACKGROUND_SECONDS = 10.0   # simulated time a background response takes
 
 
-def _messages(svc: Services, tenant: str, req: ResponsesRequest) -> list[dict]:
+def _messages(s: Session, tenant: str, req: ResponsesRequest) -> list[dict]:
     history: list[dict] = []
     if req.previous_response_id is not None:
-        with svc.db.session() as s:
-            history = store.history(s, tenant=tenant, response_id=req.previous_response_id)
+        history = store.history(s, tenant=tenant, response_id=req.previous_response_id)
     return engine.to_messages(req.instructions, history, req.items)
 
 
@@ -51,9 +51,9 @@ def _responses_error(e: errors.APIError, model: str) -> errors.APIError:
     return e
 
 
-async def generate(svc: Services, tenant: str, req: ResponsesRequest) -> tuple[dict, Outcome]:
+async def generate(s: Session, svc: Services, tenant: str, req: ResponsesRequest) -> tuple[dict, Outcome]:
     """(the finished Response object, the engine's outcome) for a validated request; nothing stored."""
-    gen = engine.gen_request(req, _messages(svc, tenant, req))
+    gen = engine.gen_request(req, _messages(s, tenant, req))
     try:
         out = await run_chat(svc, tenant, gen)
     except errors.APIError as e:
@@ -72,43 +72,39 @@ async def response_body(svc: Services, tenant: str, body: dict) -> dict:
     if req.stream or req.background:
         raise errors.invalid_value("stream" if req.stream else "background", "Streaming and background "
                                    "responses are not supported in the Batch API.")
-    final, _ = await generate(svc, tenant, req)
-    if req.store:
-        with svc.db.session() as s:
+    with svc.db.session() as s:   # a batch line is not a request: it owns its transaction
+        final, _ = await generate(s, svc, tenant, req)
+        if req.store:
             store.save(s, tenant=tenant, body=final, items=engine.with_ids(svc, req.items), ready_at=0, final=None)
     return final
 
 
 @router.post("/v1/responses")
-async def create_response(request: Request) -> Response:
-    svc: Services = request.app.state.services
-    tenant = authenticate(request).key
+async def create_response(request: Request, svc: ServicesDep, s: SessionDep, caller: TenantDep) -> Response:
+    tenant = caller.key
     req = parse_create(await read_json(request))
-    final, out = await generate(svc, tenant, req)
+    final, out = await generate(s, svc, tenant, req)
     items = engine.with_ids(svc, req.items)
     if req.stream:
         if req.store and out.stream_error is None:
-            with svc.db.session() as s:
-                store.save(s, tenant=tenant, body=final, items=items, ready_at=0, final=None)
+            store.save(s, tenant=tenant, body=final, items=items, ready_at=0, final=None)
         return _sse(stream_events(final, out.enc, error=out.stream_error))
     if req.background:
         queued = {**final, "status": "queued", "output": [], "usage": None, "completed_at": None,
                   "incomplete_details": None}
-        with svc.db.session() as s:
-            policy = svc.policy(s)
-            ready_at = policy.now(svc.wall()) + policy.duration(BACKGROUND_SECONDS)
-            store.save(s, tenant=tenant, body=queued, items=items, ready_at=ready_at, final=final)
+        policy = svc.policy(s)
+        ready_at = policy.now(svc.wall()) + policy.duration(BACKGROUND_SECONDS)
+        store.save(s, tenant=tenant, body=queued, items=items, ready_at=ready_at, final=final)
         return JSONResponse(queued)
     if req.store:
-        with svc.db.session() as s:
-            store.save(s, tenant=tenant, body=final, items=items, ready_at=0, final=None)
+        store.save(s, tenant=tenant, body=final, items=items, ready_at=0, final=None)
     return JSONResponse(final)
 
 
 @router.post("/v1/responses/input_tokens")
-async def count_input_tokens(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
+async def count_input_tokens(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     req = parse_input_tokens(await read_json(request))
-    messages = _messages(svc, tenant.key, req)
+    messages = _messages(s, tenant.key, req)
     model, _ = chat_state.resolve(svc, tenant.key, req.model)
     count = tokens.count_messages_recipe(tokens.counter(model.base.encoding), messages)
     return JSONResponse({"object": "response.input_tokens", "input_tokens": count})
