@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlmodel import Session
@@ -12,8 +13,10 @@ from starlette.requests import Request
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
 
+T = TypeVar("T")
+
 __all__ = ["ServicesDep", "SessionDep", "TenantDep", "CallerDep", "get_services", "get_session", "get_tenant",
-           "get_caller", "authenticate", "control_guard", "ControlGuard"]
+           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop"]
 
 
 async def get_services(request: Request) -> Services:
@@ -53,6 +56,17 @@ async def get_caller(request: Request) -> str | None:
     else None (acts on every tenant)."""
     header = request.headers.get("authorization")
     return request.app.state.services.keys.authenticate(header).key if header else None
+
+
+async def off_loop(s: Session, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`fn(s, *args, **kwargs)` on a worker thread, committed there: work that may write (a derived file
+    settling its size) never holds SQLite's write lock across an await, where a handler on the event loop
+    that writes next would block the loop waiting for a lock only the loop can release."""
+    def unit() -> T:
+        result = fn(s, *args, **kwargs)
+        s.commit()
+        return result
+    return await asyncio.to_thread(unit)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from contracts import errors
 from contracts.limits import LIST_LIMITS
-from mockserver.deps import ServicesDep, SessionDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep, off_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
@@ -64,17 +64,14 @@ async def list_files(s: SessionDep, tenant: TenantDep, purpose: str | None = Non
     if order not in ("asc", "desc"):
         raise errors.invalid_value("order", f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
     n = parse_limit(limit, default=LIST_LIMITS["files"][0], maximum=LIST_LIMITS["files"][1])
-
-    def page() -> dict:  # a derived file's first read computes its size: off the event loop
-        return store.list_files(s, tenant=tenant.key, purpose=purpose, limit=n, after=after,
-                                order=order).render(store.file_to_wire)
-
-    return JSONResponse(await asyncio.to_thread(page))
+    page = await off_loop(s, store.list_files, tenant=tenant.key, purpose=purpose, limit=n, after=after,
+                          order=order)   # a derived file's first read computes its size: off the event loop
+    return JSONResponse(page.render(store.file_to_wire))
 
 
 @router.get("/{file_id}")
 async def retrieve_file(file_id: str, s: SessionDep, tenant: TenantDep) -> JSONResponse:
-    row = await asyncio.to_thread(store.get_file, s, tenant=tenant.key, file_id=file_id)
+    row = await off_loop(s, store.get_file, tenant=tenant.key, file_id=file_id)
     return JSONResponse(store.file_to_wire(row))
 
 
@@ -93,7 +90,7 @@ def _content(s, tenant, file_id: str):
 @router.get("/{file_id}/content")
 async def file_content(file_id: str, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> Response:
     """The bytes, streamed after the handler returns: the request's transaction has ended by then."""
-    row, derived = await asyncio.to_thread(_content, s, tenant, file_id)
+    row, derived = await off_loop(s, _content, tenant, file_id)
     if derived is not None:  # results files: computed, sent with the headers a stored file gets
         return Response(derived, media_type="application/octet-stream",
                         headers=_download_headers(row.filename, len(derived)))
