@@ -28,7 +28,6 @@ __all__ = [
     "not_jsonl", "invalid_training_file", "model_not_available", "model_not_found", "unknown_parameter",
     "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "string_too_long", "route_not_found",
     "method_not_allowed", "file_too_large", "invalid_json_body", "unsupported_parameter", "unsupported_value",
-    "batches_need_data_dir",
 ]
 
 
@@ -237,10 +236,3 @@ def _num(x: float) -> str:
 def _type_name(x: object) -> str:
     return {bool: "a boolean", int: "an integer", float: "a decimal", str: "a string", list: "an array",
             dict: "an object", type(None): "null"}.get(type(x), type(x).__name__)
-
-
-def batches_need_data_dir() -> BadRequest:
-    """Batches append to their output files in place, which only the data-dir blob store can do."""
-    return BadRequest("Batches are not available while file bytes are stored in the database: start the server "
-                      "with --blob-store data-dir (replicas then need to share that directory).",
-                      code="unsupported_blob_store")

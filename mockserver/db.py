@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,11 +66,86 @@ class Database:
                 s.rollback()
                 raise
 
+    @contextmanager
+    def try_lock(self, name: str) -> Iterator[bool]:
+        """True while this caller is the only one — in any process sharing the database — inside a
+        `try_lock(name)` block; False at once when another one is (never waits). A dead process's locks
+        go with it: a PostgreSQL session advisory lock, or a byte-range lock on `<database>.locks`."""
+        slot = zlib.crc32(name.encode()) & 0x7FFFFFFF
+        mine = (self.url, slot)
+        with _REGISTRY:  # POSIX record locks do not exclude the process that holds them: this does
+            if mine in _HELD:
+                busy = True
+            else:
+                busy = False
+                _HELD.add(mine)
+        if busy:
+            yield False
+            return
+        try:
+            with self._cross_process_lock(slot) as got:
+                yield got
+        finally:
+            with _REGISTRY:
+                _HELD.discard(mine)
+
+    @contextmanager
+    def _cross_process_lock(self, slot: int) -> Iterator[bool]:
+        if not self.is_sqlite:
+            with self.engine.connect() as conn:
+                key = {"space": _WORK_LOCKS, "slot": slot}
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:space, :slot)"), key).scalar())
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(text("SELECT pg_advisory_unlock(:space, :slot)"), key)
+                        conn.commit()
+            return
+        path = self.url.removeprefix("sqlite:///")
+        if not path or path == ":memory:" or self.url == "sqlite://":
+            yield True  # one process only
+            return
+        with _lock_file(path + ".locks") as fd:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, slot)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
+_WORK_LOCKS = 0x776F726B     # "work": the key space of try_lock (two-key advisory locks)
+_REGISTRY = threading.Lock()
+_HELD: set[tuple[str, int]] = set()             # try_lock slots held in this process, by database URL
+_LOCK_FILES: dict[str, tuple[int, int]] = {}    # lock file → (fd, users) in this process
+
+
+@contextmanager
+def _lock_file(path: str) -> Iterator[int]:
+    """One descriptor per lock file per process, open while a lock on it is being taken or held: closing
+    any descriptor of a file drops every POSIX record lock the process holds on it."""
+    with _REGISTRY:
+        fd, users = _LOCK_FILES.get(path) or (os.open(path, os.O_RDWR | os.O_CREAT, 0o644), 0)
+        _LOCK_FILES[path] = (fd, users + 1)
+    try:
+        yield fd
+    finally:
+        with _REGISTRY:
+            fd, users = _LOCK_FILES[path]
+            if users == 1:
+                del _LOCK_FILES[path]
+                os.close(fd)
+            else:
+                _LOCK_FILES[path] = (fd, users - 1)
 
 
 @contextmanager

@@ -17,12 +17,11 @@ from pathlib import Path
 from sqlalchemy import Integer, func, insert, select, text
 from sqlmodel import Session, SQLModel
 
-from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.db import Database
 from mockserver.files.blobs import CHUNK, BlobStore, referenced_keys
 from mockserver.services import open_blob_store
 from mockserver.settings import Settings
-from mockserver.tables import BatchRow, BlobChunkRow, BlobRow, CacheGeneration, Meta
+from mockserver.tables import BlobChunkRow, BlobRow, CacheGeneration, Meta
 
 __all__ = ["MigrationError", "Migrated", "migrate", "main", "named_keys"]
 
@@ -84,8 +83,8 @@ def _sqlite_dir(url: str) -> Path:
 
 
 def named_keys(s: Session) -> set[str]:
-    """Every blob key a row names, batches' input snapshots included (what the sweep keeps)."""
-    return referenced_keys(s) | {batch_input_copy(b) for b in s.execute(select(BatchRow.id)).scalars()}
+    """Every blob key a row names (what the sweep keeps)."""
+    return referenced_keys(s)
 
 
 def _tables() -> list:

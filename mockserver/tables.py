@@ -207,7 +207,11 @@ class BatchRow(SQLModel, table=True):
     stage_started: float = 0.0         # virtual time the current status began
     lines_done: int = 0                # input lines answered so far
     input_offset: int = 0              # byte offset of the next input line
-    out_path: str | None = None        # partial output / error files (files/batchout-…, files/batcherr-…)
+    # Answers so far: one [output key | None, error key | None] pair of blobs per committed step (in
+    # order), joined into the output and error files when the batch ends. Batches from before revision
+    # 0005 appended to one partial file each, named by out_path / err_path (read as the first pair).
+    segments: Any = _json()
+    out_path: str | None = None
     err_path: str | None = None
 
 

@@ -17,22 +17,23 @@ simulated seconds divided by the clock policy (`immediate`: zero, the first read
                 `batch_expired` error lines
 
 Answering runs on the event loop, yielding after every request, so the server stays responsive; the input
-is read line by line from a stored byte offset and output lines are appended as they are made, so memory
-does not grow with the batch. An exclusive flock on the partial output file makes one request (of any
-process) the one that answers; others just report the batch as it stands.
+is read line by line from a stored byte offset (off the event loop: the blob may be in PostgreSQL or S3)
+and answers are streamed into blobs through the blob-store interface only (mockserver.files.blobs), so
+memory does not grow with the batch and any blob store serves batches. Each step writes one output part
+and one error part under new names, publishes them and names them in the row's `segments` by the same
+compare-and-set that records its progress; a step that loses the race removes its parts. At the end the
+parts are joined (streamed) into the output and error files, whose rows commit with the final status, and
+the parts go. A lock in the database (`Database.try_lock`) makes one request of any process the one that
+answers; others just report the batch as it stands.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import math
-import os
 import secrets
-import shutil
 from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
 from typing import IO, Any
 
 import orjson
@@ -43,6 +44,7 @@ from mockserver.batches import store
 from mockserver.batches.validate import validate_input
 from mockserver.chat import state as chat_state
 from mockserver.chat.run import chat_completion_body, completion_body
+from mockserver.files.blobs import BlobWriter, batch_input_key
 from mockserver.responses.router import response_body
 from mockserver.services import Services
 from mockserver.tables import BatchRow, FileRow
@@ -56,6 +58,7 @@ FINALIZE_SECONDS = 10.0
 CANCEL_SECONDS = 30.0
 CHUNK = 100
 _MAX_STEPS = 100_000
+_READ_AHEAD = 1 << 16   # input bytes read per trip off the event loop
 
 Handler = Callable[[Services, str, dict], Awaitable[dict]]
 HANDLERS: dict[str, Handler] = {"/v1/chat/completions": chat_completion_body, "/v1/completions": completion_body,
@@ -86,39 +89,61 @@ async def answer(svc: Services, tenant: str, endpoint: str, request: dict) -> tu
     return line, status == 200
 
 
-def _lines(f: IO[bytes], count: int | None) -> Any:
-    """Up to `count` requests (None: all) from the file's position, skipping blank lines."""
-    taken = 0
-    while count is None or taken < count:
-        raw = f.readline()
-        if not raw:
-            return
+def _next_request(f: IO[bytes]) -> bytes | None:
+    """The next non-blank input line from the reader's position, or None at the end (blocking)."""
+    while raw := f.readline():
         if raw.strip():
-            taken += 1
-            yield raw
+            return raw
+    return None
 
 
-# --- locking and reading --------------------------------------------------------------------------------
+def _next_requests(f: IO[bytes], count: int) -> list[bytes]:
+    """Up to `count` next requests, stopping once _READ_AHEAD bytes are read (blocking); [] at the end."""
+    lines: list[bytes] = []
+    size = 0
+    while len(lines) < count and size < _READ_AHEAD and (raw := _next_request(f)) is not None:
+        lines.append(raw)
+        size += len(raw)
+    return lines
 
-@contextmanager
-def _exclusive(svc: Services, row: BatchRow) -> Any:
-    """Yields True when this request holds the batch's worker lock, False when another one does."""
-    fd = os.open(svc.files.path(row.out_path), os.O_RDWR)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+
+def _open_input(svc: Services, row: BatchRow) -> IO[bytes]:
+    f = svc.files.open(batch_input_key(row.id))
+    f.seek(row.input_offset)
+    return f
 
 
 def _read(svc: Services, tenant: str, batch_id: str) -> tuple[BatchRow, Any]:
     with svc.db.session() as s:
         row = store.get(s, tenant=tenant, batch_id=batch_id)
         return row, svc.policy(s)
+
+
+def _parts(row: BatchRow) -> list[list[str | None]]:
+    """The row's committed (output, error) parts, a pre-0005 batch's partial files first."""
+    legacy = [[row.out_path, row.err_path]] if row.out_path or row.err_path else []
+    return legacy + [list(pair) for pair in row.segments or ()]
+
+
+async def _publish(w: BlobWriter, name: str) -> str | None:
+    """Close and publish a part under `name`; None (and nothing stored) when nothing was written."""
+    if w.size == 0:
+        return None
+    await w.aclose()
+    return await asyncio.to_thread(w.publish, name)
+
+
+def _remove(svc: Services, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            svc.files.remove(key)
+        except Exception as e:  # the sweep removes it later (no row names it)
+            log.warning("could not remove %s now (the next sweep will): %s", key, e)
+
+
+def _part_name(row: BatchRow, kind: str) -> str:
+    """A new name for every part written: two processes racing on one step never write the same blob."""
+    return f"batch{kind}-{row.id}-{secrets.token_hex(6)}"
 
 
 # --- the stages ---------------------------------------------------------------------------------------
@@ -136,7 +161,9 @@ def _validate(svc: Services, row: BatchRow, at: float) -> dict:
     if f.purpose != "batch":
         return fail({"code": "invalid_request", "message": f"File {row.input_file_id} has purpose '{f.purpose}'; a "
                      "batch input file must be uploaded with purpose 'batch'.", "param": "file_id", "line": None})
-    _snapshot(svc, row, f.path)
+    key = batch_input_key(row.id)
+    if svc.files.stat(key) is None:
+        svc.files.copy(f.path, key.removeprefix("files/"))
 
     def model_ok(model: str) -> bool:
         try:
@@ -147,7 +174,8 @@ def _validate(svc: Services, row: BatchRow, at: float) -> dict:
         tokens.counter(m.base.encoding)
         return m.base.api == ("completions" if row.endpoint == "/v1/completions" else "chat")
 
-    report = validate_input(svc.files.path(store.input_copy(row.id)), row.endpoint, model_ok)
+    with svc.files.open(key) as src:
+        report = validate_input(src, f.bytes, row.endpoint, model_ok)
     if report.errors:
         return {"status": "failed", "failed_at": int(at), "errors": report.errors}
     return {"status": "in_progress", "in_progress_at": int(at), "stage_started": at, "total": report.total,
@@ -159,63 +187,98 @@ def select_file(row: BatchRow) -> Any:
                                  FileRow.deleted == False)  # noqa: E712
 
 
-def _snapshot(svc: Services, row: BatchRow, source: str) -> None:
-    dest = svc.files.path(store.input_copy(row.id))
-    if dest.exists():
-        return
-    tmp = svc.files.new_tmp()
-    try:
-        os.link(svc.files.path(source), tmp)
-    except OSError:
-        shutil.copyfile(svc.files.path(source), tmp)
-    svc.files.publish(tmp, f"batchin-{row.id}")
-
-
-async def _answer_chunk(svc: Services, row: BatchRow, count: int) -> dict:
-    """Answer the next `count` requests, appending to the partial files; the changes to commit."""
+async def _answer_chunk(svc: Services, row: BatchRow, count: int) -> tuple[dict, list[str]]:
+    """Answer the next `count` requests into a new (output, error) part; the changes to commit and the
+    keys of the parts published."""
     done, ok, failed, usage = 0, 0, 0, row.usage
-    with open(svc.files.path(store.input_copy(row.id)), "rb") as src, \
-            open(svc.files.path(row.out_path), "ab") as out, open(svc.files.path(row.err_path), "ab") as err:
-        src.seek(row.input_offset)
-        for raw in _lines(src, count):
-            line, success = await answer(svc, row.tenant, row.endpoint, orjson.loads(raw))
-            (out if success else err).write(orjson.dumps(line) + b"\n")
-            done += 1
-            if success:
-                ok += 1
-                usage = store.add_usage(usage, *_usage_of(line["response"]["body"]))
-            else:
-                failed += 1
-            await asyncio.sleep(0)   # let other requests in between
-        offset = src.tell()
-        for f in (out, err):
-            f.flush()
-            svc.files.sync(f.fileno())
-    return {"lines_done": row.lines_done + done, "input_offset": offset, "completed": row.completed + ok,
-            "failed": row.failed + failed, "usage": usage}
+    out, err = svc.files.writer(), svc.files.writer()
+    try:
+        src = await asyncio.to_thread(_open_input, svc, row)
+        try:
+            while done < count and (lines := await asyncio.to_thread(_next_requests, src, count - done)):
+                for raw in lines:
+                    line, success = await answer(svc, row.tenant, row.endpoint, orjson.loads(raw))
+                    w = out if success else err
+                    w.write(orjson.dumps(line) + b"\n")
+                    await w.drain()
+                    done += 1
+                    if success:
+                        ok += 1
+                        usage = store.add_usage(usage, *_usage_of(line["response"]["body"]))
+                    else:
+                        failed += 1
+                    await asyncio.sleep(0)   # let other requests in between
+            offset = src.tell()
+        finally:
+            src.close()
+        pair = [await _publish(out, _part_name(row, "out")), await _publish(err, _part_name(row, "err"))]
+    finally:
+        out.discard()
+        err.discard()
+    changes = {"lines_done": row.lines_done + done, "input_offset": offset, "completed": row.completed + ok,
+               "failed": row.failed + failed, "usage": usage, "segments": [*(row.segments or []), pair]}
+    return changes, [k for k in pair if k]
 
 
-def _expire_rest(svc: Services, row: BatchRow) -> int:
-    """Write a `batch_expired` error line for every request not answered; returns how many."""
+def _expire_rest(svc: Services, row: BatchRow) -> tuple[str | None, int]:
+    """A part of `batch_expired` error lines for every request not answered: (its key, how many)."""
     n = 0
-    with open(svc.files.path(store.input_copy(row.id)), "rb") as src, open(svc.files.path(row.err_path), "ab") as err:
-        src.seek(row.input_offset)
-        for raw in _lines(src, None):
-            request = orjson.loads(raw)
-            err.write(orjson.dumps({"id": svc.ids.new("batch_request"), "custom_id": request["custom_id"],
-                                    "response": None, "error": _EXPIRED}) + b"\n")
-            n += 1
-        err.flush()
-        svc.files.sync(err.fileno())
-    return n
+    w = svc.files.writer()
+    try:
+        with _open_input(svc, row) as src:
+            while (raw := _next_request(src)) is not None:
+                request = orjson.loads(raw)
+                w.write(orjson.dumps({"id": svc.ids.new("batch_request"), "custom_id": request["custom_id"],
+                                      "response": None, "error": _EXPIRED}) + b"\n")
+                w.flush()
+                n += 1
+        if n == 0:
+            return None, 0
+        w.close()
+        return w.publish(_part_name(row, "err")), n
+    finally:
+        w.discard()
 
 
-def _finish(svc: Services, row: BatchRow, status: str, at: int, **changes: Any) -> bool:
-    with svc.db.session() as s:
-        out_id = store.register_file(s, svc, row, rel=row.out_path, kind="output", at=at)
-        err_id = store.register_file(s, svc, row, rel=row.err_path, kind="error", at=at)
-        return store.cas(s, row, status=status, output_file_id=out_id, error_file_id=err_id,
-                         **{f"{status}_at": at}, **changes)
+def _join(svc: Services, row: BatchRow, keys: list[str], *, file_id: str, kind: str, at: int) -> FileRow | None:
+    """The parts `keys`, streamed in order into one published file; its row (None when it is empty)."""
+    if not keys:
+        return None
+    w = svc.files.writer()
+    try:
+        svc.files.concatenate(keys, w)
+        if w.size == 0:
+            return None
+        key = w.publish(file_id)
+        return store.result_file(row, file_id=file_id, key=key, size=w.size, kind=kind, at=at)
+    finally:
+        w.discard()
+
+
+async def _finish(svc: Services, row: BatchRow, status: str, at: int, *, extra: list[str] | None = None,
+                  **changes: Any) -> bool:
+    """Join the parts into the output and error files and end the batch with `status`; the parts go once
+    that commits (a lost race removes the joined files instead)."""
+    parts = _parts(row) + [[None, k] for k in extra or ()]
+    files = [await asyncio.to_thread(_join, svc, row, [p[i] for p in parts if p[i]], file_id=svc.ids.new("file"),
+                                     kind=kind, at=at) for i, kind in enumerate(("output", "error"))]
+    published = [f.path for f in files if f]
+    try:
+        with svc.db.session() as s:
+            s.add_all([f for f in files if f])
+            won = store.cas(s, row, status=status, output_file_id=files[0] and files[0].id,
+                            error_file_id=files[1] and files[1].id, segments=None, out_path=None, err_path=None,
+                            **{f"{status}_at": at}, **changes)
+            if won:
+                svc.files.remove_after_commit(s, [k for p in parts for k in p if k])
+            else:
+                s.rollback()
+    except BaseException:
+        await asyncio.to_thread(_remove, svc, published)
+        raise
+    if not won:
+        await asyncio.to_thread(_remove, svc, published + list(extra or ()))
+    return won
 
 
 async def _step(svc: Services, row: BatchRow, policy: Any) -> bool:
@@ -231,9 +294,9 @@ async def _step(svc: Services, row: BatchRow, policy: Any) -> bool:
     if row.status == "in_progress":
         return await _in_progress(svc, row, now, d)
     if row.status == "finalizing" and now >= at + d(FINALIZE_SECONDS):
-        return _finish(svc, row, "completed", int(at + d(FINALIZE_SECONDS)))
+        return await _finish(svc, row, "completed", int(at + d(FINALIZE_SECONDS)))
     if row.status == "cancelling" and now >= at + d(CANCEL_SECONDS):
-        return _finish(svc, row, "cancelled", int(at + d(CANCEL_SECONDS)))
+        return await _finish(svc, row, "cancelled", int(at + d(CANCEL_SECONDS)))
     return False
 
 
@@ -242,40 +305,28 @@ async def _in_progress(svc: Services, row: BatchRow, now: float, d: Callable[[fl
     horizon = min(now, row.expires_at)
     due = row.total if per == 0 else min(row.total, math.floor((horizon - row.stage_started) / per))
     if row.lines_done < due:
-        changes = await _answer_chunk(svc, row, min(CHUNK, due - row.lines_done))
-        if not _commit(svc, row, **changes):
-            _truncate(svc, row)
-            return False
-        return True
+        changes, keys = await _answer_chunk(svc, row, min(CHUNK, due - row.lines_done))
+        try:
+            won = _commit(svc, row, **changes)
+        except BaseException:
+            await asyncio.to_thread(_remove, svc, keys)
+            raise
+        if not won:  # a cancel changed the row meanwhile: the next step answers these requests again
+            await asyncio.to_thread(_remove, svc, keys)
+        return won
     if row.lines_done >= row.total:
         at = row.stage_started + per * row.total
         return _commit(svc, row, status="finalizing", finalizing_at=int(at), stage_started=at)
     if now >= row.expires_at:
-        expired = await asyncio.to_thread(_expire_rest, svc, row)
-        return _finish(svc, row, "expired", row.expires_at, failed=row.failed + expired)
+        key, expired = await asyncio.to_thread(_expire_rest, svc, row)
+        return await _finish(svc, row, "expired", row.expires_at, extra=[key] if key else None,
+                             failed=row.failed + expired)
     return False
 
 
 def _commit(svc: Services, row: BatchRow, **changes: Any) -> bool:
     with svc.db.session() as s:
         return store.cas(s, row, **changes)
-
-
-def _truncate(svc: Services, row: BatchRow) -> None:
-    """Undo appends whose commit lost a race (a cancel changed the row meanwhile; only the lock holder
-    appends): back to the lines the row had committed, which the next step answers again."""
-    for rel, count_ok in ((row.out_path, True), (row.err_path, False)):
-        path = svc.files.path(rel)
-        keep = _bytes_of_lines(path, row.completed if count_ok else row.failed)
-        os.truncate(path, keep)
-
-
-def _bytes_of_lines(path: Any, lines: int) -> int:
-    size = 0
-    with open(path, "rb") as f:
-        for _ in range(lines):
-            size += len(f.readline())
-    return size
 
 
 # --- entry points ----------------------------------------------------------------------------------------
@@ -285,7 +336,7 @@ async def advance(svc: Services, *, tenant: str, batch_id: str) -> BatchRow:
     row, policy = _read(svc, tenant, batch_id)
     if row.status in store.TERMINAL:
         return row
-    with _exclusive(svc, row) as mine:
+    with svc.db.try_lock(f"batch:{row.id}") as mine:
         if not mine:
             return row
         for _ in range(_MAX_STEPS):

@@ -12,19 +12,13 @@ from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import BatchRow, FileRow
 
-__all__ = ["batch_to_wire", "create", "get", "list_batches", "cas", "register_file", "no_such_batch",
-           "input_copy", "TERMINAL"]
+__all__ = ["batch_to_wire", "create", "get", "list_batches", "cas", "result_file", "no_such_batch", "TERMINAL"]
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
 def no_such_batch(batch_id: str) -> errors.NotFound:
     return errors.no_such_object("Batch", batch_id, "batch_id")
-
-
-def input_copy(batch_id: str) -> str:
-    """Storage path of the batch's snapshot of its input file (taken at validation)."""
-    return f"files/batchin-{batch_id}"
 
 
 def batch_to_wire(row: BatchRow) -> dict:
@@ -59,15 +53,10 @@ def add_usage(total: dict | None, input_tokens: int, output_tokens: int) -> dict
 
 def create(s: Session, svc: Services, *, tenant: str, organization_id: str, body: dict, now: float,
            window_seconds: int) -> BatchRow:
-    if svc.files.data_dir is None:
-        raise errors.batches_need_data_dir()
-    batch_id = svc.ids.new("batch")
-    out_path = svc.files.write(f"batchout-{batch_id}", b"")
-    err_path = svc.files.write(f"batcherr-{batch_id}", b"")
-    row = BatchRow(id=batch_id, tenant=tenant, organization_id=organization_id, endpoint=body["endpoint"],
+    row = BatchRow(id=svc.ids.new("batch"), tenant=tenant, organization_id=organization_id, endpoint=body["endpoint"],
                    input_file_id=body["input_file_id"], completion_window=body["completion_window"],
                    status="validating", metadata_=body.get("metadata"), created_at=int(now),
-                   expires_at=int(now) + window_seconds, stage_started=now, out_path=out_path, err_path=err_path,
+                   expires_at=int(now) + window_seconds, stage_started=now, segments=[],
                    output_expires=(body.get("output_expires_after") or {}).get("seconds"))
     s.add(row)
     return row
@@ -94,13 +83,8 @@ def cas(s: Session, row: BatchRow, **changes: Any) -> bool:
     return done.rowcount == 1
 
 
-def register_file(s: Session, svc: Services, row: BatchRow, *, rel: str, kind: str, at: int) -> str | None:
-    """A File row for a finished output/error file (purpose `batch_output`); None when it is empty."""
-    size = svc.files.path(rel).stat().st_size
-    if size == 0:
-        return None
-    file_id = svc.ids.new("file")
+def result_file(row: BatchRow, *, file_id: str, key: str, size: int, kind: str, at: int) -> FileRow:
+    """The File row of a finished output/error file (purpose `batch_output`)."""
     expires = at + row.output_expires if row.output_expires else None
-    s.add(FileRow(id=file_id, tenant=row.tenant, filename=f"{row.id}_{kind}.jsonl", purpose="batch_output",
-                  bytes=size, created_at=at, expires_at=expires, path=rel))
-    return file_id
+    return FileRow(id=file_id, tenant=row.tenant, filename=f"{row.id}_{kind}.jsonl", purpose="batch_output",
+                   bytes=size, created_at=at, expires_at=expires, path=key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -90,27 +90,26 @@ def _check_body(body: dict, n: int, endpoint: str, report: Report, model_ok: Cal
     return None
 
 
-def validate_input(path: Path, endpoint: str, model_ok: Callable[[str], bool]) -> Report:
-    """Stream the input file once; the report says how many requests it holds and what is wrong."""
+def validate_input(f: BinaryIO, size: int, endpoint: str, model_ok: Callable[[str], bool]) -> Report:
+    """Stream the input file (`size` bytes) once; the report says how many requests it holds and what is
+    wrong."""
     report = Report()
-    size = path.stat().st_size
     if size > BATCH_MAX_BYTES:
         report.errors.append(line_error("invalid_request", f"The input file is larger than the maximum of "
                                         f"{BATCH_MAX_BYTES // (1024 * 1024)} MB.", "input_file_id", None))
         return report
     seen: set[str] = set()
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            report.total += 1
-            if report.total > BATCH_MAX_REQUESTS:
-                report.errors.append(line_error("invalid_request", f"The input file holds more than the maximum "
-                                                f"of {BATCH_MAX_REQUESTS:,} requests.", "input_file_id", n))
-                break
-            problem = _check_line(raw, n, endpoint, seen, report, model_ok)
-            if problem is not None and len(report.errors) < MAX_ERRORS:
-                report.errors.append(problem)
+    for n, raw in enumerate(f, start=1):
+        if not raw.strip():
+            continue
+        report.total += 1
+        if report.total > BATCH_MAX_REQUESTS:
+            report.errors.append(line_error("invalid_request", f"The input file holds more than the maximum "
+                                            f"of {BATCH_MAX_REQUESTS:,} requests.", "input_file_id", n))
+            break
+        problem = _check_line(raw, n, endpoint, seen, report, model_ok)
+        if problem is not None and len(report.errors) < MAX_ERRORS:
+            report.errors.append(problem)
     if report.total == 0:
         report.errors.append(line_error("invalid_request", "The input file is empty: a batch needs at least one "
                                         "request.", "input_file_id", None))

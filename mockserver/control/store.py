@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import select
 
-from mockserver.batches.store import input_copy as batch_input_copy
 from mockserver.cache import bump
 from mockserver.chat import fidelity
-from mockserver.files.blobs import snapshot_key
+from mockserver.files.blobs import batch_keys, snapshot_key
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
@@ -41,9 +40,9 @@ def reset(svc: Services, tenant: str | None) -> int:
             paths += s.exec(select(FileRow.path).where(FileRow.tenant == tenant))
             paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
             s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
-            for batch_id, out, err in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path)
-                                             .where(BatchRow.tenant == tenant)):
-                paths += [out, err, batch_input_copy(batch_id)]
+            for batch in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path, BatchRow.segments)
+                                .where(BatchRow.tenant == tenant)):
+                paths += batch_keys(*batch)
             for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
                 s.execute(delete(table).where(table.tenant == tenant))
             paths += [snapshot_key(j) for j in jobs]

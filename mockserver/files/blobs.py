@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
 __all__ = ["CHUNK", "DERIVED", "BlobWriter", "BlobStore", "referenced_keys", "snapshot_key", "snapshot_name",
-           "file_key"]
+           "file_key", "batch_input_key", "batch_keys"]
 
 CHUNK = 1 << 20  # bytes per PostgreSQL row and per read
 DERIVED = "derived:"  # a row path with this prefix names no blob: its content is computed (files.store.content)
@@ -47,6 +47,18 @@ def snapshot_name(job_id: str) -> str:
 
 def snapshot_key(job_id: str) -> str:
     return file_key(snapshot_name(job_id))
+
+
+def batch_input_key(batch_id: str) -> str:
+    """The batch's copy of its input file (taken at validation: the file may be deleted while it runs)."""
+    return file_key(f"batchin-{batch_id}")
+
+
+def batch_keys(batch_id: str, out_path: str | None, err_path: str | None, segments: list | None) -> list[str]:
+    """Every blob a batch row names: its input copy, and the answers of its committed steps (the output
+    and error parts of each, after the partial files of a batch from before they were kept as parts)."""
+    parts = [out_path, err_path] + [k for pair in segments or () for k in pair]
+    return [batch_input_key(batch_id)] + [k for k in parts if k]
 
 
 class BlobWriter(ABC):
@@ -97,7 +109,7 @@ class BlobStore(ABC):
 
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
-        """A binary reader (blocking); FileNotFoundError when there is no such blob."""
+        """A seekable binary reader (blocking); FileNotFoundError when there is no such blob."""
 
     @abstractmethod
     def stat(self, key: str) -> tuple[int, int] | None:
@@ -181,12 +193,12 @@ class BlobStore(ABC):
 
 def referenced_keys(s: Session) -> set[str]:
     """Every blob key a row names: live files, upload parts, training-data snapshots of jobs and models,
-    a batch's partial output and error files."""
+    a batch's input copy and the parts of its answers."""
     known = {p for p in s.exec(select(FileRow.path).where(col(FileRow.deleted).is_(False)))
              if not p.startswith(DERIVED)}
     known |= set(s.exec(select(UploadPartRow.path)))
     known |= {snapshot_key(j) for j in s.exec(select(JobRow.id))}
     known |= {k for k in s.exec(select(ModelRow.training_file)) if k}
-    for out, err in s.exec(select(BatchRow.out_path, BatchRow.err_path)):
-        known |= {k for k in (out, err) if k}
+    for batch in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path, BatchRow.segments)):
+        known.update(batch_keys(*batch))
     return known

@@ -227,27 +227,38 @@ class PostgresBlobWriter(BlobWriter):
 
 
 class _ChunkReader(io.RawIOBase):
-    """Reads a blob chunk by chunk; a blob removed mid-read is an OSError, never short data."""
+    """Reads a blob chunk by chunk; a blob removed mid-read is an OSError, never short data. Seekable:
+    every chunk but the last holds exactly CHUNK bytes (writers insert whole chunks, then the rest)."""
 
     def __init__(self, store: PostgresBlobStore, key: str, blob_id: int, size: int) -> None:
         self.store, self.key, self.blob_id, self.size = store, key, blob_id, size
-        self.seq = 0
         self.pos = 0
         self.current = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        self.current = memoryview(b"")
+        return self.pos
+
     def readinto(self, b: Any) -> int:
         if not self.current:
             if self.pos >= self.size:
                 return 0
             rows = self.store._query("SELECT data FROM blob_chunks WHERE blob_id = %s AND seq = %s",
-                                     (self.blob_id, self.seq), binary=True)
+                                     (self.blob_id, self.pos // CHUNK), binary=True)
             if not rows:
                 raise OSError(f"blob {self.key} was removed while it was being read")
-            self.current = memoryview(rows[0][0])
-            self.seq += 1
+            self.current = memoryview(rows[0][0])[self.pos % CHUNK:]
         n = min(len(b), len(self.current))
         b[:n] = self.current[:n]
         self.current = self.current[n:]

@@ -85,18 +85,10 @@ class DataDirStore(BlobStore):
             _fsync_dir(self.files_dir)
         return rel
 
-    def write(self, object_id: str, data: bytes) -> str:
-        """As `write_bytes`; for code that still works on the data dir's files directly (batches append to
-        their partial output files in place, so they need this backend)."""
-        return self.write_bytes(object_id, data)
-
     def sync(self, fd: int) -> None:
         """fsync, unless this store holds throwaway state (`durable=False`)."""
         if self.durable:
             os.fsync(fd)
-
-    def path(self, rel: str) -> Path:
-        return self.root / rel
 
     def local_path(self, key: str) -> Path:
         return self.root / key

@@ -41,3 +41,23 @@ def api(request, door) -> Api:
     a = Api(emu, request.param)
     a.policy("immediate", 15.0)
     return a
+
+
+class Wall:
+    """A wall clock the test moves (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.t = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def paced():
+    """An emulator under `realtime` at time scale 2 on a wall clock the test moves: (emulator, wall)."""
+    from mockserver.testing import Emulator
+
+    wall = Wall()
+    with Emulator(transitions="realtime", time_scale=2.0, wall=wall) as emu:   # simulated seconds ÷ 2
+        yield emu, wall

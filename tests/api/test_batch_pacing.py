@@ -5,25 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
-
-from mockserver.testing import Emulator
-
-
-class Wall:
-    def __init__(self) -> None:
-        self.t = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-def paced():
-    wall = Wall()
-    with Emulator(transitions="realtime", time_scale=2.0, wall=wall) as emu:   # simulated seconds ÷ 2
-        yield emu, wall
-
 
 def _batch(client, n: int):
     lines = "".join(json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions", "body": {

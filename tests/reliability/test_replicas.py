@@ -3,7 +3,7 @@
 Nothing is shared but the database: every byte lives in it (`--blob-store auto` = database with a
 PostgreSQL URL). What goes in through one replica comes out of the other, byte-identical; a replica
 SIGKILLed mid-upload leaves no visible object and no bytes once the sweep has run; a large upload and
-its download stream through both with flat memory. Needs MOCKSERVER_TEST_POSTGRES_URL (skips without).
+its download stream through both with flat memory; a batch runs on either. Needs MOCKSERVER_TEST_POSTGRES_URL (skips without).
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ class _PeakRss(threading.Thread):
 # --- the tests -------------------------------------------------------------------------------------
 
 def test_two_replicas_one_database(pg_url: str, tmp_path: Path) -> None:
-    """Upload via A, download and train via B, chat via A, fixtures via A answer on B, delete via B; then
+    """Upload via A, download and train via B, chat via A, fixtures via A answer on B, a batch via A read
+    via B, delete via B; then
     SIGKILL A mid-upload; a tenant reset through B; the sweep's rules for a blob published without its row."""
     a = _replica(tmp_path, "a", pg_url, transitions="immediate")
     b = _replica(tmp_path, "b", pg_url, transitions="immediate")
@@ -217,9 +218,7 @@ def _share_everything(a: Server, b: Server) -> None:
     ping = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]}
     assert b.json("POST", "/v1/chat/completions", json_body=ping)["choices"][0]["message"]["content"] == "pong via A"
 
-    status, _, body = a.http("POST", "/v1/batches", json_body={
-        "input_file_id": f["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"})
-    assert status == 400 and json.loads(body)["error"]["code"] == "unsupported_blob_store", body
+    _batch_across(a, b, model)
 
     for fid in (f["id"], big["id"]):
         assert b.json("DELETE", f"/v1/files/{fid}")["deleted"] is True
@@ -227,6 +226,33 @@ def _share_everything(a: Server, b: Server) -> None:
         assert a.http("GET", f"/v1/files/{fid}/content")[0] == 404
     # the tuned model still answers from its snapshot after its training file is gone
     assert a.json("POST", "/v1/chat/completions", json_body=chat)["choices"][0]["message"]["content"] == "ぶひ 3!"
+
+
+def _batch_across(a: Server, b: Server, model: str) -> None:
+    """A batch created through A runs (advanced by reads through both) and its output and error files
+    download byte-identical through B; its answer parts live in the blob store, none left at the end."""
+    def request(i: int, **extra: object) -> bytes:
+        body = {"model": model, "messages": [{"role": "system", "content": "何言われてもぶひと答えて"},
+                                             {"role": "user", "content": f"質問 {i} batch"}], **extra}
+        return json.dumps({"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
+                           "body": body}).encode() + b"\n"
+
+    lines = b"".join(request(i) for i in range(1, 6)) + request(6, temperature=5)
+    inp = a.json("POST", "/v1/files", **_form(lines, "batch.jsonl", purpose="batch"))
+    batch = a.json("POST", "/v1/batches", json_body={
+        "input_file_id": inp["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"})
+    assert batch["status"] == "validating"
+    assert wait_until(lambda: b.json("GET", f"/v1/batches/{batch['id']}")["status"] == "completed", 60)
+    done = a.json("GET", f"/v1/batches/{batch['id']}")
+    assert done["request_counts"] == {"total": 6, "completed": 5, "failed": 1}, done
+    for fid in (done["output_file_id"], done["error_file_id"]):
+        via_a, via_b = a.http("GET", f"/v1/files/{fid}/content")[2], b.http("GET", f"/v1/files/{fid}/content")[2]
+        assert via_a == via_b and via_b.endswith(b"\n")
+    out = [json.loads(x) for x in b.http("GET", f"/v1/files/{done['output_file_id']}/content")[2].splitlines()]
+    assert [(x["custom_id"], x["response"]["body"]["choices"][0]["message"]["content"]) for x in out] == \
+        [(f"r{i}", f"ぶひ {i}!") for i in range(1, 6)]
+    err = json.loads(b.http("GET", f"/v1/files/{done['error_file_id']}/content")[2])
+    assert err["custom_id"] == "r6" and err["response"]["status_code"] == 400, err
 
 
 def _kill_mid_upload(a: Server, b: Server, held: Bytes) -> None:
@@ -306,8 +332,8 @@ def test_large_upload_streams_with_flat_memory(pg_url: str, tmp_path: Path, size
         assert g < base / 2, f"RSS grew {g / MIB:.0f} MB over a {base / MIB:.0f} MB baseline for {size_mb} MB"
 
 
-def _form(content: bytes, filename: str, *, field: str = "file") -> dict:
-    head, tail, ctype = multipart({} if field == "data" else {"purpose": "fine-tune"}, file_field=field,
+def _form(content: bytes, filename: str, *, field: str = "file", purpose: str = "fine-tune") -> dict:
+    head, tail, ctype = multipart({} if field == "data" else {"purpose": purpose}, file_field=field,
                                   filename=filename)
     return {"body": head + content + tail, "headers": {"Content-Type": ctype}}
 

@@ -97,3 +97,50 @@ def test_concurrent_snapshots_of_one_job_both_succeed(store: BlobStore) -> None:
     with ThreadPoolExecutor(8) as pool:
         keys = list(pool.map(lambda _: store.copy(src, "ftdata-ftjob-race"), range(16)))
     assert len(set(keys)) == 1 and _read(store, keys[0]) == data
+
+
+def test_readers_seek(store: BlobStore) -> None:
+    """Batches resume reading their input at a stored offset: readers seek, also across chunks."""
+    data = bytes(range(251)) * (CHUNK // 251 * 2 + 7)
+    key = store.write_bytes("file-seek", data)
+    with store.open(key) as f:
+        for offset in (0, CHUNK - 3, CHUNK, 2 * CHUNK + 5, len(data) - 1, len(data)):
+            f.seek(offset)
+            assert f.read(10) == data[offset:offset + 10] and f.tell() == min(len(data), offset + 10)
+        f.seek(CHUNK + 1)
+        assert f.readline() == data[CHUNK + 1:].split(b"\n", 1)[0] + b"\n"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    from tests.reliability._server import pg_database_or_skip
+
+    with pg_database_or_skip() as url:
+        yield url
+
+
+def test_try_lock_excludes_other_processes_and_callers(database_url: str) -> None:
+    """Database.try_lock (a batch's worker lock): one holder across Database objects (as across
+    processes) and within one; released at the end of the block."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from mockserver.db import Database; d = Database(sys.argv[1])\n"
+             "with d.try_lock('batch:1') as got: print(got)")
+    a, b = Database(database_url), Database(database_url)
+    try:
+        with a.try_lock("batch:1") as first:
+            assert first
+            other_process = subprocess.run([sys.executable, "-c", probe, database_url], capture_output=True,
+                                           text=True, timeout=120, check=True).stdout.strip()
+            assert other_process == "False"
+            with b.try_lock("batch:1") as other, a.try_lock("batch:1") as same, b.try_lock("batch:2") as free:
+                assert (other, same, free) == (False, False, True)
+        with b.try_lock("batch:1") as again:
+            assert again
+    finally:
+        a.dispose()
+        b.dispose()
