@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
         yield
         await record.aclose(app)
         services.files.close()
+        services.caches.close()
 
     app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,   # served offline by routers/docs.py

@@ -19,6 +19,7 @@ scripts, styles and API (plus the pages' own inline bootstrap script) unless the
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,7 @@ def parse_allowed_hosts(text: str | None) -> frozenset[str] | None:
     return None if "*" in names else frozenset(names)
 
 
+@functools.lru_cache(maxsize=256)
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

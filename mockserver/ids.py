@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import secrets
@@ -103,13 +104,22 @@ def _random_bytes(n: int) -> bytes:
 
 
 def _random_chars(n: int, alphabet: str) -> str:
-    """n characters drawn uniformly from `alphabet` (rejection sampling over OS randomness)."""
+    """n characters drawn uniformly from `alphabet` (rejection sampling over OS randomness: bytes at or above
+    the largest multiple of its size are dropped, the others map to alphabet[b % size])."""
+    table, drop = _table(alphabet)
+    out = b""
+    while len(out) < n:
+        out += _random_bytes(n + n // 2 + 4).translate(table, drop)
+    return out[:n].decode("ascii")
+
+
+@functools.lru_cache(maxsize=16)
+def _table(alphabet: str) -> tuple[bytes, bytes]:
+    """bytes.translate's table and deletions for an ASCII alphabet (see _random_chars)."""
     size = len(alphabet)
     limit = 256 - 256 % size
-    out: list[str] = []
-    while len(out) < n:
-        out.extend(alphabet[b % size] for b in _random_bytes(n + n // 2 + 4) if b < limit)
-    return "".join(out[:n])
+    table = bytes(ord(alphabet[b % size]) if b < limit else 0 for b in range(256))
+    return table, bytes(range(limit, 256))
 
 
 def base62(digest: bytes, n: int) -> str:

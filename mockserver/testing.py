@@ -246,6 +246,7 @@ class Emulator(ControlPlane):
 
     def close(self) -> None:
         self.bridge.close()
+        self.services.caches.close()
         self.services.db.dispose()
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)

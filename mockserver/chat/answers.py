@@ -1,8 +1,9 @@
 """The answer index of a tuned model: its training examples, retrieved by what the conversation asks.
 
 Built once per model from the job's training-data snapshot (JSONL) — off the event loop for all but tiny
-files — and cached in `svc.caches.answers`, keyed by the snapshot's path (a reset, which may reuse a path,
-moves the cache generation and drops it; at most MAX_ANSWER_INDEXES indexes of at most MAX_EXAMPLES).
+files — and cached in `svc.caches.answers`, keyed by the snapshot's path and, for a small snapshot, by the digest of its
+bytes too (models trained on the same bytes share one index; a reset, which may reuse a path, moves the cache
+generation and drops them; at most MAX_ANSWER_INDEXES indexes of at most MAX_EXAMPLES).
 
 Examples (`parse_examples`): every trained assistant turn of a chat example (turns with `weight: 0` are
 skipped, as the real trainer skips them) with the first system/developer message, the user turn just before

@@ -52,11 +52,16 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
                      "all", "so", "just", "no", "yes", "there", "they", "he", "she", "we"]),
 }
 
+_WORD_LANGS: dict[str, tuple[str, ...]] = {
+    w: tuple(lang for lang, common in COMMON_WORDS.items() if w in common)
+    for w in frozenset().union(*COMMON_WORDS.values())}   # word → the languages it is common in
+
 _SCRIPTS = (("HIRAGANA", "kana"), ("KATAKANA", "kana"), ("HANGUL", "ko"), ("CJK", "han"), ("CYRILLIC", "ru"),
             ("ARABIC", "ar"), ("HEBREW", "he"), ("GREEK", "el"), ("THAI", "th"), ("DEVANAGARI", "hi"),
             ("LATIN", "latin"))
 _WORDS = re.compile(r"[^\W\d_]+")
 _SPACES = re.compile(r"\s+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _script(ch: str) -> str | None:
@@ -73,8 +78,11 @@ def _script(ch: str) -> str | None:
 
 def detect(text: str, default: str = "en") -> str:
     """The language code of `text` (see the module docstring); `default` when it has no letters."""
+    head = text[:2000]
+    if head.isascii():  # every letter is Latin: the per-character loop would count only "latin"
+        return _latin_language(text) if _ASCII_LETTER.search(head) else default
     counts: dict[str, int] = {}
-    for ch in text[:2000]:
+    for ch in head:
         s = _script(ch)
         if s is not None:
             counts[s] = counts.get(s, 0) + 1
@@ -91,8 +99,10 @@ def detect(text: str, default: str = "en") -> str:
 
 
 def _latin_language(text: str) -> str:
-    words = [w.casefold() for w in _WORDS.findall(text[:2000])]
-    scores = {lang: sum(w in common for w in words) for lang, common in COMMON_WORDS.items()}
+    scores = dict.fromkeys(COMMON_WORDS, 0)
+    for w in _WORDS.findall(text[:2000]):
+        for lang in _WORD_LANGS.get(w.casefold(), ()):
+            scores[lang] += 1
     best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
     return best if scores[best] else "en"
 

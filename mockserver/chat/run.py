@@ -12,6 +12,8 @@ language).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,7 +41,9 @@ _INLINE_INDEX_BYTES = 16 * 1024
 
 async def _index(svc: Services, view: View, model: CallableModel) -> answers.AnswerIndex | None:
     """The model's answer index, built on first use (off the event loop unless the snapshot is small) and
-    cached per process."""
+    cached per process: a small snapshot under the digest of its bytes (the index is a function of them, so
+    models trained on the same data — a test suite uploading one fixture file per test — share one), a
+    larger one under its key."""
     if model.kind == "base" or not model.training_data:
         return None
     index = view.get("answers", model.training_data)
@@ -47,12 +51,19 @@ async def _index(svc: Services, view: View, model: CallableModel) -> answers.Ans
         stat = svc.files.stat(model.training_data)
         if stat is None:
             return None
-        if stat[0] <= _INLINE_INDEX_BYTES:  # a few examples: building costs less than a thread hop
-            built = _build_index(svc, model.training_data)
+        if stat[0] <= _INLINE_INDEX_BYTES:  # a few examples: reading and building cost less than a thread hop
+            try:
+                with svc.files.open(model.training_data) as f:
+                    data = f.read()
+            except FileNotFoundError:
+                return None
+            digest = ("bytes", hashlib.blake2b(data, digest_size=16).digest())
+            index = view.get("answers", digest) or view.put("answers", digest,
+                                                             answers.build_index(io.BytesIO(data)))
         else:  # asyncio's executor reuses its threads; anyio's (run_in_threadpool) ends them with the
             # request's root task, which in the in-process Emulator is every request: a new thread each time
-            built = await asyncio.to_thread(_build_index, svc, model.training_data)
-        index = view.put("answers", model.training_data, built)
+            index = await asyncio.to_thread(_build_index, svc, model.training_data)
+        view.put("answers", model.training_data, index)
     return index
 
 

@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
-from mockserver.cache import bump
 from mockserver.files.blobs import snapshot_key, snapshot_name
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
@@ -282,8 +281,7 @@ def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan:
     models = [(ck.name, int(ck.created_at), "checkpoint", ck.step) for ck in fx.checkpoints if ck.name != final]
     if fx.succeeded_at is not None and plan is not None:
         models.append((final, int(fx.succeeded_at), "fine_tuned", None))
-    if models:
-        bump(s)  # new callable models: the caches' negative answers for them are stale
+    if models:  # no cache generation bump: no cache holds a negative answer for a model (a miss is re-read)
         s.execute(insert(ModelRow.__table__), [  # type: ignore[attr-defined]
             {"id": name, "tenant": row.tenant, "created": created, "owned_by": row.organization_id,
              "base_model": row.model, "job_id": row.id, "kind": kind, "step": step, "deleted": False,

@@ -70,3 +70,22 @@ def test_caches_are_bounded(two_processes) -> None:
         caches.tenants[str(i)] = i
     assert len(caches.tenants) == MAX_TENANTS
     assert caches.tenants.maxsize == MAX_TENANTS and caches.models.maxsize and caches.answers.maxsize
+
+
+def test_generation_reads_reuse_their_connection_and_survive_a_broken_one(two_processes) -> None:
+    """The generation is read on a DBAPI connection of its own (no pool checkout per request): reads reuse it,
+    see every commit at once, are counted (tests add them to the statements they pin), and a connection that
+    broke is replaced on the next read instead of failing the request."""
+    (db_a, _), (_, caches_b) = two_processes
+    first = caches_b.generation()
+    reader = caches_b._reader
+    assert len(reader._idle) == 1 and caches_b.direct_reads == 1
+    conn = reader._idle[0]
+    with db_a.session() as s:
+        bump(s)
+    assert caches_b.generation() == first + 1 and reader._idle == [conn]
+    conn.close()   # e.g. the database server restarted
+    assert caches_b.generation() == first + 1 and reader._idle and reader._idle[0] is not conn
+    assert caches_b.direct_reads == 3
+    caches_b.close()
+    assert reader._idle == []
