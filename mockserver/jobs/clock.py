@@ -51,7 +51,10 @@ class Policy:
 
 def load_policy(session: Session, *, default_transitions: str, default_scale: float,
                 wall: WallClock = time.time) -> Policy:
-    row = session.get(Meta, _KEY)
+    return _policy(session.get(Meta, _KEY), default_transitions, default_scale, wall)
+
+
+def _policy(row: Meta | None, default_transitions: str, default_scale: float, wall: WallClock) -> Policy:
     if row is None or not isinstance(row.value, dict):
         now = wall()
         return Policy(default_transitions, default_scale, now, now)
@@ -60,9 +63,15 @@ def load_policy(session: Session, *, default_transitions: str, default_scale: fl
 
 
 def save_policy(session: Session, policy: Policy, *, source: str | None = None) -> None:
+    _store(session, session.get(Meta, _KEY), policy, source)
+
+
+def _store(session: Session, row: Meta | None, policy: Policy, source: str | None = None) -> None:
+    """Write `policy` over `row`, the row read under the lock: when it was missing this INSERTs, so a
+    process that stored the first policy meanwhile makes this one fail (IntegrityError, then a retry
+    that reads it) instead of being overwritten by a second read that would see it committed."""
     value = policy.to_json() | ({"source": source} if source else {})
     bump(session)
-    row = session.get(Meta, _KEY)
     if row is None:
         session.add(Meta(key=_KEY, value=value))
     else:
@@ -83,9 +92,9 @@ def change_policy(db: Any, change: Callable[[Policy], Policy], *, default_transi
         try:
             with db.session() as s:
                 _lock(s)
-                policy = change(load_policy(s, default_transitions=default_transitions,
-                                            default_scale=default_scale, wall=wall))
-                save_policy(s, policy)
+                row = s.get(Meta, _KEY)
+                policy = change(_policy(row, default_transitions, default_scale, wall))
+                _store(s, row, policy)
             return policy
         except IntegrityError:  # two processes stored the first policy at once: read the winner's
             continue
@@ -109,13 +118,13 @@ def seed_policy(db: Any, *, transitions: str, time_scale: float, wall: WallClock
                 if row is not None and isinstance(row.value, dict):
                     if row.value.get("source") != "flags":
                         return
-                    current = load_policy(s, default_transitions=transitions, default_scale=time_scale, wall=wall)
+                    current = _policy(row, transitions, time_scale, wall)
                     if (current.transitions, current.time_scale) == (transitions, time_scale):
                         return
                     policy = Policy(transitions, time_scale, now, current.now(now))
                 else:
                     policy = Policy(transitions, time_scale, now, now)
-                save_policy(s, policy, source="flags")
+                _store(s, row, policy, source="flags")
             return
         except IntegrityError:
             continue

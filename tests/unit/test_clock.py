@@ -1,0 +1,85 @@
+"""The shared clock policy under processes that store it at the same moment.
+
+Each case makes the race happen on purpose: process B reads "no policy yet" under its lock, and before it
+stores its own, process A stores and commits one. B must not overwrite A's (the processes would then
+disagree on the clock, and a clock advance could be lost); it must retry and keep A's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mockserver.db import Database
+from mockserver.jobs import clock
+from mockserver.tables import Meta
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'state.db'}")
+        yield database
+        database.dispose()
+        return
+    from tests.reliability._server import pg_database_or_skip
+
+    with pg_database_or_skip() as url:
+        database = Database(url)
+        yield database
+        database.dispose()
+
+
+def _stored(db: Database) -> dict:
+    with db.session() as s:
+        return dict(s.get(Meta, "clock").value)
+
+
+def _racing_wall(db: Database, other: threading.Thread) -> clock.WallClock:
+    """A wall clock for B that, the first time B reads it (after B read the policy row under its lock),
+    lets process A store its policy; A either finishes (PostgreSQL: B's lock held no row) or waits for
+    B's lock (SQLite: the database's write lock), which is the other correct outcome."""
+    calls = [0]
+
+    def wall() -> float:
+        calls[0] += 1
+        if calls[0] == 1:
+            other.start()
+            other.join(0.3 if db.is_sqlite else 10.0)
+        return 2000.0 + calls[0]
+
+    return wall
+
+
+def test_first_seeds_at_once_agree(db: Database) -> None:
+    a = threading.Thread(target=clock.seed_policy, args=(db,),
+                         kwargs={"transitions": "manual", "time_scale": 1.0, "wall": lambda: 1000.0})
+    clock.seed_policy(db, transitions="manual", time_scale=1.0, wall=_racing_wall(db, a))
+    a.join(30)
+    assert not a.is_alive()
+    stored = _stored(db)
+    # Whoever stored first, nobody overwrote it afterwards: one anchor, the winner's, and no second write.
+    if db.is_sqlite:
+        assert stored["anchor_wall"] == 2001.0, "B held the write lock: its policy is first, A's seed found it"
+    else:
+        assert stored["anchor_wall"] == 1000.0, "A stored first; B overwrote it instead of retrying"
+
+
+def test_first_changes_at_once_both_count(db: Database) -> None:
+    def advance_a() -> None:
+        clock.change_policy(db, lambda p: clock.advance(p, 7.0, 1000.0), default_transitions="manual",
+                            default_scale=1.0, wall=lambda: 1000.0)
+
+    a = threading.Thread(target=advance_a)
+    wall = _racing_wall(db, a)
+    clock.change_policy(db, lambda p: clock.advance(p, 5.0, 1000.0), default_transitions="manual",
+                        default_scale=1.0, wall=wall)
+    a.join(30)
+    assert not a.is_alive()
+    stored = _stored(db)
+    moved = stored["anchor_virtual"] - stored["anchor_wall"]
+    # Both advances (7 s and 5 s) are in the stored clock, whichever process stored the first policy.
+    assert moved == pytest.approx(12.0) or stored["anchor_virtual"] - 2001.0 == pytest.approx(12.0), stored
