@@ -9,7 +9,7 @@ simulated seconds divided by the clock policy (`immediate`: zero, the first read
                 any error → failed; else in_progress with request_counts.total
     in_progress REQUEST_SECONDS per request: requests due by now are answered in input order, CHUNK per
                 commit, by the synchronous endpoints' own code (routers.chat.chat_completion_body /
-                completion_body, responses.router.response_body), so each line is what that endpoint
+                completion_body, responses.run.response_body), so each line is what that endpoint
                 answers; a request error is an error-file line with the same status and body
     finalizing  FINALIZE_SECONDS, then completed: output and error files become `batch_output` files
     cancelling  CANCEL_SECONDS after a cancel, then cancelled with the partial files
@@ -37,7 +37,6 @@ from collections.abc import Awaitable, Callable
 from typing import IO, Any
 
 import orjson
-from sqlmodel import select
 
 from contracts import errors, tokens
 from mockserver.batches import store
@@ -45,7 +44,8 @@ from mockserver.batches.validate import validate_input
 from mockserver.chat import state as chat_state
 from mockserver.chat.run import chat_completion_body, completion_body
 from mockserver.files.blobs import BlobWriter, batch_input_key
-from mockserver.responses.router import response_body
+from mockserver.owned import owned
+from mockserver.responses.run import response_body
 from mockserver.services import Services
 from mockserver.tables import BatchRow, FileRow
 
@@ -183,8 +183,7 @@ def _validate(svc: Services, row: BatchRow, at: float) -> dict:
 
 
 def select_file(row: BatchRow) -> Any:
-    return select(FileRow).where(FileRow.id == row.input_file_id, FileRow.tenant == row.tenant,
-                                 FileRow.deleted == False)  # noqa: E712
+    return owned(FileRow, row.tenant, FileRow.id == row.input_file_id, live=True)
 
 
 async def _answer_chunk(svc: Services, row: BatchRow, count: int) -> tuple[dict, list[str]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from contracts import errors
+from mockserver.owned import find, scope
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import BatchRow, FileRow
@@ -63,15 +64,15 @@ def create(s: Session, svc: Services, *, tenant: str, organization_id: str, body
 
 
 def get(s: Session, *, tenant: str, batch_id: str) -> BatchRow:
-    row = s.exec(select(BatchRow).where(BatchRow.id == batch_id, BatchRow.tenant == tenant)).first()
+    row = find(s, BatchRow, tenant, batch_id)
     if row is None:
         raise no_such_batch(batch_id)
     return row
 
 
 def list_batches(s: Session, *, tenant: str, limit: int, after: str | None) -> Page:
-    scope = [BatchRow.tenant == tenant]
-    return paginate(s, BatchRow, where=scope, cursor_scope=scope, limit=limit, after=after)
+    mine = scope(BatchRow, tenant)
+    return paginate(s, BatchRow, where=mine, cursor_scope=mine, limit=limit, after=after)
 
 
 def cas(s: Session, row: BatchRow, **changes: Any) -> bool:

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from contracts import errors
 from mockserver.cache import View, bump
+from mockserver.owned import owns
 from mockserver.services import Services
 from mockserver.tables import FixtureRow
 
@@ -184,7 +185,7 @@ def match_fixture(svc: Services, tenant: str, model: str, text: str, view: View 
 def _visible(tenant: str | None) -> Any:
     stmt = select(FixtureRow).order_by(col(FixtureRow.seq).desc())
     if tenant is not None:
-        stmt = stmt.where((FixtureRow.tenant == tenant) | (col(FixtureRow.tenant).is_(None)))
+        stmt = stmt.where(owns(FixtureRow, tenant) | col(FixtureRow.tenant).is_(None))   # its own and global ones
     return stmt
 
 

@@ -8,6 +8,7 @@ from sqlmodel import select
 from mockserver.cache import bump
 from mockserver.chat import fidelity
 from mockserver.files.blobs import batch_keys, snapshot_key
+from mockserver.owned import owns
 from mockserver.services import Services
 from mockserver.tables import (
     BatchRow,
@@ -35,16 +36,16 @@ def reset(svc: Services, tenant: str | None) -> int:
                 s.execute(delete(table))
             s.execute(delete(Meta).where(Meta.key != "schema_version"))
         else:
-            jobs = list(s.exec(select(JobRow.id).where(JobRow.tenant == tenant)))
-            uploads = list(s.exec(select(UploadRow.id).where(UploadRow.tenant == tenant)))
-            paths += s.exec(select(FileRow.path).where(FileRow.tenant == tenant))
+            jobs = list(s.exec(select(JobRow.id).where(owns(JobRow, tenant))))
+            uploads = list(s.exec(select(UploadRow.id).where(owns(UploadRow, tenant))))
+            paths += s.exec(select(FileRow.path).where(owns(FileRow, tenant)))
             paths += list(s.exec(select(UploadPartRow.path).where(UploadPartRow.upload_id.in_(uploads))))
             s.execute(delete(UploadPartRow).where(UploadPartRow.upload_id.in_(uploads)))
             for batch in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path, BatchRow.segments)
-                                .where(BatchRow.tenant == tenant)):
+                                .where(owns(BatchRow, tenant))):
                 paths += batch_keys(*batch)
             for table in (ModelRow, JobRow, UploadRow, FileRow, FixtureRow, ResponseRow, BatchRow):
-                s.execute(delete(table).where(table.tenant == tenant))
+                s.execute(delete(table).where(owns(table, tenant)))
             paths += [snapshot_key(j) for j in jobs]
             fidelity.save(s, tenant=tenant, mode=None)
     if tenant is None:

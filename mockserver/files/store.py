@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from contracts import errors
 from contracts.limits import FILE_PURPOSES, FILENAME_MAX
 from mockserver.files.blobs import DERIVED, BlobWriter
+from mockserver.owned import find, scope
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow
@@ -103,8 +104,7 @@ def _settle(s: Session, rows: list[FileRow]) -> None:
 
 
 def get_file(s: Session, *, tenant: str, file_id: str, param: str = "id", settle: bool = True) -> FileRow:
-    row = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == tenant,
-                                       FileRow.deleted == False)).first()  # noqa: E712
+    row = find(s, FileRow, tenant, file_id, live=True)
     if row is None:
         raise errors.no_such_object("File", file_id, param)
     if settle:
@@ -114,10 +114,10 @@ def get_file(s: Session, *, tenant: str, file_id: str, param: str = "id", settle
 
 def list_files(s: Session, *, tenant: str, purpose: str | None, limit: int, after: str | None,
                order: str) -> Page:
-    where = [FileRow.tenant == tenant, FileRow.deleted == False]  # noqa: E712
+    where = scope(FileRow, tenant, live=True)
     if purpose:
         where.append(FileRow.purpose == purpose)
-    page = paginate(s, FileRow, where=where, cursor_scope=[FileRow.tenant == tenant], limit=limit,
+    page = paginate(s, FileRow, where=where, cursor_scope=scope(FileRow, tenant), limit=limit,
                     after=after, order=order)
     _settle(s, list(page.rows))
     return page

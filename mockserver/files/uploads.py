@@ -19,6 +19,7 @@ from contracts.limits import (
 )
 from mockserver.files.blobs import BlobWriter
 from mockserver.files.store import check_purpose, create_file, file_to_wire
+from mockserver.owned import find
 from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
 
@@ -69,7 +70,7 @@ def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> Uplo
 
 
 def get_upload(s: Session, svc: Services, *, tenant: str, upload_id: str) -> UploadRow:
-    row = s.exec(select(UploadRow).where(UploadRow.id == upload_id, UploadRow.tenant == tenant)).first()
+    row = find(s, UploadRow, tenant, upload_id)
     if row is None:
         raise errors.no_such_object("Upload", upload_id, "upload_id")
     if row.status == "pending" and svc.now(s) >= row.expires_at:

@@ -13,6 +13,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.files.blobs import snapshot_key, snapshot_name
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
+from mockserver.owned import find, owned, scope
 from mockserver.pagination import Page, bad_cursor, cursor_seq, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
@@ -50,8 +51,7 @@ def event_to_wire(event_id: str, ev: simulator.NewEvent) -> dict:
 def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> None:
     if file_id is None:
         return
-    row = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == tenant.key,
-                                       FileRow.deleted == False)).first()  # noqa: E712
+    row = find(s, FileRow, tenant.key, file_id, live=True)
     if row is None or row.purpose != "fine-tune":
         raise errors.invalid_training_file(file_id, param)
 
@@ -82,7 +82,7 @@ def create_job(s: Session, svc: Services, *, tenant: Tenant, req: JobRequest) ->
 
 
 def get_job(s: Session, *, tenant: str, job_id: str) -> JobRow:
-    row = s.exec(select(JobRow).where(JobRow.id == job_id, JobRow.tenant == tenant)).first()
+    row = find(s, JobRow, tenant, job_id)
     if row is None:
         raise errors.no_such_object("FineTuningJob", job_id, "fine_tuning_job_id")
     return row
@@ -133,7 +133,7 @@ def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, 
         for param, file_id in (("training_file", row.training_file), ("validation_file", row.validation_file)):
             if file_id is None:
                 continue
-            f = s.exec(select(FileRow).where(FileRow.id == file_id, FileRow.tenant == row.tenant)).first()
+            f = find(s, FileRow, row.tenant, file_id)
             if f is None or f.deleted:
                 return _deleted(file_id, param)
             keys[param] = f.path
@@ -298,8 +298,8 @@ def list_jobs(svc: Services, *, tenant: str, limit: int, after: str | None,
                                 metadata_null=metadata_null)
     else:
         with svc.db.session() as s:
-            scope = [JobRow.tenant == tenant]
-            page = paginate(s, JobRow, where=scope, cursor_scope=scope, limit=limit, after=after, order="desc")
+            mine = scope(JobRow, tenant)
+            page = paginate(s, JobRow, where=mine, cursor_scope=mine, limit=limit, after=after, order="desc")
     rows = [advance_job(svc, tenant=tenant, job_id=r.id) if r.status not in simulator.TERMINAL else r
             for r in page.rows]
     return Page(rows, page.has_more)
@@ -309,9 +309,9 @@ def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | Non
                      metadata_null: bool) -> Page:
     """Metadata filters are applied in Python (JSON columns differ across databases); pages stay exact."""
     with svc.db.session() as s:
-        stmt = select(JobRow).where(JobRow.tenant == tenant).order_by(JobRow.seq.desc())
+        stmt = owned(JobRow, tenant).order_by(JobRow.seq.desc())
         if after:
-            stmt = stmt.where(JobRow.seq < cursor_seq(s, JobRow, after, [JobRow.tenant == tenant]))
+            stmt = stmt.where(JobRow.seq < cursor_seq(s, JobRow, after, scope(JobRow, tenant)))
         matched = []
         for row in s.exec(stmt):
             md = row.metadata_ or {}

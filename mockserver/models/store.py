@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from mockserver.cache import bump
+from mockserver.owned import find, owned
 from mockserver.tables import JobRow, ModelRow
 
 __all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
@@ -24,13 +25,11 @@ def model_to_wire(row: ModelRow) -> dict:
 
 
 def _tenant_model(s: Session, *, tenant: str, model_id: str) -> ModelRow | None:
-    return s.exec(select(ModelRow).where(ModelRow.id == model_id, ModelRow.tenant == tenant,
-                                         ModelRow.deleted == False)).first()  # noqa: E712
+    return find(s, ModelRow, tenant, model_id, live=True)
 
 
 def list_models(s: Session, *, tenant: str) -> dict:
-    rows = s.exec(select(ModelRow).where(ModelRow.tenant == tenant, ModelRow.deleted == False,  # noqa: E712
-                                         ModelRow.kind == "fine_tuned").order_by(ModelRow.seq)).all()
+    rows = s.exec(owned(ModelRow, tenant, ModelRow.kind == "fine_tuned", live=True).order_by(ModelRow.seq)).all()
     data = [base_to_wire(m) for m in catalog.CATALOG.values()] + [model_to_wire(r) for r in rows]
     return {"object": "list", "data": data}
 

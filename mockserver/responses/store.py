@@ -4,9 +4,10 @@ delete, cancel, input items, and the history of a `previous_response_id` chain."
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from contracts import errors
+from mockserver.owned import find
 from mockserver.pagination import Page, bad_cursor
 from mockserver.services import Services
 from mockserver.tables import ResponseRow
@@ -31,8 +32,7 @@ def save(s: Session, *, tenant: str, body: dict, items: list[dict], ready_at: fl
 
 
 def _row(s: Session, tenant: str, response_id: str) -> ResponseRow:
-    row = s.exec(select(ResponseRow).where(ResponseRow.id == response_id, ResponseRow.tenant == tenant,
-                                           ResponseRow.deleted == False)).first()  # noqa: E712
+    row = find(s, ResponseRow, tenant, response_id, live=True)
     if row is None:
         raise not_found(response_id)
     return row
@@ -99,8 +99,7 @@ def history(s: Session, *, tenant: str, response_id: str) -> list[dict]:
     chunks: list[list[dict]] = []
     current: str | None = response_id
     while current is not None and len(chunks) < MAX_CHAIN:
-        row = s.exec(select(ResponseRow).where(ResponseRow.id == current, ResponseRow.tenant == tenant,
-                                               ResponseRow.deleted == False)).first()  # noqa: E712
+        row = find(s, ResponseRow, tenant, current, live=True)
         if row is None:
             raise errors.NotFound(f"Previous response with id '{current}' not found.", param="previous_response_id",
                                   code="previous_response_not_found")

@@ -1,9 +1,12 @@
 """The import graph of mockserver/, contracts/ and client/: no cycles (lazy imports inside functions count),
-client/ and contracts/ never import mockserver, and no router module imports another router module."""
+client/ and contracts/ never import mockserver, and no router module imports another router module; and the
+layering rules the graph cannot see: routers hold no SQL and open no sessions (deps.SessionDep), no module
+uses another module's private names, and the tenant filter is written only in mockserver/owned.py."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,3 +137,39 @@ def test_router_modules_are_all_mounted() -> None:
     from mockserver.app import ROUTERS
 
     assert _routers() == set(ROUTERS)
+
+
+_SQL = re.compile(r"(?<![.\w])(select|insert|update|delete)\(|\.exec(ute)?\(|\bdb\.session\(|\btext\(")
+
+
+def test_routers_hold_no_sql_and_open_no_sessions() -> None:
+    mods = _modules()
+    found = [(m, n, line.strip()) for m in sorted(_routers()) for n, line in
+             enumerate(mods[m].read_text(encoding="utf-8").splitlines(), 1) if _SQL.search(line)]
+    assert found == []
+
+
+def test_no_private_names_across_modules() -> None:
+    mods = _modules()
+    found = []
+    for m, f in mods.items():
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        local = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                 and n.module.split(".")[0] in PACKAGES for a in n.names}
+        local |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+                  if a.name.split(".")[0] in PACKAGES}
+        found += [(m, n.lineno, a.name) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                  and n.module.split(".")[0] in PACKAGES for a in n.names
+                  if a.name.startswith("_") and not a.name.startswith("__")]
+        found += [(m, n.lineno, n.attr) for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                  and isinstance(n.value, ast.Name) and n.value.id in local
+                  and n.attr.startswith("_") and not n.attr.startswith("__")]
+    assert found == []
+
+
+def test_the_tenant_filter_is_written_once() -> None:
+    pattern = re.compile(r"(Row|table)\.tenant\s*==")
+    found = [(m, n) for m, f in _modules().items() if m.startswith("mockserver.") and ".migrations" not in m
+             and m != "mockserver.owned" for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+             if pattern.search(line)]
+    assert found == []
