@@ -192,12 +192,14 @@ class BlobStore(ABC):
 
 
 def referenced_keys(s: Session) -> set[str]:
-    """Every blob key a row names: live files, upload parts, training-data snapshots of jobs and models,
+    """Every blob key a row names: live files, deleted files a job trained on (its models answer from their
+    bytes), upload parts, training-data snapshots of jobs and models,
     a batch's input copy and the parts of its answers."""
     known = {p for p in s.exec(select(FileRow.path).where(col(FileRow.deleted).is_(False)))
              if not p.startswith(DERIVED)}
     known |= set(s.exec(select(UploadPartRow.path)))
-    known |= {snapshot_key(j) for j in s.exec(select(JobRow.id))}
+    known |= {snapshot_key(j) for j in s.exec(select(JobRow.id))}   # copies made before models referenced files
+    known |= set(s.exec(select(FileRow.path).where(col(FileRow.id).in_(select(JobRow.training_file)))))
     known |= {k for k in s.exec(select(ModelRow.training_file)) if k}
     for batch in s.exec(select(BatchRow.id, BatchRow.out_path, BatchRow.err_path, BatchRow.segments)):
         known.update(batch_keys(*batch))

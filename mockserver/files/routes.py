@@ -78,7 +78,7 @@ async def retrieve_file(file_id: str, s: SessionDep, tenant: TenantDep) -> JSONR
 @router.delete("/{file_id}")
 async def delete_file(file_id: str, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     row = store.delete_file(s, tenant=tenant.key, file_id=file_id)
-    svc.files.remove_after_commit(s, [row.path])
+    store.release_after_commit(s, svc, row)
     return JSONResponse(store.deleted_wire(file_id))
 
 

@@ -8,10 +8,11 @@ until then), so finishing a job never computes the content.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from sqlalchemy import insert, update
-from sqlmodel import Session
+from sqlalchemy import event, insert, update
+from sqlmodel import Session, select
 
 from contracts import errors
 from contracts.limits import FILE_PURPOSES, FILENAME_MAX
@@ -19,9 +20,12 @@ from mockserver.files.blobs import DERIVED, BlobWriter
 from mockserver.owned import find, scope
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
-from mockserver.tables import FileRow
+from mockserver.tables import FileRow, JobRow
 
-__all__ = ["file_to_wire", "check_purpose", "create_file", "get_file", "list_files", "delete_file",
+log = logging.getLogger("mockserver")
+
+__all__ = ["release_after_commit", "file_to_wire", "check_purpose", "create_file", "get_file", "list_files",
+           "delete_file",
            "deleted_wire", "derived_file", "register_deriver", "content"]
 
 
@@ -121,6 +125,26 @@ def list_files(s: Session, *, tenant: str, purpose: str | None, limit: int, afte
                     after=after, order=order)
     _settle(s, list(page.rows))
     return page
+
+
+def release_after_commit(s: Session, svc: Services, row: FileRow) -> None:
+    """Once the deletion of `row` commits, remove its bytes unless a fine-tuning job names the file: a job's
+    models answer from their training file's bytes by reference (no snapshot copy), so those stay while the
+    job exists (the sweep keeps them too: blobs.referenced_keys). Checked after the commit, on a session of
+    its own: a job created meanwhile either is seen here or finds the file deleted when it validates."""
+    if row.path.startswith(DERIVED):
+        return
+    key, file_id = row.path, row.id
+
+    def release(_: Session) -> None:
+        try:
+            with svc.db.session() as check:
+                if check.exec(select(JobRow.id).where(JobRow.training_file == file_id).limit(1)).first():
+                    return
+            svc.files.remove(key)
+        except Exception as e:  # the sweep removes it later
+            log.warning("could not remove %s now (the next sweep will): %s", key, e)
+    event.listen(s, "after_commit", release, once=True)
 
 
 def delete_file(s: Session, *, tenant: str, file_id: str) -> FileRow:

@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
-from mockserver.files.blobs import snapshot_key, snapshot_name
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
 from mockserver.owned import find, owned, scope
@@ -139,7 +138,7 @@ def _run_validation(svc: Services, row: JobRow) -> tuple[simulator.Plan | None, 
             keys[param] = f.path
     try:
         return _validate_blobs(svc, row, method, keys)
-    except FileNotFoundError:   # the file was deleted while we read or snapshotted it
+    except FileNotFoundError:   # the file was deleted while we read it
         return _deleted(row.training_file, "training_file")
 
 
@@ -151,7 +150,6 @@ def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict) -> tupl
             return None, error
         results[param] = sizes
     n_examples, billing_tokens = results["training_file"]
-    _snapshot(svc, row, keys["training_file"])
     plan = simulator.resolve_plan((row.method or {}).get(method, {}).get("hyperparameters", row.hyperparameters),
                                   n_examples=n_examples, billing_tokens=billing_tokens, base_model=row.model,
                                   method=method)
@@ -185,13 +183,6 @@ def _file_verdict(svc: Services, blob: str, file_id: str, model: str, method: st
                    (result.n_examples, result.billing_tokens))
         view.put("validation", key, verdict)
     return verdict
-
-
-def _snapshot(svc: Services, row: JobRow, source: str) -> None:
-    """Keep the training data the model answers from, even if the user deletes the file later (the
-    data-dir store makes it a hard link to the same bytes, PostgreSQL a copy)."""
-    if svc.files.stat(snapshot_key(row.id)) is None:
-        svc.files.copy(source, snapshot_name(row.id))
 
 
 # --- advancing ---------------------------------------------------------------------------------------
@@ -282,11 +273,19 @@ def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan:
     if fx.succeeded_at is not None and plan is not None:
         models.append((final, int(fx.succeeded_at), "fine_tuned", None))
     if models:  # no cache generation bump: no cache holds a negative answer for a model (a miss is re-read)
-        s.execute(insert(ModelRow.__table__), [  # type: ignore[attr-defined]
+        data = _training_data_key(row.training_file)
+        s.execute(insert(ModelRow.__table__).values([  # type: ignore[attr-defined]
             {"id": name, "tenant": row.tenant, "created": created, "owned_by": row.organization_id,
              "base_model": row.model, "job_id": row.id, "kind": kind, "step": step, "deleted": False,
-             "training_file": snapshot_key(row.id)} for name, created, kind, step in models])
+             "training_file": data} for name, created, kind, step in models]))
     return changes
+
+
+def _training_data_key(training_file: str):
+    """The blob key a job's models answer from: the training file's own bytes, by reference (no copy). A
+    deletion of the file keeps them while a job names it (files.store.release_after_commit), so the model's
+    data outlives the file as the real API's does. As SQL (a scalar subquery): no statement of its own."""
+    return select(FileRow.path).where(FileRow.id == training_file).scalar_subquery()
 
 
 # --- reads -------------------------------------------------------------------------------------------
