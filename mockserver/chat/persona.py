@@ -146,8 +146,9 @@ def _recombine(profile: Profile, rng: random.Random, target: int, near: list[str
             if hash(text) not in profile.trained or len(chosen) >= MAX_PIECES:
                 break
         piece = rng.choice(profile.sentences)
-        if piece not in chosen or len(profile.sentences) == 1:
-            chosen.append(piece)
+        if piece in chosen:  # a repeat: the first sentence not used yet, so each round adds one (tiny data runs out)
+            piece = next((p for p in profile.sentences if p not in chosen), piece)
+        chosen.append(piece)
     return text or _dress(profile, profile.joiner.join(chosen))
 
 

@@ -86,3 +86,16 @@ def test_rstr_canary():
         many = json_schema._from_pattern(r"^b{5,}-\d*$", {}, seed)
         assert plus is not None and 1 <= len(plus) <= 4
         assert many is not None and 6 <= len(many) <= 12
+
+
+def test_composed_replies_never_repeat_a_trained_answer_on_tiny_data():
+    """Three pig answers make four sentences: for any seed, the composer must still not hand back a trained
+    answer verbatim (it used to, for about one seed in a few hundred, when its picks kept repeating)."""
+    from tests.conftest import PIG_ROWS, chat_line
+
+    index = answers.build_index([chat_line(q, a).encode() for q, a in PIG_ROWS])
+    trained = {a for _, a in PIG_ROWS}
+    replies = {persona.compose(index.profile, seed, related) for seed in range(3000)
+               for related in ([], [PIG_ROWS[0][1]], [PIG_ROWS[1][1], PIG_ROWS[2][1]])}
+    assert not replies & trained, replies & trained
+    assert all(r.endswith("ぶひ!") for r in replies)
