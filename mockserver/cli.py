@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", dest="to_url", required=True, help="destination database URL (postgresql+psycopg://…)")
     migrate.add_argument("--from-data-dir", type=Path, default=None,
                          help="the source's data dir (default: the directory of the SQLite file)")
+    migrate.add_argument("--to-blob-url", default=None, metavar="s3://BUCKET/PREFIX",
+                         help="put the bytes in this S3 bucket (as the servers' --blob-url) instead of the database")
     return p
 
 
@@ -58,6 +60,9 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blob-store", choices=BLOB_STORES, default=d,
                    help="where file bytes live: data-dir, or database (PostgreSQL only); auto (default) = "
                         "database with a PostgreSQL URL, else data-dir")
+    p.add_argument("--blob-url", default=d, metavar="s3://BUCKET/PREFIX",
+                   help="keep file bytes in an S3-compatible object store (pip install 'ft-emulator[s3]'; "
+                        "endpoint and credentials from the AWS_* variables)")
     p.add_argument("--workers", type=int, default=d, help="server processes sharing the database (default 1)")
     p.add_argument("--seed", type=int, default=d, help="make ids and job randomness reproducible")
     p.add_argument("--keys-file", type=Path, default=d, help="TOML or JSON: API key → organization/project")
@@ -130,7 +135,7 @@ def serve(settings: Settings) -> int:
 
     from mockserver.protocol import EmulatorH11Protocol
 
-    if not settings.blobs_in_database:
+    if settings.uses_data_dir:
         problem = _data_dir_problem(Path(settings.data_dir))
         if problem is not None:
             print(f"mockserver: --data-dir (MOCKSERVER_DATA_DIR): {problem}", file=sys.stderr)
@@ -156,8 +161,14 @@ def serve(settings: Settings) -> int:
             Multiprocess(config, sockets=[sock], **({"target": uvicorn.Server(config).run} if older else {})).run()
         else:
             from mockserver.app import create_app
+            from mockserver.files.blobs import BlobStoreUnavailable
 
-            uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run(sockets=[sock])
+            try:
+                app = create_app(settings)
+            except BlobStoreUnavailable as e:
+                print(f"mockserver: {e}", file=sys.stderr)
+                return 2
+            uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])
     return 0
 
 

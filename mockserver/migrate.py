@@ -2,8 +2,8 @@
 
 Copies every row of every table (ids, `seq` order and cursors unchanged) and every byte a row names —
 files, upload parts, training-data snapshots, results files — from the source's blob store (the data
-dir beside the SQLite file, or `--from-data-dir`) into the destination's (in PostgreSQL by default, see
-`--blob-store`). The bytes go first, each streamed in 1 MiB chunks, then all rows in one transaction, so
+dir beside the SQLite file, or `--from-data-dir`) into the destination's (in PostgreSQL by default, or
+in S3 with `--to-blob-url s3://bucket/prefix`). The bytes go first, each streamed in 1 MiB chunks, then all rows in one transaction, so
 a migration that fails leaves no row behind (and the bytes it copied are swept as unnamed). The
 destination must hold no rows yet; stop the servers on the source first.
 """
@@ -18,9 +18,9 @@ from sqlalchemy import Integer, func, insert, select, text
 from sqlmodel import Session, SQLModel
 
 from mockserver.db import Database
-from mockserver.files.blobs import CHUNK, BlobStore, referenced_keys
+from mockserver.files.blobs import CHUNK, BlobStore, BlobStoreUnavailable, referenced_keys
 from mockserver.services import open_blob_store
-from mockserver.settings import Settings
+from mockserver.settings import Settings, SettingsError
 from mockserver.tables import BlobChunkRow, BlobRow, CacheGeneration, Meta
 
 __all__ = ["MigrationError", "Migrated", "migrate", "main", "named_keys"]
@@ -150,9 +150,13 @@ def _advance_sequences(s: Session) -> None:
 
 
 def main(args: dict) -> int:
+    to_blob_url = args.get("to_blob_url")
     try:
-        result = migrate(args["from_url"], args["to_url"], source_data_dir=args.get("from_data_dir"))
-    except MigrationError as e:
+        dest = Settings(database_url=args["to_url"], data_dir=_sqlite_dir(args["to_url"]),
+                        blob_url=to_blob_url) if to_blob_url else None
+        result = migrate(args["from_url"], args["to_url"], source_data_dir=args.get("from_data_dir"),
+                         dest_settings=dest)
+    except (MigrationError, SettingsError, BlobStoreUnavailable) as e:
         print(f"mockserver migrate: {e}", file=sys.stderr)
         return 2
     print(f"mockserver migrate: {result.summary()}", file=sys.stderr)

@@ -66,7 +66,11 @@ class Services:
 
 
 def open_blob_store(settings: Settings) -> BlobStore:
-    """The blob store `--blob-store` selects (mockserver.files.blobs says what each backend does)."""
+    """The blob store `--blob-url` / `--blob-store` select (mockserver.files.blobs says what each does)."""
+    if settings.blob_url is not None:
+        from mockserver.files.blobs_s3 import S3BlobStore
+
+        return S3BlobStore(settings.blob_url, db_url=settings.db_url)
     if settings.blobs_in_database:
         from mockserver.files.blobs_pg import PostgresBlobStore
 

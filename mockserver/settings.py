@@ -30,6 +30,7 @@ class Settings:
     data_dir: Path = Path(".mockserver")
     database_url: str | None = None
     blob_store: str = "auto"    # where file bytes live: data-dir, database (PostgreSQL), auto = by the URL
+    blob_url: str | None = None  # s3://bucket/prefix: file bytes in an S3-compatible object store instead
     workers: int = 1
     seed: int | None = None
     keys_file: Path | None = None
@@ -67,9 +68,16 @@ class Settings:
     def blobs_in_database(self) -> bool:
         """File bytes live in PostgreSQL (`--blob-store database`, the default with a PostgreSQL URL);
         then the server writes nothing to the data dir and needs none."""
+        if self.blob_url is not None:
+            return False
         if self.blob_store != "auto":
             return self.blob_store == "database"
         return self.db_url.startswith("postgresql")
+
+    @property
+    def uses_data_dir(self) -> bool:
+        """The server keeps something in the data dir: file bytes, or the default SQLite database."""
+        return self.database_url is None or not (self.blobs_in_database or self.blob_url is not None)
 
     def validate(self) -> None:
         check = _Check()
@@ -96,7 +104,20 @@ class Settings:
         check.choice("blob-store", self.blob_store, BLOB_STORES)
         check.that(self.blob_store != "database" or (url or "").startswith("postgresql"), "blob-store",
                    "'database' keeps file bytes in PostgreSQL: it needs a postgresql+psycopg:// --database-url")
+        self._validate_blob_url(check)
         check.raise_if_any()
+
+    def _validate_blob_url(self, check: _Check) -> None:
+        if self.blob_url is None:
+            return
+        from mockserver.files.blobs_s3 import parse_s3_url
+
+        try:
+            parse_s3_url(self.blob_url)
+        except ValueError as e:
+            check.that(False, "blob-url", f"{e}; got {self.blob_url!r}")
+        check.that(self.blob_store == "auto", "blob-url", f"keeps file bytes in S3: it cannot be combined with "
+                   f"--blob-store {self.blob_store}")
 
     def _validate_record(self, check: _Check) -> None:
         check.choice("replay-fallback", self.replay_fallback, REPLAY_FALLBACK)

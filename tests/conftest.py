@@ -47,3 +47,21 @@ def door():
     yield get
     for emulator in opened.values():
         emulator.close()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A local S3-compatible server (moto) for the whole test process: tests/s3.py."""
+    from tests.s3 import moto_server
+
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_url(s3_endpoint, monkeypatch):
+    """`s3://<a bucket of this test's own>/blobs`, this process's AWS_* variables set for it."""
+    from tests.s3 import bucket
+
+    with bucket(s3_endpoint, monkeypatch) as url:
+        yield url

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -28,11 +29,16 @@ from sqlmodel import Session, col, select
 from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
 __all__ = ["CHUNK", "DERIVED", "BlobWriter", "BlobStore", "referenced_keys", "snapshot_key", "snapshot_name",
-           "file_key", "batch_input_key", "batch_keys"]
+           "file_key", "batch_input_key", "batch_keys", "BlobStoreUnavailable", "BlobReader"]
 
 CHUNK = 1 << 20  # bytes per PostgreSQL row and per read
 DERIVED = "derived:"  # a row path with this prefix names no blob: its content is computed (files.store.content)
 log = logging.getLogger("mockserver")
+
+
+class BlobStoreUnavailable(RuntimeError):
+    """The configured blob store cannot be used (missing client library, unreachable bucket): the server
+    does not start; the message says why."""
 
 
 def file_key(name: str) -> str:
@@ -189,6 +195,34 @@ class BlobStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - a store that holds nothing has nothing to release
         """Release connections and locks (the process is ending)."""
+
+
+class BlobReader(io.RawIOBase):
+    """The raw reader of a remote blob (wrap it in io.BufferedReader): subclasses fetch from `pos` in
+    `readinto` and drop what they hold for the old position in `_moved`."""
+
+    def __init__(self, key: str, size: int) -> None:
+        self.key, self.size, self.pos = key, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        target = max(0, base + offset)
+        if target != self.pos:
+            self.pos = target
+            self._moved()
+        return self.pos
+
+    def _moved(self) -> None:
+        """The position changed: forget what was fetched for the old one."""
 
 
 def referenced_keys(s: Session) -> set[str]:

@@ -13,25 +13,24 @@ an upload cut short (or SIGKILLed) leaves no bytes. Reading: one short query per
 download holds no connection and no transaction between chunks.
 
 Crash leftovers are blobs published whose row never committed (the process died between the two
-commits). Every process holds a shared advisory lock on a connection of its own while it lives; the
-sweep takes the lock exclusively when it can — then no other process is alive and every blob no row
-names goes — and otherwise removes only unnamed blobs older than an hour.
+commits). Every process holds a shared advisory lock on a connection of its own while it lives
+(mockserver.files.presence); the sweep takes the lock exclusively when it can — then no other process is
+alive and every blob no row names goes — and otherwise removes only unnamed blobs older than an hour.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-import threading
 from typing import Any, BinaryIO
 
 from sqlalchemy import create_engine
 
-from mockserver.files.blobs import CHUNK, BlobStore, BlobWriter, file_key
+from mockserver.files.blobs import CHUNK, BlobReader, BlobStore, BlobWriter, file_key
+from mockserver.files.presence import PostgresPresence
 
 __all__ = ["PostgresBlobStore"]
 
-_ALIVE_LOCK = 0x626C6F62  # "blob"
 _GRACE = "1 hour"
 
 
@@ -39,20 +38,10 @@ class PostgresBlobStore(BlobStore):
     def __init__(self, url: str, *, max_connections: int = 64) -> None:
         # A pool of its own: long uploads hold a connection each and must not starve API requests.
         self.engine = create_engine(url, pool_size=4, max_overflow=max_connections - 4, pool_pre_ping=True)
-        fairy = self.engine.raw_connection()
-        self._alive = fairy.driver_connection
-        fairy.detach()  # lives as long as this store, outside the pool
-        self._alive.rollback()
-        self._alive.autocommit = True
-        self._alive_lock = threading.Lock()
-        self._exec_alive("SELECT pg_advisory_lock_shared(%s)", (_ALIVE_LOCK,))
+        self.presence = PostgresPresence(self.engine)
         self._store_external()
 
     # --- connections ---------------------------------------------------------------------------------
-
-    def _exec_alive(self, sql: str, params: tuple) -> Any:
-        with self._alive_lock:
-            return self._alive.execute(sql, params).fetchall()
 
     def _query(self, sql: str, params: tuple, *, binary: bool = False) -> list[tuple]:
         fairy = self.engine.raw_connection()
@@ -124,17 +113,13 @@ class PostgresBlobStore(BlobStore):
         return len(self._query("DELETE FROM blobs RETURNING id", ()))  # a writer's own row is not visible
 
     def sweep(self, known: set[str]) -> int:
-        alone = bool(self._exec_alive("SELECT pg_try_advisory_lock(%s)", (_ALIVE_LOCK,))[0][0])
-        try:
+        with self.presence.alone() as alone:
             rows = self._query(f"SELECT key FROM blobs WHERE %s OR created_at < now() - interval '{_GRACE}'",
                                (alone,))
             stale = [k for (k,) in rows if k not in known]
             if stale:
                 self._query("DELETE FROM blobs WHERE key = ANY(%s)", (stale,))
             return len(stale)
-        finally:
-            if alone:
-                self._exec_alive("SELECT pg_advisory_unlock(%s)", (_ALIVE_LOCK,))
 
     def usage(self) -> tuple[int, int]:
         """(blobs, bytes in chunks) visible now: for tests and operators."""
@@ -143,8 +128,7 @@ class PostgresBlobStore(BlobStore):
         return int(rows[0][0]), int(rows[0][1])
 
     def close(self) -> None:
-        with self._alive_lock:
-            self._alive.close()
+        self.presence.close()
         self.engine.dispose()
 
 
@@ -226,29 +210,17 @@ class PostgresBlobWriter(BlobWriter):
             fairy.close()
 
 
-class _ChunkReader(io.RawIOBase):
+class _ChunkReader(BlobReader):
     """Reads a blob chunk by chunk; a blob removed mid-read is an OSError, never short data. Seekable:
     every chunk but the last holds exactly CHUNK bytes (writers insert whole chunks, then the rest)."""
 
     def __init__(self, store: PostgresBlobStore, key: str, blob_id: int, size: int) -> None:
-        self.store, self.key, self.blob_id, self.size = store, key, blob_id, size
-        self.pos = 0
+        super().__init__(key, size)
+        self.store, self.blob_id = store, blob_id
         self.current = memoryview(b"")
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
-        self.pos = max(0, base + offset)
+    def _moved(self) -> None:
         self.current = memoryview(b"")
-        return self.pos
 
     def readinto(self, b: Any) -> int:
         if not self.current:

@@ -1,13 +1,14 @@
 """Replicas: two `mockserver serve` processes with separate, empty data dirs on one PostgreSQL database.
 
 Nothing is shared but the database: every byte lives in it (`--blob-store auto` = database with a
-PostgreSQL URL). What goes in through one replica comes out of the other, byte-identical; a replica
+PostgreSQL URL) or, in the `s3` runs, in a local S3-compatible server (moto, tests/s3.py) via `--blob-url`. What goes in through one replica comes out of the other, byte-identical; a replica
 SIGKILLed mid-upload leaves no visible object and no bytes once the sweep has run; a large upload and
 its download stream through both with flat memory; a batch runs on either. Needs MOCKSERVER_TEST_POSTGRES_URL (skips without).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -15,10 +16,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from mockserver.files.blobs import BlobStore
 from tests.reliability._checks import pig_jsonl
 from tests.reliability._server import (
     FIGURES,
@@ -40,9 +44,37 @@ def pg_url() -> Iterator[str]:
         yield fresh
 
 
-def _replica(tmp: Path, name: str, url: str, **kw: object) -> Server:
-    data_dir = tmp / name / "data"
-    return Server(data_dir, database_url=url, cwd=tmp / name, **kw)  # type: ignore[arg-type]
+@dataclass
+class Deployment:
+    """Where the replicas keep their rows (PostgreSQL) and their bytes (the database, or S3)."""
+
+    url: str
+    blob_url: str | None = None
+    env: dict[str, str] | None = None
+
+    def replica(self, tmp: Path, name: str, **kw: object) -> Server:
+        extra = ["--blob-url", self.blob_url] if self.blob_url else []
+        return Server(tmp / name / "data", database_url=self.url, cwd=tmp / name, extra_args=extra,  # type: ignore[arg-type]
+                      env=self.env, **kw)
+
+    def store(self) -> BlobStore:
+        """A blob store of this deployment in the test process (a process of its own for the sweep)."""
+        from mockserver.services import open_blob_store
+        from mockserver.settings import Settings
+
+        return open_blob_store(Settings(database_url=self.url, blob_url=self.blob_url))
+
+    def held(self) -> Bytes:
+        return S3Bytes(self) if self.blob_url else Bytes(self.url)
+
+
+@pytest.fixture(params=["database", "s3"])
+def deployment(request: pytest.FixtureRequest, pg_url: str) -> Deployment:
+    if request.param == "database":
+        return Deployment(pg_url)
+    from tests.s3 import s3_env
+
+    return Deployment(pg_url, request.getfixturevalue("s3_url"), s3_env(request.getfixturevalue("s3_endpoint")))
 
 
 def _nothing_on_disk(*servers: Server) -> None:
@@ -85,6 +117,40 @@ class Bytes:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class S3Bytes(Bytes):
+    """What the bucket holds: objects under files/ against the keys rows name; no temporary object and no
+    multipart upload in flight. Its store is opened per look (a store held open would count as a live
+    process to the sweep)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        super().__init__(deployment.url)
+        self.deployment = deployment
+
+    @contextlib.contextmanager
+    def _store(self) -> Iterator[Any]:
+        store = self.deployment.store()
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def check(self) -> dict:
+        from mockserver.files.blobs import referenced_keys
+
+        with self.session() as s:
+            known = referenced_keys(s)
+        with self._store() as store:
+            objects = {o["Key"].removeprefix(store.prefix): o["Size"] for o in store._objects("")}
+        stray = sorted(k for k in objects if not k.startswith("files/") or k not in known)
+        assert not stray, f"objects no row names: {stray}"
+        assert self.in_flight() == 0, "a multipart upload is still open"
+        return {"blobs": len(objects), "bytes": sum(objects.values())}
+
+    def in_flight(self) -> int:
+        with self._store() as store:
+            return store.in_flight()
 
 
 # --- streaming HTTP (constant memory on the test's side too) -----------------------------------------
@@ -166,28 +232,28 @@ class _PeakRss(threading.Thread):
 
 # --- the tests -------------------------------------------------------------------------------------
 
-def test_two_replicas_one_database(pg_url: str, tmp_path: Path) -> None:
+def test_two_replicas_one_database(deployment: Deployment, tmp_path: Path) -> None:
     """Upload via A, download and train via B, chat via A, fixtures via A answer on B, a batch via A read
     via B, delete via B; then
     SIGKILL A mid-upload; a tenant reset through B; the sweep's rules for a blob published without its row."""
-    a = _replica(tmp_path, "a", pg_url, transitions="immediate")
-    b = _replica(tmp_path, "b", pg_url, transitions="immediate")
-    held = Bytes(pg_url)
+    a = deployment.replica(tmp_path, "a", transitions="immediate")
+    b = deployment.replica(tmp_path, "b", transitions="immediate")
+    held = deployment.held()
     try:
         with a, b:
             _share_everything(a, b)
             figures = held.check()
-            _kill_mid_upload(a, b, held)
+            _kill_mid_upload(a, b, deployment, held)
             killed = held.check()
             assert b.json("POST", "/_mock/reset", json_body={"api_key": KEY})["reset"] == "tenant"
             assert held.check() == {"blobs": 0, "bytes": 0}  # every byte of the tenant went with its rows
-            orphan = _orphan_spared_while_b_lives(pg_url)
-        _orphan_removed_when_alone(pg_url, orphan)
+            orphan = _orphan_spared_while_b_lives(deployment)
+        _orphan_removed_when_alone(deployment, orphan)
         assert held.check() == {"blobs": 0, "bytes": 0}
     finally:
         held.dispose()
     _nothing_on_disk(a, b)
-    FIGURES.add("replicas", **figures, after_sigkill=killed)
+    FIGURES.add(f"replicas ({'s3' if deployment.blob_url else 'database'})", **figures, after_sigkill=killed)
 
 
 def _share_everything(a: Server, b: Server) -> None:
@@ -255,11 +321,11 @@ def _batch_across(a: Server, b: Server, model: str) -> None:
     assert err["custom_id"] == "r6" and err["response"]["status_code"] == 400, err
 
 
-def _kill_mid_upload(a: Server, b: Server, held: Bytes) -> None:
+def _kill_mid_upload(a: Server, b: Server, deployment: Deployment, held: Bytes) -> None:
     """A is SIGKILLed while an upload streams into it: B never lists it, and after a sweep (run here, by a
-    store in this process, while B lives) no byte of it is in PostgreSQL."""
+    store in this process, while B lives) no byte of it is left: PostgreSQL rolled its transaction back;
+    in S3 the sweep aborts the multipart upload of a process that has ended."""
     from mockserver.files.blobs import referenced_keys
-    from mockserver.files.blobs_pg import PostgresBlobStore
 
     before = [x["id"] for x in b.json("GET", "/v1/files?limit=100")["data"]]
     head, _, ctype = multipart({"purpose": "fine-tune"}, filename="cut.jsonl")
@@ -267,26 +333,26 @@ def _kill_mid_upload(a: Server, b: Server, held: Bytes) -> None:
     try:
         sock.sendall(f"POST /v1/files HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {KEY}\r\n"
                      f"Content-Type: {ctype}\r\nContent-Length: {len(head) + 64 * MIB}\r\n\r\n".encode() + head)
-        for block in _blocks(6 * MIB, b"cut"):
+        for block in _blocks(20 * MIB, b"cut"):   # more than one S3 part (8 MiB)
             sock.sendall(block)
-        assert wait_until(lambda: held.in_flight() >= 1, 30), "the upload's chunks never reached PostgreSQL"
+        assert wait_until(lambda: held.in_flight() >= 1, 30), "the upload's bytes never reached the blob store"
         a.kill()
     finally:
         sock.close()
     assert [x["id"] for x in b.json("GET", "/v1/files?limit=100")["data"]] == before
-    assert wait_until(lambda: held.in_flight() == 0, 30), "the killed writer's transaction stayed open"
-    store = PostgresBlobStore(b.database_url or "")
+    store = deployment.store()
     try:
-        with held.session() as s:
-            store.sweep(referenced_keys(s))
+        def swept() -> bool:
+            with held.session() as s:
+                store.sweep(referenced_keys(s))
+            return held.in_flight() == 0
+        assert wait_until(swept, 30), "the killed writer's bytes stayed in the blob store"
     finally:
         store.close()
 
 
-def _orphan_spared_while_b_lives(url: str) -> str:
-    from mockserver.files.blobs_pg import PostgresBlobStore
-
-    store = PostgresBlobStore(url)
+def _orphan_spared_while_b_lives(deployment: Deployment) -> str:
+    store = deployment.store()
     try:
         w = store.writer()
         w.write_all([b"x" * (MIB + 1)])
@@ -298,26 +364,27 @@ def _orphan_spared_while_b_lives(url: str) -> str:
         store.close()
 
 
-def _orphan_removed_when_alone(url: str, key: str) -> None:
+def _orphan_removed_when_alone(deployment: Deployment, key: str) -> None:
     from mockserver.files.blobs import referenced_keys
-    from mockserver.files.blobs_pg import PostgresBlobStore
 
-    store = PostgresBlobStore(url)
+    store = deployment.store()
     try:
-        from sqlmodel import Session
-
-        with Session(store.engine) as s:
-            known = referenced_keys(s)
+        held = Bytes(deployment.url)
+        try:
+            with held.session() as s:
+                known = referenced_keys(s)
+        finally:
+            held.dispose()
         assert key not in known and store.sweep(known) == 1 and store.stat(key) is None
     finally:
         store.close()
 
 
 @pytest.mark.slow
-def test_large_upload_streams_with_flat_memory(pg_url: str, tmp_path: Path, size_mb: int = 512) -> None:
+def test_large_upload_streams_with_flat_memory(deployment: Deployment, tmp_path: Path, size_mb: int = 512) -> None:
     """Upload through A, download through B: each server's peak RSS stays within a bound of its baseline."""
-    a = _replica(tmp_path, "a", pg_url, transitions="immediate")
-    b = _replica(tmp_path, "b", pg_url, transitions="immediate")
+    a = deployment.replica(tmp_path, "a", transitions="immediate")
+    b = deployment.replica(tmp_path, "b", transitions="immediate")
     size = size_mb * MIB
     with a, b:
         _upload(a.port, MIB, b"warm-up")  # first-use imports and pools out of the baseline
@@ -326,7 +393,7 @@ def test_large_upload_streams_with_flat_memory(pg_url: str, tmp_path: Path, size
         with _PeakRss([a, b]) as down:
             assert _download(b.port, meta["id"]) == (size, sent)
     growth = [max(u, d) - base for u, d, base in zip(up.peak, down.peak, up.base, strict=True)]
-    FIGURES.add(f"replicas {size_mb} MB", base_rss_mb=[round(x / MIB) for x in up.base],
+    FIGURES.add(f"replicas {size_mb} MB ({'s3' if deployment.blob_url else 'database'})", base_rss_mb=[round(x / MIB) for x in up.base],
                 growth_mb=[round(g / MIB, 1) for g in growth])
     for base, g in zip(up.base, growth, strict=True):
         assert g < base / 2, f"RSS grew {g / MIB:.0f} MB over a {base / MIB:.0f} MB baseline for {size_mb} MB"
@@ -382,3 +449,21 @@ def test_migrate_sqlite_data_dir_into_postgres(pg_url: str, tmp_path: Path) -> N
     finally:
         held.dispose()
     FIGURES.add("migrate sqlite → postgres", **figures)
+
+
+@pytest.mark.slow
+def test_migrate_into_postgres_and_s3(pg_url: str, s3_url: str, tmp_path: Path) -> None:
+    """`mockserver migrate --to-blob-url s3://…`: rows into PostgreSQL, bytes into the bucket."""
+    from mockserver.cli import main
+    from mockserver.settings import Settings
+    from mockserver.testing import Emulator
+
+    source = tmp_path / "sqlite-data"
+    with Emulator(Settings(data_dir=source, durable=False)) as emu:
+        f = emu.client().files.create(file=("big.jsonl", b"".join(_blocks(9 * MIB + 3, b"to-s3"))), purpose="fine-tune")
+        data = emu.client().files.content(f.id).read()
+    assert main(["migrate", "--from", f"sqlite:///{source / 'state.db'}", "--to", pg_url,
+                 "--to-blob-url", s3_url]) == 0
+    with Emulator(Settings(database_url=pg_url, blob_url=s3_url, data_dir=tmp_path / "unused")) as emu:
+        assert emu.client().files.content(f.id).read() == data
+        assert emu.services.files.usage() == (1, len(data))

@@ -13,12 +13,13 @@ from mockserver.files.blobs import CHUNK, BlobStore
 from mockserver.settings import Settings
 
 
-@pytest.fixture(params=["data-dir", "database"])
+@pytest.fixture(params=["data-dir", "database", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
     from mockserver.services import open_blob_store
 
-    if request.param == "data-dir":
-        s = open_blob_store(Settings(data_dir=tmp_path, durable=False))
+    if request.param != "database":
+        blob_url = request.getfixturevalue("s3_url") if request.param == "s3" else None
+        s = open_blob_store(Settings(data_dir=tmp_path, durable=False, blob_url=blob_url))
         yield s
         s.close()
         return
@@ -70,6 +71,8 @@ def test_discarded_writer_leaves_nothing(store: BlobStore) -> None:
     assert store.sweep(set()) == 0  # nothing was published
     if store.data_dir is not None:
         assert not any((store.data_dir / "tmp").iterdir()) and not any((store.data_dir / "files").iterdir())
+    if hasattr(store, "in_flight"):  # S3: the multipart upload was aborted, no temporary object stays
+        assert store.in_flight() == 0 and not list(store._objects(""))
 
 
 def test_copy_concatenate_remove(store: BlobStore) -> None:

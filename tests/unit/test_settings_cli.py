@@ -33,7 +33,11 @@ def test_require_jsonl_extension_from_flag_and_env():
                                            ({"database_url": "mysql://x"}, "--database-url"),
                                            ({"over_limit": "ignore"}, "--over-limit"),
                                            ({"blob_store": "s3"}, "--blob-store"),
-                                           ({"blob_store": "database"}, "needs a postgresql")])
+                                           ({"blob_store": "database"}, "needs a postgresql"),
+                                           ({"blob_url": "http://bucket/x"}, "--blob-url"),
+                                           ({"blob_url": "s3://"}, "--blob-url"),
+                                           ({"blob_url": "s3://b?endpoint=x"}, "AWS_"),
+                                           ({"blob_url": "s3://b", "blob_store": "data-dir"}, "cannot be combined")])
 def test_bad_settings_say_which_flag(kwargs, needle):
     with pytest.raises(SettingsError) as e:
         Settings(**kwargs)
@@ -46,6 +50,15 @@ def test_blob_store_follows_the_database_unless_set():
     assert Settings(database_url=pg).blobs_in_database
     assert not Settings(database_url=pg, blob_store="data-dir").blobs_in_database  # a shared data dir
     assert Settings.from_env({"MOCKSERVER_BLOB_STORE": "database"}, database_url=pg).blobs_in_database
+    s3 = Settings.from_env({"MOCKSERVER_BLOB_URL": "s3://bucket/some/prefix/"}, database_url=pg)
+    assert s3.blob_url == "s3://bucket/some/prefix/" and not s3.blobs_in_database and not s3.uses_data_dir
+    assert Settings(blob_url="s3://bucket").uses_data_dir  # the SQLite database is still in the data dir
+    from mockserver.files.blobs_s3 import parse_s3_url
+
+    assert parse_s3_url("s3://bucket/some/prefix/") == ("bucket", "some/prefix/")
+    assert parse_s3_url("s3://bucket") == ("bucket", "")
+    flags = vars(cli.build_parser().parse_args(["serve", "--blob-url", "s3://b/p"]))
+    assert flags["blob_url"] == "s3://b/p"
 
 
 def test_bad_env_value():
