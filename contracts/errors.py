@@ -17,6 +17,7 @@ status is one the SDK should retry (429 and 5xx raised on purpose by fixtures).
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from contracts.limits import FILE_PURPOSES
@@ -52,50 +53,22 @@ class APIError(Exception):
         return envelope(self.message, type=self.type, param=self.param, code=self.code)
 
 
-class BadRequest(APIError):
-    status = 400
+def _kind(name: str, status: int, doc: str, type: str = "invalid_request_error") -> type[APIError]:
+    """One APIError subclass of the table below (the tree in this module's docstring)."""
+    return builtins.type(name, (APIError,), {"status": status, "type": type, "__doc__": doc, "__module__": __name__})
 
 
-class Unauthorized(APIError):
-    """401: no key, or a key the emulator's key ring refuses."""
-
-    status = 401
-
-
-class PermissionDenied(APIError):
-    status = 403
-
-
-class NotFound(APIError):
-    """404: unknown, deleted, or another tenant's object (never told apart), or an unknown route."""
-
-    status = 404
-
-
-class MethodNotAllowed(APIError):
-    status = 405
-
-
-class Conflict(APIError):
-    """409: the object's state forbids the action (the Batch API's cancel of a finished batch)."""
-
-    status = 409
-
-
-class PayloadTooLarge(APIError):
-    """413: a body or file over its limit (contracts.limits)."""
-
-    status = 413
-
-
-class RateLimited(APIError):
-    status = 429
-    type = "requests"
-
-
-class ServerError(APIError):
-    status = 500
-    type = "server_error"
+BadRequest = _kind("BadRequest", 400, "400: a request the API refuses as written.")
+Unauthorized = _kind("Unauthorized", 401, "401: no key, or a key the emulator's key ring refuses.")
+PermissionDenied = _kind("PermissionDenied", 403, "403: the caller may not do this (the control plane's guard).")
+NotFound = _kind("NotFound", 404, "404: unknown, deleted, or another tenant's object (never told apart), "
+                 "or an unknown route.")
+MethodNotAllowed = _kind("MethodNotAllowed", 405, "405: a known route, another method.")
+Conflict = _kind("Conflict", 409, "409: the object's state forbids the action (the Batch API's cancel of a "
+                 "finished batch).")
+PayloadTooLarge = _kind("PayloadTooLarge", 413, "413: a body or file over its limit (contracts.limits).")
+RateLimited = _kind("RateLimited", 429, "429: raised by fixtures only.", "requests")
+ServerError = _kind("ServerError", 500, "500: an internal error (or a fixture's).", "server_error")
 
 
 def envelope(message: str, *, type: str = "invalid_request_error", param: str | None = None,

@@ -1,18 +1,18 @@
-"""The response and request contract on the wire: every object we send, its SDK model and OpenAPI schema.
+"""The response contract on the wire: every object we send, its SDK model and OpenAPI schema.
 
 Responses: each *kind* (the `object` value, or `list.<what>` for list envelopes, `error` for the error
 envelope) maps to the `openai.types` model the official SDK parses it into and to the component schema
 of the official OpenAPI spec that describes it. `contracts.conformance.check(kind, payload)` checks a
 payload against both.
 
-Requests: pydantic models with `extra="forbid"` for the bodies a client sends, so a typo fails on the
-client side before it reaches the API (the API answers unknown keys with 400 `unknown_parameter`).
+Requests are not modelled here: the server's own parsers (contracts/jobs.py, mockserver/*/request.py)
+are the request contract, pinned by tests/contract.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import pydantic
 from openai.types import Batch, Completion, FileDeleted, FileObject, Model, ModelDeleted, Upload
@@ -23,25 +23,12 @@ from openai.types.responses import Response, ResponseItem, ResponseStreamEvent
 from openai.types.responses.input_token_count_response import InputTokenCountResponse
 from openai.types.shared import ErrorObject
 from openai.types.uploads import UploadPart
-from pydantic import ConfigDict, Field
-
-from contracts.limits import (
-    BATCH_SIZE_RANGE,
-    BETA_MAX,
-    FILE_PURPOSES,
-    METADATA_MAX_PAIRS,
-    N_EPOCHS_RANGE,
-    SEED_MAX,
-    SUFFIX_MAX,
-    UPLOAD_PURPOSES,
-)
+from pydantic import ConfigDict
 
 __all__ = [
     "Shape", "SHAPES", "KINDS", "shape", "kind_of",
     "FileList", "JobList", "EventList", "CheckpointList", "ModelList", "ErrorEnvelope", "InputItemList", "BatchList",
     "ResponseEvent",
-    "FileCreateRequest", "UploadCreateRequest", "UploadCompleteRequest", "Hyperparameters", "DpoHyperparameters",
-    "Method", "JobCreateRequest", "ChatMessage", "ChatCompletionRequest", "StreamOptions",
 ]
 
 
@@ -191,130 +178,3 @@ def kind_of(payload: dict[str, Any]) -> str:
     if obj in SHAPES:
         return obj
     raise KeyError(f"cannot tell the kind of an object with object={obj!r}")
-
-
-# --- Request contracts (client side) --------------------------------------------------------------------
-
-class _Request(pydantic.BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body to send: unset and None fields left out."""
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-Auto = Literal["auto"]
-Epochs = Annotated[int, Field(ge=N_EPOCHS_RANGE[0], le=N_EPOCHS_RANGE[1])]
-BatchSize = Annotated[int, Field(ge=BATCH_SIZE_RANGE[0], le=BATCH_SIZE_RANGE[1])]
-Positive = Annotated[float, Field(gt=0)]
-Metadata = Annotated[dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]],
-                     Field(max_length=METADATA_MAX_PAIRS)]
-
-
-class FileCreateRequest(_Request):
-    """The form fields of `POST /files` (the file part travels separately)."""
-
-    purpose: Literal[FILE_PURPOSES]  # type: ignore[valid-type]
-    filename: str  # any name: the content decides at job validation (see --require-jsonl-extension)
-
-
-class UploadCreateRequest(_Request):
-    """`POST /uploads`."""
-
-    filename: str
-    purpose: Literal[UPLOAD_PURPOSES]  # type: ignore[valid-type]
-    bytes: Annotated[int, Field(ge=0)]
-    mime_type: str
-    expires_after: dict[str, Any] | None = None
-
-
-class UploadCompleteRequest(_Request):
-    """`POST /uploads/{id}/complete`: part ids in the order the bytes are joined."""
-
-    part_ids: list[str]
-    md5: str | None = None
-
-
-class Hyperparameters(_Request):
-    n_epochs: Auto | Epochs = "auto"
-    batch_size: Auto | BatchSize = "auto"
-    learning_rate_multiplier: Auto | Positive = "auto"
-
-
-class DpoHyperparameters(Hyperparameters):
-    beta: Auto | Annotated[float, Field(gt=0, le=BETA_MAX)] = "auto"
-
-
-class _Supervised(_Request):
-    hyperparameters: Hyperparameters | None = None
-
-
-class _Dpo(_Request):
-    hyperparameters: DpoHyperparameters | None = None
-
-
-class Method(_Request):
-    """`method` of a job: supervised or DPO (the emulator does not run reinforcement graders)."""
-
-    type: Literal["supervised", "dpo"]
-    supervised: _Supervised | None = None
-    dpo: _Dpo | None = None
-
-
-class JobCreateRequest(_Request):
-    """`POST /fine_tuning/jobs` [S CreateFineTuningJobRequest]."""
-
-    model: Annotated[str, Field(min_length=1)]
-    training_file: Annotated[str, Field(min_length=1)]
-    validation_file: str | None = None
-    hyperparameters: Hyperparameters | None = None
-    method: Method | None = None
-    suffix: Annotated[str, Field(min_length=1, max_length=SUFFIX_MAX)] | None = None
-    seed: Annotated[int, Field(ge=0, le=SEED_MAX)] | None = None
-    integrations: list[dict[str, Any]] | None = None
-    metadata: Metadata | None = None
-
-    @pydantic.model_validator(mode="after")
-    def _one_place_for_hyperparameters(self) -> JobCreateRequest:
-        if self.method is not None and self.hyperparameters is not None:
-            raise ValueError("give hyperparameters either in 'method' or at the top level, not both")
-        return self
-
-
-class ChatMessage(_Request):
-    """One message of a chat request (text content; parts and tool calls as plain JSON)."""
-
-    role: Literal["developer", "system", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    tool_call_id: str | None = None
-
-
-class StreamOptions(_Request):
-    include_usage: bool | None = None
-    include_obfuscation: bool | None = None
-
-
-class ChatCompletionRequest(_Request):
-    """`POST /chat/completions`: the fields this project sends [S CreateChatCompletionRequest]."""
-
-    model: str
-    messages: Annotated[list[ChatMessage], Field(min_length=1)]
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
-    n: Annotated[int, Field(ge=1, le=128)] | None = None
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
-    seed: int | None = None
-    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
-    stream: bool | None = None
-    stream_options: StreamOptions | None = None
-    response_format: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    logprobs: bool | None = None
-    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
-    user: str | None = None
-    metadata: Metadata | None = None
-    store: bool | None = None

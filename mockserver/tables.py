@@ -27,8 +27,27 @@ __all__ = ["SCHEMA_VERSION", "Meta", "CacheGeneration", "FileRow", "UploadRow", 
 SCHEMA_VERSION = 2
 
 
-def _json(nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+def _json(nullable: bool = True, name: str | None = None) -> Any:
+    """A JSON column (`name`: the column's name when the attribute's differs, as `metadata_`)."""
+    column = Column(name, JSON, nullable=nullable) if name else Column(JSON, nullable=nullable)
+    return Field(default=None, sa_column=column)
+
+
+def _bigint() -> Any:
+    return Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class _Listed(SQLModel):
+    """What every listed object has: `seq` (list order, cursors) and its API id."""
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True, index=True, max_length=64)
+
+
+class _Owned(_Listed):
+    """A tenant's object: `tenant` is what mockserver.owned filters on."""
+
+    tenant: str = Field(index=True, max_length=128)
 
 
 class Meta(SQLModel, table=True):
@@ -46,14 +65,11 @@ class CacheGeneration(SQLModel, table=True):
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
-class FileRow(SQLModel, table=True):
+class FileRow(_Owned, table=True):
     __tablename__ = "files"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    tenant: str = Field(index=True, max_length=128)
     filename: str
     purpose: str = Field(max_length=32)
-    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bytes: int = _bigint()
     created_at: int
     expires_at: int | None = None
     status: str = "processed"
@@ -62,14 +78,11 @@ class FileRow(SQLModel, table=True):
     deleted: bool = Field(default=False, index=True)
 
 
-class UploadRow(SQLModel, table=True):
+class UploadRow(_Owned, table=True):
     __tablename__ = "uploads"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    tenant: str = Field(index=True, max_length=128)
     filename: str
     purpose: str
-    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bytes: int = _bigint()
     mime_type: str
     created_at: int
     expires_at: int
@@ -77,21 +90,16 @@ class UploadRow(SQLModel, table=True):
     file_id: str | None = None
 
 
-class UploadPartRow(SQLModel, table=True):
+class UploadPartRow(_Listed, table=True):
     __tablename__ = "upload_parts"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
     upload_id: str = Field(index=True, max_length=64)
     created_at: int
-    bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bytes: int = _bigint()
     path: str
 
 
-class JobRow(SQLModel, table=True):
+class JobRow(_Owned, table=True):
     __tablename__ = "jobs"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    tenant: str = Field(index=True, max_length=128)
     organization_id: str
     org_name: str
     model: str
@@ -103,7 +111,7 @@ class JobRow(SQLModel, table=True):
     suffix: str | None = None
     user_provided_suffix: str | None = None
     seed: int
-    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON, nullable=True))
+    metadata_: Any = _json(name="metadata")
     integrations: Any = _json()
     created_at: int
     finished_at: int | None = None
@@ -128,11 +136,9 @@ class JobRow(SQLModel, table=True):
     warnings: Any = _json()
 
 
-class ModelRow(SQLModel, table=True):
+class ModelRow(_Owned, table=True):
     __tablename__ = "models"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=256)
-    tenant: str = Field(index=True, max_length=128)
+    id: str = Field(unique=True, index=True, max_length=256)   # a model name is longer than an object id
     created: int
     owned_by: str
     base_model: str
@@ -153,13 +159,10 @@ class FixtureRow(SQLModel, table=True):
     reply: Any = _json()
 
 
-class ResponseRow(SQLModel, table=True):
+class ResponseRow(_Owned, table=True):
     """A stored Responses API response (`store: true`); `body` is the wire object, `input_items` its input."""
 
     __tablename__ = "responses"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    tenant: str = Field(index=True, max_length=128)
     created_at: int
     status: str
     background: bool = False
@@ -171,13 +174,10 @@ class ResponseRow(SQLModel, table=True):
     version: int = 0
 
 
-class BatchRow(SQLModel, table=True):
+class BatchRow(_Owned, table=True):
     """A Batch API batch; progress (`lines_done`, `input_offset`) lets reads resume it where it stood."""
 
     __tablename__ = "batches"
-    seq: int | None = Field(default=None, primary_key=True)
-    id: str = Field(unique=True, index=True, max_length=64)
-    tenant: str = Field(index=True, max_length=128)
     organization_id: str = ""
     endpoint: str
     model: str | None = None
@@ -187,7 +187,7 @@ class BatchRow(SQLModel, table=True):
     output_file_id: str | None = None
     error_file_id: str | None = None
     errors: Any = _json()
-    metadata_: Any = Field(default=None, sa_column=Column("metadata", JSON, nullable=True))
+    metadata_: Any = _json(name="metadata")
     created_at: int
     in_progress_at: int | None = None
     expires_at: int
@@ -221,7 +221,7 @@ class BlobRow(SQLModel, table=True):
     __tablename__ = "blobs"
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
     key: str = Field(unique=True, max_length=128)
-    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    size: int = _bigint()
     created_at: Any = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=False,
                                                            server_default=func.now()))
 
