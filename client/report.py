@@ -24,6 +24,7 @@ from __future__ import annotations
 import array
 import os
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,17 +167,20 @@ class _Recipe:
             if not isinstance(message, dict):
                 errors["message_missing_key"] += 1
                 continue
-            if "role" not in message or "content" not in message:
-                errors["message_missing_key"] += 1
-            if any(k not in ("role", "content", "name") for k in message):
-                errors["message_unrecognized_key"] += 1
-            if message.get("role", None) not in ("system", "user", "assistant"):
-                errors["unrecognized_role"] += 1
-            content = message.get("content", None)
-            if not content or not isinstance(content, str):
-                errors["missing_content"] += 1
+            for key, failed in _MESSAGE_CHECKS:
+                if failed(message):
+                    errors[key] += 1
         if not any(isinstance(m, dict) and m.get("role", None) == "assistant" for m in messages):
             errors["example_missing_assistant_message"] += 1
+
+
+# The cookbook's per-message format checks, in its order: (counter, whether a message fails it).
+_MESSAGE_CHECKS: tuple[tuple[str, Callable[[dict], bool]], ...] = (
+    ("message_missing_key", lambda m: "role" not in m or "content" not in m),
+    ("message_unrecognized_key", lambda m: any(k not in ("role", "content", "name") for k in m)),
+    ("unrecognized_role", lambda m: m.get("role") not in ("system", "user", "assistant")),
+    ("missing_content", lambda m: not m.get("content") or not isinstance(m.get("content"), str)),
+)
 
 
 def _distribution(values: array.array) -> dict[str, float] | None:

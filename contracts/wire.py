@@ -126,33 +126,40 @@ class Shape:
 
 _S = Shape
 SHAPES: dict[str, Shape] = {s.kind: s for s in (
+    # files and uploads
     _S("file", FileObject, "OpenAIFile", "POST /files, GET /files/{id}"),
     _S("file.deleted", FileDeleted, "DeleteFileResponse", "DELETE /files/{id}"),
+    _S("list.files", FileList, "ListFilesResponse", "GET /files", "file"),
     _S("upload", Upload, "Upload", "POST /uploads[/{id}/complete|cancel]"),
     _S("upload.part", UploadPart, "UploadPart", "POST /uploads/{id}/parts"),
+    # fine-tuning jobs
     _S("fine_tuning.job", FineTuningJob, "FineTuningJob", "POST /fine_tuning/jobs, GET …/{id}, cancel/pause/resume"),
-    _S("fine_tuning.job.event", FineTuningJobEvent, "FineTuningJobEvent", "GET /fine_tuning/jobs/{id}/events"),
-    _S("fine_tuning.job.checkpoint", FineTuningJobCheckpoint, "FineTuningJobCheckpoint",
-       "GET /fine_tuning/jobs/{id}/checkpoints"),
-    _S("model", Model, "Model", "GET /models/{id}"),
-    _S("model.deleted", ModelDeleted, "DeleteModelResponse", "DELETE /models/{id}"),
-    _S("list.files", FileList, "ListFilesResponse", "GET /files", "file"),
     _S("list.jobs", JobList, "ListPaginatedFineTuningJobsResponse", "GET /fine_tuning/jobs", "fine_tuning.job"),
+    _S("fine_tuning.job.event", FineTuningJobEvent, "FineTuningJobEvent", "GET /fine_tuning/jobs/{id}/events"),
     _S("list.events", EventList, "ListFineTuningJobEventsResponse", "GET /fine_tuning/jobs/{id}/events",
        "fine_tuning.job.event"),
+    _S("fine_tuning.job.checkpoint", FineTuningJobCheckpoint, "FineTuningJobCheckpoint",
+       "GET /fine_tuning/jobs/{id}/checkpoints"),
     _S("list.checkpoints", CheckpointList, "ListFineTuningJobCheckpointsResponse",
        "GET /fine_tuning/jobs/{id}/checkpoints", "fine_tuning.job.checkpoint"),
+    # models
+    _S("model", Model, "Model", "GET /models/{id}"),
+    _S("model.deleted", ModelDeleted, "DeleteModelResponse", "DELETE /models/{id}"),
     _S("list.models", ModelList, "ListModelsResponse", "GET /models", "model"),
+    # chat and legacy completions
     _S("chat.completion", ChatCompletion, "CreateChatCompletionResponse", "POST /chat/completions"),
     _S("chat.completion.chunk", ChatCompletionChunk, "CreateChatCompletionStreamResponse",
        "POST /chat/completions (stream)"),
     _S("text_completion", Completion, "CreateCompletionResponse", "POST /completions (legacy)"),
+    # responses
     _S("response", Response, "Response", "POST /responses, GET /responses/{id}, cancel"),
     _S("response.event", ResponseEvent, "ResponseStreamEvent", "POST /responses (stream)"),
     _S("response.input_tokens", InputTokenCountResponse, "TokenCountsResource", "POST /responses/input_tokens"),
     _S("list.input_items", InputItemList, "ResponseItemList", "GET /responses/{id}/input_items"),
+    # batches
     _S("batch", Batch, "Batch", "POST /batches, GET /batches/{id}, cancel"),
     _S("list.batches", BatchList, "ListBatchesResponse", "GET /batches", "batch"),
+    # errors
     _S("error", ErrorEnvelope, "ErrorResponse", "every 4xx/5xx"),
 )}
 KINDS = tuple(SHAPES)

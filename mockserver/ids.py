@@ -18,23 +18,11 @@ _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # kind → (prefix, number of random characters[, alphabet: alphanumeric unless given])
 PREFIXES: dict[str, tuple] = {
-    "file": ("file-", 24),
-    "job": ("ftjob-", 24),
-    "event": ("ftevent-", 24),
-    "checkpoint": ("ftckpt_", 24),
-    "chat": ("chatcmpl-", 29),
-    "completion": ("cmpl-", 29),
-    "upload": ("upload_", 24),
-    "part": ("part_", 24),
-    "call": ("call_", 24),
-    "model": ("", 8),
-    "request": ("req_", 32),
-    "fixture": ("fx_", 16),
-    "response": ("resp_", 48, _HEX),
-    "message": ("msg_", 48, _HEX),
-    "function_call": ("fc_", 48, _HEX),
-    "batch": ("batch_", 32, _HEX),
-    "batch_request": ("batch_req_", 32, _HEX),
+    "file": ("file-", 24), "job": ("ftjob-", 24), "event": ("ftevent-", 24), "checkpoint": ("ftckpt_", 24),
+    "chat": ("chatcmpl-", 29), "completion": ("cmpl-", 29), "upload": ("upload_", 24), "part": ("part_", 24),
+    "call": ("call_", 24), "model": ("", 8), "request": ("req_", 32), "fixture": ("fx_", 16),
+    "response": ("resp_", 48, _HEX), "message": ("msg_", 48, _HEX), "function_call": ("fc_", 48, _HEX),
+    "batch": ("batch_", 32, _HEX), "batch_request": ("batch_req_", 32, _HEX),
 }
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from contracts import errors
 
-__all__ = ["Page", "paginate", "parse_limit", "cursor_seq", "bad_cursor"]
+__all__ = ["Page", "paginate", "page_of", "parse_limit", "cursor_seq", "bad_cursor"]
 
 
 class Page:
@@ -60,6 +60,17 @@ def cursor_seq(session: Session, table: Any, after: str, cursor_scope: Sequence[
 def bad_cursor(after: str) -> errors.BadRequest:
     """The 400 for an `after` that names nothing in the list."""
     return errors.BadRequest(f"No such object for 'after': {after}", param="after", code="invalid_cursor")
+
+
+def page_of(items: Sequence[dict], *, limit: int, after: str | None) -> Page:
+    """A page of an in-memory list whose items' ids are the cursors (checkpoints, input items)."""
+    start = 0
+    if after:
+        ids = [i["id"] for i in items]
+        if after not in ids:
+            raise bad_cursor(after)
+        start = ids.index(after) + 1
+    return Page(items[start:start + limit], len(items) > start + limit)
 
 
 def paginate(session: Session, table: Any, *, where: Sequence[ColumnElement[bool]], cursor_scope:

@@ -34,6 +34,18 @@ class FormUpload:
     filename: str | None = None
     blob: BlobWriter | None = None
     size: int = 0
+    expected: str = "file"        # the file part the endpoint requires
+
+    def __enter__(self) -> BlobWriter:
+        """The received file's blob (the real 400 when that part is missing); an error inside the block
+        discards it, so nothing a failed request streamed in stays behind."""
+        if self.blob is None:
+            raise errors.missing_parameter(self.expected)
+        return self.blob
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self.discard()
 
     def discard(self) -> None:
         if self.blob is not None:
@@ -161,6 +173,7 @@ async def receive_form(request: Request, blob: BlobWriter, *, max_file_bytes: in
         blob.discard()
         raise
     form = receiver.form
+    form.expected = file_field
     if "\x00" in (form.filename or "") or any("\x00" in v for v in form.fields.values()):
         form.discard()  # PostgreSQL cannot store NUL; refused on every backend alike
         raise errors.BadRequest("Invalid form: file names and fields may not contain NUL characters.",

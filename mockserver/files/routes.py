@@ -42,19 +42,14 @@ def _expires_after(fields: dict[str, str]) -> int | None:
 @router.post("")
 async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
-    try:
-        if form.blob is None:
-            raise errors.missing_parameter("file")
+    with form as blob:
         filename = store.check_filename(form.filename)
         purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
                                       require_jsonl=svc.settings.require_jsonl_extension)
         expires = _expires_after(form.fields)
-        row = store.create_file(s, svc, tenant=tenant.key, blob=form.blob, filename=filename,
+        row = store.create_file(s, svc, tenant=tenant.key, blob=blob, filename=filename,
                                 purpose=purpose, size=form.size, expires_after=expires)
         s.flush()
-    except BaseException:
-        form.discard()
-        raise
     return JSONResponse(store.file_to_wire(row))
 
 

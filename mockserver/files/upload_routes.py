@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from contracts import errors
 from contracts.limits import MAX_PART_BYTES
 from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.files import uploads as store
@@ -27,14 +26,9 @@ async def add_part(upload_id: str, request: Request, svc: ServicesDep, s: Sessio
     store.require_pending(store.get_upload(s, svc, tenant=tenant.key, upload_id=upload_id))  # fail fast
     s.rollback()  # that read's transaction ends here: none is held while the part streams in
     form = await receive_form(request, svc.files.writer(), max_file_bytes=MAX_PART_BYTES, file_field="data")
-    try:
-        if form.blob is None:
-            raise errors.missing_parameter("data")
-        part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, blob=form.blob, size=form.size)
+    with form as blob:
+        part = store.add_part(s, svc, tenant=tenant.key, upload_id=upload_id, blob=blob, size=form.size)
         s.flush()
-    except BaseException:
-        form.discard()
-        raise
     return JSONResponse(store.part_to_wire(part))
 
 

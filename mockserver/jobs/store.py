@@ -13,7 +13,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
 from mockserver.owned import find, owned, scope
-from mockserver.pagination import Page, bad_cursor, cursor_seq, paginate
+from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
@@ -335,14 +335,7 @@ def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: s
 
 def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
     row = advance_job(svc, tenant=tenant, job_id=job_id)
-    ckpts = history.checkpoints(row.log or [], _context(row), row.steps_done)
-    start = 0
-    if after:
-        ids = [c["id"] for c in ckpts]
-        if after not in ids:
-            raise bad_cursor(after)
-        start = ids.index(after) + 1
-    return Page(ckpts[start:start + limit], len(ckpts) > start + limit)
+    return page_of(history.checkpoints(row.log or [], _context(row), row.steps_done), limit=limit, after=after)
 
 
 def results_content(s: Session, job_id: str) -> bytes:

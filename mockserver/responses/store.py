@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from contracts import errors
 from mockserver.owned import find
-from mockserver.pagination import Page, bad_cursor
+from mockserver.pagination import Page, page_of
 from mockserver.services import Services
 from mockserver.tables import ResponseRow
 
@@ -115,11 +115,4 @@ def list_input_items(svc: Services, *, tenant: str, response_id: str, limit: int
         items = list(_row(s, tenant, response_id).input_items or [])
     if order == "desc":
         items.reverse()
-    start = 0
-    if after:
-        ids = [i["id"] for i in items]
-        if after not in ids:
-            raise bad_cursor(after)
-        start = ids.index(after) + 1
-    page = items[start:start + limit]
-    return Page(page, start + limit < len(items))
+    return page_of(items, limit=limit, after=after)

@@ -31,6 +31,23 @@
     for (const c of kids) if (c !== null && c !== undefined) n.append(c instanceof Node ? c : String(c));
     return n;
   }
+  // the list tables (jobs, files, batches) share one shape: built here, into the page's #lists placeholder
+  const LISTS = [
+    { id: "jobs", title: "Fine-tuning jobs", caption: "Fine-tuning jobs, newest first; select a row to see its details",
+      cols: ["Job", "Base model", "Status", "Created", "Finished", "Fine-tuned model"], empty: "No jobs." },
+    { id: "files", title: "Files", caption: "Uploaded files, newest first",
+      cols: ["File", "Filename", "Purpose", "#Bytes", "Created"], empty: "No files." },   // "#": a numeric column
+    { id: "batches", title: "Batches", caption: "Batch API batches, newest first",
+      cols: ["Batch", "Endpoint", "Status", "Progress", "Created"], empty: "No batches." },
+  ];
+  const listCard = ({ id, title, caption, cols, empty }) => el("section", { class: "card", "aria-labelledby": `${id}-title` },
+    el("h2", { id: `${id}-title` }, title),
+    el("table", { id, class: "table" }, el("caption", { class: "sr-only" }, caption),
+      el("thead", null, el("tr", null, ...cols.map((c) =>
+        el("th", { scope: "col", class: c.startsWith("#") ? "num" : null }, c.replace(/^#/, ""))))),
+      el("tbody")),
+    el("p", { class: "empty", id: `${id}-empty` }, empty));
+  $("lists").replaceWith(...LISTS.map(listCard));
   function sv(tag, attrs, text) {
     const n = document.createElementNS($("chart").namespaceURI, tag);
     for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
