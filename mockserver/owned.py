@@ -7,9 +7,10 @@ tombstoned rows (files, models, responses are deleted by marking them, so cursor
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, bindparam, false
 from sqlmodel import Session, col, select
 
 __all__ = ["owns", "scope", "owned", "find"]
@@ -32,4 +33,13 @@ def owned(table: Any, tenant: str, *where: Any, live: bool = False) -> Any:
 
 def find(s: Session, table: Any, tenant: str, object_id: str, *where: Any, live: bool = False) -> Any:
     """The tenant's row of `table` with this id, or None."""
-    return s.exec(owned(table, tenant, col(table.id) == object_id, *where, live=live)).first()
+    if where:
+        return s.exec(owned(table, tenant, col(table.id) == object_id, *where, live=live)).first()
+    return s.exec(_by_id(table, live), params={"tenant": tenant, "object_id": object_id}).first()
+
+
+@functools.lru_cache(maxsize=64)
+def _by_id(table: Any, live: bool) -> Any:
+    """`find`'s statement, built once per table with bound parameters (building it and computing its cache
+    key cost more than running it, on every read of an object by id)."""
+    return owned(table, bindparam("tenant"), col(table.id) == bindparam("object_id"), live=live)
