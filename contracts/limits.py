@@ -9,12 +9,14 @@ __all__ = [
     "BATCH_MAX_REQUESTS", "BATCH_MAX_BYTES", "BATCH_WINDOW_SECONDS",
     "SchemaLimits", "MAX_MESSAGE_CHARS", "MAX_PROMPTS", "MAX_JSON_BODY_BYTES", "MAX_GENERATION_BODY_BYTES",
     "MAX_INTEGRATIONS", "INTEGRATION_TEXT_MAX", "MAX_INTEGRATION_TAGS", "FILENAME_MAX", "MIME_TYPE_MAX",
+    "EXPIRES_AFTER_RANGE", "FORCED_FAILURE_STAGES", "CLOCK_LATEST", "TIME_SCALE_RANGE",
 ]
 
 MAX_FILE_BYTES = 512 * 1024 * 1024          # POST /files: 512 MB per file
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024 * 1024   # Uploads API: 8 GB per upload
 MAX_PART_BYTES = 64 * 1024 * 1024           # Uploads API: 64 MB per part
 UPLOAD_TTL_SECONDS = 3600                   # an Upload expires an hour after creation
+EXPIRES_AFTER_RANGE = (3600, 2_592_000)     # expires_after.seconds (files, batch outputs): an hour to 30 days
 
 # Purposes accepted on upload, in the order the real error message lists them.
 FILE_PURPOSES = ("fine-tune", "assistants", "batch", "user_data", "vision", "evals")
@@ -97,3 +99,9 @@ def default_epochs(n_examples: int) -> int:
     if n_examples * r.TARGET_EPOCHS > r.MAX_TARGET_EXAMPLES:
         return max(r.MIN_DEFAULT_EPOCHS, r.MAX_TARGET_EXAMPLES // n_examples)
     return r.TARGET_EPOCHS
+
+
+# The emulator's own control plane (/_mock), not the real API's.
+FORCED_FAILURE_STAGES = ("validating_files", "queued", "running")   # POST /_mock/jobs/{id}/fail `stage`
+CLOCK_LATEST = 2**31 - 1 - 366 * 86400   # timestamps are 32-bit on PostgreSQL: leave a year for running jobs
+TIME_SCALE_RANGE = (0.001, 1e9)          # beyond these, simulated durations overflow the timestamps

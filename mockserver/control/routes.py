@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from contracts import errors
+from contracts.limits import CLOCK_LATEST, FORCED_FAILURE_STAGES, TIME_SCALE_RANGE
 from mockserver.chat import fidelity as fidelity_store
 from mockserver.control import store
 from mockserver.deps import CallerDep, ControlGuard, ServicesDep, SessionDep
@@ -18,9 +19,6 @@ from mockserver.settings import ANSWER_FIDELITY, TRANSITIONS
 
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 
-_STAGES = ("validating_files", "queued", "running")
-_LATEST = 2**31 - 1 - 366 * 86400   # timestamps are 32-bit on PostgreSQL: leave a year for running jobs
-_SCALES = (0.001, 1e9)              # beyond these, simulated durations overflow the timestamps
 
 
 async def _body(request: Request) -> dict:
@@ -49,8 +47,8 @@ async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
         raise errors.below_min("seconds", 0, seconds)
 
     def change(policy: clock.Policy) -> clock.Policy:
-        if policy.now(svc.wall()) + seconds > _LATEST:
-            raise errors.invalid_value("seconds", f"'seconds' would move the clock past {_LATEST:.0f} (early "
+        if policy.now(svc.wall()) + seconds > CLOCK_LATEST:
+            raise errors.invalid_value("seconds", f"'seconds' would move the clock past {CLOCK_LATEST:.0f} (early "
                                                   "2037): timestamps are stored as 32-bit integers.")
         return clock.advance(policy, float(seconds), svc.wall())
 
@@ -65,8 +63,8 @@ async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
     if transitions is not None and transitions not in TRANSITIONS:
         raise errors.invalid_value("transitions", f"'transitions' must be one of {', '.join(TRANSITIONS)}.")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
-                              or not _SCALES[0] <= scale <= _SCALES[1]):
-        raise errors.invalid_value("time_scale", f"'time_scale' must be a number from {_SCALES[0]} to {_SCALES[1]:g}.")
+                              or not TIME_SCALE_RANGE[0] <= scale <= TIME_SCALE_RANGE[1]):
+        raise errors.invalid_value("time_scale", f"'time_scale' must be a number from {TIME_SCALE_RANGE[0]} to {TIME_SCALE_RANGE[1]:g}.")
 
     def change(policy: clock.Policy) -> clock.Policy:
         if transitions is not None:
@@ -109,8 +107,8 @@ async def set_answer_fidelity(request: Request, svc: ServicesDep, s: SessionDep,
 async def fail_job(job_id: str, request: Request, svc: ServicesDep) -> JSONResponse:
     body = await _body(request)
     stage = body.get("stage", "running")
-    if stage not in _STAGES:
-        raise errors.invalid_value("stage", f"'stage' must be one of {', '.join(_STAGES)}.")
+    if stage not in FORCED_FAILURE_STAGES:
+        raise errors.invalid_value("stage", f"'stage' must be one of {', '.join(FORCED_FAILURE_STAGES)}.")
     code = body.get("code") or "server_error"
     message = body.get("message") or "The job failed due to an internal error."
     row = await asyncio.to_thread(job_store.force_failure, svc, job_id=job_id, stage=stage, code=str(code),

@@ -23,22 +23,6 @@ from mockserver.pagination import parse_limit
 router = APIRouter(prefix="/v1/files", tags=["files"])
 
 
-def _expires_after(fields: dict[str, str]) -> int | None:
-    anchor, seconds = fields.get("expires_after[anchor]"), fields.get("expires_after[seconds]")
-    if anchor is None and seconds is None:
-        return None
-    if anchor != "created_at":
-        raise errors.invalid_value("expires_after.anchor", "Invalid 'expires_after.anchor': expected 'created_at'.")
-    if seconds is None or not seconds.isdigit():
-        raise errors.invalid_type("expires_after.seconds", "an integer", seconds)
-    value = int(seconds)
-    if value < 3600:
-        raise errors.below_min("expires_after.seconds", 3600, value)
-    if value > 2_592_000:
-        raise errors.above_max("expires_after.seconds", 2_592_000, value)
-    return value
-
-
 @router.post("")
 async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
@@ -46,7 +30,7 @@ async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant:
         filename = store.check_filename(form.filename)
         purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
                                       require_jsonl=svc.settings.require_jsonl_extension)
-        expires = _expires_after(form.fields)
+        expires = store.check_expires_after(form.fields)
         row = store.create_file(s, svc, tenant=tenant.key, blob=blob, filename=filename,
                                 purpose=purpose, size=form.size, expires_after=expires)
         s.flush()

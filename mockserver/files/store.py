@@ -15,7 +15,7 @@ from sqlalchemy import event, insert, update
 from sqlmodel import Session, select
 
 from contracts import errors
-from contracts.limits import FILE_PURPOSES, FILENAME_MAX
+from contracts.limits import EXPIRES_AFTER_RANGE, FILE_PURPOSES, FILENAME_MAX
 from mockserver.files.blobs import DERIVED, BlobWriter
 from mockserver.owned import find, scope
 from mockserver.pagination import Page, paginate
@@ -24,7 +24,7 @@ from mockserver.tables import FileRow, JobRow
 
 log = logging.getLogger("mockserver")
 
-__all__ = ["release_after_commit", "file_to_wire", "check_purpose", "create_file", "get_file", "list_files",
+__all__ = ["release_after_commit", "file_to_wire", "check_expires_after", "check_purpose", "create_file", "get_file", "list_files",
            "delete_file",
            "deleted_wire", "derived_file", "register_deriver", "content"]
 
@@ -45,6 +45,24 @@ def check_filename(filename: str | None) -> str:
     if filename is not None and len(filename) > FILENAME_MAX:
         raise errors.string_too_long("file", FILENAME_MAX, len(filename))
     return filename or "file"
+
+
+def check_expires_after(fields: dict[str, str]) -> int | None:
+    """`expires_after[anchor]`/`[seconds]` form fields: the lifetime in seconds, None without them."""
+    anchor, seconds = fields.get("expires_after[anchor]"), fields.get("expires_after[seconds]")
+    if anchor is None and seconds is None:
+        return None
+    if anchor != "created_at":
+        raise errors.invalid_value("expires_after.anchor", "Invalid 'expires_after.anchor': expected 'created_at'.")
+    if seconds is None or not seconds.isdigit():
+        raise errors.invalid_type("expires_after.seconds", "an integer", seconds)
+    value = int(seconds)
+    low, high = EXPIRES_AFTER_RANGE
+    if value < low:
+        raise errors.below_min("expires_after.seconds", low, value)
+    if value > high:
+        raise errors.above_max("expires_after.seconds", high, value)
+    return value
 
 
 def check_purpose(purpose: str | None, filename: str | None, *, require_jsonl: bool = False) -> str:
