@@ -21,15 +21,15 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
-__all__ = ["CHUNK", "DERIVED", "BlobWriter", "BlobStore", "referenced_keys", "snapshot_key", "snapshot_name",
-           "file_key", "batch_input_key", "batch_keys", "BlobStoreUnavailable", "BlobReader"]
+__all__ = ["CHUNK", "DERIVED", "BlobWriter", "BufferedBlobWriter", "BlobStore", "referenced_keys", "snapshot_key",
+           "snapshot_name", "file_key", "batch_input_key", "batch_keys", "BlobStoreUnavailable", "BlobReader"]
 
 CHUNK = 1 << 20  # bytes per PostgreSQL row and per read
 DERIVED = "derived:"  # a row path with this prefix names no blob: its content is computed (files.store.content)
@@ -105,6 +105,32 @@ class BlobWriter(ABC):
         for chunk in chunks:
             self.write(chunk)
             self.flush()
+
+
+class BufferedBlobWriter(BlobWriter):
+    """A writer that buffers in memory and pushes whole `unit`-byte pieces (PostgreSQL chunks, S3 parts)."""
+
+    unit: int = CHUNK
+
+    def __init__(self, store: Any) -> None:
+        self.store = store          # the BlobStore it writes into
+        self.buf = bytearray()
+        self.closed = False
+        self.published = False
+        self.discarded = False
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.buf += data
+        self.size += len(data)
+
+    def pending(self) -> bool:
+        return len(self.buf) >= self.unit
+
+    def check_live(self) -> None:
+        """Refuse to push for a writer already discarded (a flush still running in a thread after its
+        request was abandoned)."""
+        if self.discarded:
+            raise OSError("the blob was discarded while it was being written")
 
 
 class BlobStore(ABC):

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import create_engine
 
-from mockserver.files.blobs import CHUNK, BlobReader, BlobStore, BlobWriter, file_key
+from mockserver.files.blobs import CHUNK, BlobReader, BlobStore, BufferedBlobWriter, file_key
 from mockserver.files.presence import PostgresPresence
 
 __all__ = ["PostgresBlobStore"]
@@ -132,29 +132,19 @@ class PostgresBlobStore(BlobStore):
         self.engine.dispose()
 
 
-class PostgresBlobWriter(BlobWriter):
+class PostgresBlobWriter(BufferedBlobWriter):
     """Chunks buffered up to 1 MiB in memory, each flushed as a row of the writer's open transaction."""
 
+    unit = CHUNK
+
     def __init__(self, store: PostgresBlobStore) -> None:
-        self.store = store
-        self.buf = bytearray()
+        super().__init__(store)
         self.fairy: Any = None
         self.blob_id: int | None = None
         self.seq = 0
-        self.closed = False
-        self.published = False
-        self.discarded = False
-
-    def write(self, data: bytes | memoryview) -> None:
-        self.buf += data
-        self.size += len(data)
-
-    def pending(self) -> bool:
-        return len(self.buf) >= CHUNK
 
     def _conn(self) -> Any:
-        if self.discarded:  # a flush still running in a thread after its request was abandoned
-            raise OSError("the blob was discarded while it was being written")
+        self.check_live()
         if self.fairy is None:
             self.fairy = self.store.engine.raw_connection()
             conn = self.fairy.driver_connection

@@ -33,7 +33,14 @@ import os
 import secrets
 from typing import Any, BinaryIO
 
-from mockserver.files.blobs import CHUNK, BlobReader, BlobStore, BlobStoreUnavailable, BlobWriter, file_key
+from mockserver.files.blobs import (
+    CHUNK,
+    BlobReader,
+    BlobStore,
+    BlobStoreUnavailable,
+    BufferedBlobWriter,
+    file_key,
+)
 from mockserver.files.presence import presence_for
 
 __all__ = ["S3BlobStore", "parse_s3_url", "PART"]
@@ -197,30 +204,20 @@ class S3BlobStore(BlobStore):
         self.s3.close()
 
 
-class S3BlobWriter(BlobWriter):
+class S3BlobWriter(BufferedBlobWriter):
     """PART bytes buffered, each full part an UploadPart of a multipart upload to a temporary object."""
 
+    unit = PART
+
     def __init__(self, store: S3BlobStore) -> None:
-        self.store = store
-        self.buf = bytearray()
+        super().__init__(store)
         self.tmp = store.obj(f"tmp/{store.presence.owner:08x}-{secrets.token_hex(10)}")
         self.upload_id: str | None = None
         self.parts: list[dict] = []
         self.stored = False      # the temporary object exists (closed, not yet published)
-        self.closed = False
-        self.published = False
-        self.discarded = False
-
-    def write(self, data: bytes | memoryview) -> None:
-        self.buf += data
-        self.size += len(data)
-
-    def pending(self) -> bool:
-        return len(self.buf) >= PART
 
     def _upload_part(self, body: bytes) -> None:
-        if self.discarded:  # a flush still running in a thread after its request was abandoned
-            raise OSError("the blob was discarded while it was being written")
+        self.check_live()
         s3, bucket = self.store.s3, self.store.bucket
         if self.upload_id is None:
             self.upload_id = s3.create_multipart_upload(Bucket=bucket, Key=self.tmp)["UploadId"]
