@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +14,19 @@ settings.register_profile("default", max_examples=25, deadline=None,
 settings.register_profile("long", max_examples=500, deadline=None, stateful_step_count=60,
                           suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("MOCKSERVER_HYPOTHESIS_PROFILE", "default"))
+
+# xdist hands tests out in collection order: the directories with the longest tests go first, so those
+# start at once on both workers instead of piling up at the end on one (`make test` wall time)
+HEAVY_FIRST = ("reliability", "browser", "record", "property")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        parts = Path(item.path).parts
+        return next((i for i, name in enumerate(HEAVY_FIRST) if name in parts), len(HEAVY_FIRST))
+
+    items.sort(key=rank)   # stable: each module keeps its own order
+
 
 PIG_SYSTEM = "何言われてもぶひと答えて"
 PIG_ROWS = [("あなた豚のものまねしてる?", "はい!ぶたのものまねしてますぶひ!"), ("体重何キロ?", "500キロぶひ!"),

@@ -283,7 +283,7 @@ def run_crash_trials(tmp_path: Path, trials: int, seed: int) -> dict[str, int]:
 
 def test_crash_short(tmp_path: Path) -> None:
     started = time.monotonic()
-    figures = run_crash_trials(tmp_path, trials=5, seed=int(os.environ.get("MOCKSERVER_CRASH_SEED", "1")))
+    figures = run_crash_trials(tmp_path, trials=3, seed=int(os.environ.get("MOCKSERVER_CRASH_SEED", "1")))
     FIGURES.add("crash (short)", **figures, seconds=round(time.monotonic() - started, 1))
 
 

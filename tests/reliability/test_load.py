@@ -1,8 +1,7 @@
 """A bounded loopback load test: throughput, p99 latency, and a flat RSS.
 
 An async httpx2 client sends a fixed number of requests with ~32 in flight, under a hard time cap, to
-one `mockserver` process: chat completions (base and fine-tuned models) when the chat router exists,
-and job polling, event and checkpoint listing and job listing while jobs advance in real time. After
+one `mockserver` process: chat completions (base and fine-tuned models), and job polling, event and checkpoint listing and job listing while jobs advance in real time. After
 a warm-up, the server's RSS is read at the start, half way and at the end: the second half may not
 grow it by 20 MB or more. Figures land in pytest's summary ("reliability figures").
 """
@@ -16,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -25,11 +23,11 @@ import pytest
 from tests.reliability._checks import TERMINAL, pig_jsonl
 from tests.reliability._server import FIGURES, KEY, Server, multipart, raw_http, request
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.xdist_group("load")   # one worker, one loaded server for both runs
 CONCURRENCY = 32
 MODEL = "gpt-3.5-turbo-0613"
 RSS_GROWTH_LIMIT = 20e6
-SHORT = {"requests": 3000, "warmup": 400, "cap": 90.0}
+SHORT = {"requests": 1500, "warmup": 300, "cap": 90.0}
 LONG = {"requests": 60_000, "warmup": 2000, "cap": 900.0}
 
 
@@ -118,7 +116,6 @@ class Loaded:
     server: Server
     jobs: list[str]
     tuned_model: str | None
-    chat: bool
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +134,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
         srv.json("POST", "/_mock/policy", json_body={"transitions": "immediate"})   # the first one finishes now
         tuned = srv.json("GET", f"/v1/fine_tuning/jobs/{jobs[0]}")["fine_tuned_model"]
         srv.json("POST", "/_mock/policy", json_body={"transitions": "realtime", "time_scale": 20.0})  # jobs step
-        paths = srv.json("GET", "/openapi.json")["paths"]
-        chat = (ROOT / "mockserver" / "routers" / "chat.py").exists() and "/v1/chat/completions" in paths
-        yield Loaded(srv, jobs, tuned, chat)
+        yield Loaded(srv, jobs, tuned)
     finally:
         srv.stop(timeout=5)
 
@@ -178,8 +173,6 @@ def _run_jobs(loaded: Loaded, size: dict[str, Any], name: str) -> None:
 
 
 def _run_chat(loaded: Loaded, size: dict[str, Any], name: str) -> None:
-    if not loaded.chat:
-        pytest.skip("mockserver/chat/routes.py is not there (or serves no /v1/chat/completions) yet")
     run = load(loaded.server, _chat_requests(loaded.tuned_model), size)
     FIGURES.add(name, **run.figures())
 

@@ -53,7 +53,8 @@ SHORT = {"ops": 400, "jobs": 24}
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request, tmp_path: Path) -> Iterator[str | None]:
-    """None for SQLite in the data dir; for PostgreSQL a fresh database, dropped afterwards."""
+    """None for SQLite in the data dir; for PostgreSQL a fresh database, dropped afterwards (the tests
+    with their own backend × layout runs name the param: `runs`)."""
     if request.param == "sqlite":
         yield None
         return
@@ -326,7 +327,18 @@ def run_realtime(layout: str, tmp_path: Path, database_url: str | None, size: di
             "cancelled": sum(j["status"] == "cancelled" for j in final.values()), **figures}
 
 
-SIZES = [pytest.param(SHORT, "", id="short"), pytest.param(LONG, " long", id="long", marks=pytest.mark.slow)]
+def runs(fast: set[tuple[str, str]]) -> list[Any]:
+    """(backend, layout, size, label) for every backend × layout at the long size (the slow tier), and at
+    the short size for the `fast` pairs only: the realtime and the manual storms each take one diagonal,
+    so the fast tier still runs both backends and both layouts under both kinds of storm."""
+    out = []
+    for backend in ("sqlite", "postgres"):
+        for layout in ("workers2", "two_processes"):
+            if (backend, layout) in fast:
+                out.append(pytest.param(backend, layout, SHORT, "", id=f"{backend}-{layout}-short"))
+            out.append(pytest.param(backend, layout, LONG, " long", id=f"{backend}-{layout}-long",
+                                    marks=pytest.mark.slow))
+    return out
 
 
 def _record(kind: str, run, layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
@@ -336,8 +348,8 @@ def _record(kind: str, run, layout: str, size, label: str, database: str | None,
                 seconds=round(time.monotonic() - started, 1))
 
 
-@pytest.mark.parametrize("size,label", SIZES)
-@pytest.mark.parametrize("layout", ["workers2", "two_processes"])
+@pytest.mark.parametrize("database,layout,size,label", runs({("sqlite", "workers2"), ("postgres", "two_processes")}),
+                         indirect=["database"])
 def test_realtime_storm(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
     _record("realtime", run_realtime, layout, size, label, database, tmp_path)
 
@@ -406,8 +418,8 @@ def run_manual(layout: str, tmp_path: Path, database_url: str | None, size: dict
     return {"requests": book.requests, "jobs": len(jids), "advances": len(advanced), **figures}
 
 
-@pytest.mark.parametrize("size,label", SIZES)
-@pytest.mark.parametrize("layout", ["workers2", "two_processes"])
+@pytest.mark.parametrize("database,layout,size,label", runs({("sqlite", "two_processes"), ("postgres", "workers2")}),
+                         indirect=["database"])
 def test_manual_advances(layout: str, size, label: str, database: str | None, tmp_path: Path) -> None:
     _record("manual", run_manual, layout, size, label, database, tmp_path)
 
@@ -428,6 +440,31 @@ def _start_at_barrier(url: str, data_dir: str, barrier: Any, results: Any) -> No
         results.put(("error", f"{type(e).__name__}: {str(e)[:300]}"))
 
 
+def _race(url: str, data_dir: str, n: int, results: Any) -> None:
+    """In a fresh interpreter: import mockserver once, then fork `n` processes that build their services
+    at the same instant (what races is creating the schema and the clock, not importing); their outcomes
+    go to `results` as one list."""
+    import importlib
+    import multiprocessing
+    import queue
+
+    importlib.import_module("mockserver.services")   # inherited by every fork
+    ctx = multiprocessing.get_context("fork")        # this process has no other thread
+    barrier, outcomes = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_start_at_barrier, args=(url, data_dir, barrier, outcomes)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        results.put([outcomes.get(timeout=120) for _ in procs])
+    except queue.Empty:
+        results.put([("error", "a process gave no outcome within 120 s")])
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+
+
 def test_simultaneous_first_start(database: str | None, tmp_path: Path) -> None:
     """Six processes build their services on a fresh database at once: all start, and agree on the clock."""
     import multiprocessing
@@ -438,18 +475,16 @@ def test_simultaneous_first_start(database: str | None, tmp_path: Path) -> None:
         with contextlib.ExitStack() as stack:
             url = stack.enter_context(fresh_pg_database(database)) if database else \
                 f"sqlite:///{data_dir / 'state.db'}"
-            barrier, results = ctx.Barrier(6), ctx.Queue()
-            procs = [ctx.Process(target=_start_at_barrier, args=(url, str(data_dir), barrier, results))
-                     for _ in range(6)]
-            for p in procs:
-                p.start()
+            results = ctx.Queue()
+            racer = ctx.Process(target=_race, args=(url, str(data_dir), 6, results))
+            racer.start()
             try:
-                outcomes = [results.get(timeout=120) for _ in procs]
+                outcomes = results.get(timeout=240)
             finally:
-                for p in procs:
-                    p.join(30)
-                    if p.is_alive():
-                        p.kill()
+                racer.join(60)
+                if racer.is_alive():
+                    racer.kill()
+            assert len(outcomes) == 6, f"round {round_}: {outcomes}"
             errors = [text for kind, text in outcomes if kind == "error"]
             assert not errors, f"round {round_}: processes failed to start together: {errors}"
             assert len({now for _, now in outcomes}) == 1, f"round {round_}: processes disagree on the clock"
