@@ -1,8 +1,11 @@
-"""Where file bytes live: one interface, two backends chosen by `--blob-store` (services.open_blob_store).
+"""Where file bytes live: one interface, three backends chosen by `--blob-store` / `--blob-url`
+(services.open_blob_store).
 
 - `DataDirStore` (mockserver.files.storage): files under `<data-dir>/files/`, the default with SQLite.
 - `PostgresBlobStore` (mockserver.files.blobs_pg): every byte in the PostgreSQL database, in 1 MiB rows of
   `blob_chunks`; the default with a PostgreSQL `--database-url`, so replicas need no shared disk.
+- `S3BlobStore` (mockserver.files.blobs_s3): objects in an S3-compatible store, with `--blob-url s3://…`.
+  The last two are `SharedBlobStore`s: every replica reads and writes the same bytes.
 
 Keys are the strings the rows store (`files/<object id>`); both backends use the same ones, so rows do not
 say where their bytes are. Every blob is written through a `BlobWriter` (streamed in, constant memory),
@@ -21,14 +24,17 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from mockserver.tables import BatchRow, FileRow, JobRow, ModelRow, UploadPartRow
 
-__all__ = ["CHUNK", "DERIVED", "BlobWriter", "BufferedBlobWriter", "BlobStore", "referenced_keys", "snapshot_key",
+if TYPE_CHECKING:
+    from mockserver.files.presence import Presence
+
+__all__ = ["CHUNK", "DERIVED", "BlobWriter", "BufferedBlobWriter", "BlobStore", "SharedBlobStore", "referenced_keys", "snapshot_key",
            "snapshot_name", "file_key", "batch_input_key", "batch_keys", "BlobStoreUnavailable", "BlobReader"]
 
 CHUNK = 1 << 20  # bytes per PostgreSQL row and per read
@@ -126,6 +132,15 @@ class BufferedBlobWriter(BlobWriter):
     def pending(self) -> bool:
         return len(self.buf) >= self.unit
 
+    def discard(self) -> None:
+        self.discarded = not self.published
+        self.buf = bytearray()
+        self.abandon()
+
+    @abstractmethod
+    def abandon(self) -> None:
+        """The backend's part of `discard`: drop what was pushed of an unpublished blob (idempotent)."""
+
     def check_live(self) -> None:
         """Refuse to push for a writer already discarded (a flush still running in a thread after its
         request was abandoned)."""
@@ -221,6 +236,21 @@ class BlobStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - a store that holds nothing has nothing to release
         """Release connections and locks (the process is ending)."""
+
+
+class SharedBlobStore(BlobStore):
+    """A store every replica shares (PostgreSQL, S3). Each process holds a presence lock in the shared
+    database (mockserver.files.presence), so a sweep can tell a dead writer's leftovers from a live one's."""
+
+    presence: Presence
+
+    def close(self) -> None:
+        self.presence.close()
+        self.release()
+
+    @abstractmethod
+    def release(self) -> None:
+        """Close the store's own client (its connection pool or S3 client)."""
 
 
 class BlobReader(io.RawIOBase):

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import create_engine
 
-from mockserver.files.blobs import CHUNK, BlobReader, BlobStore, BufferedBlobWriter, file_key
+from mockserver.files.blobs import CHUNK, BlobReader, BufferedBlobWriter, SharedBlobStore, file_key
 from mockserver.files.presence import PostgresPresence
 
 __all__ = ["PostgresBlobStore"]
@@ -34,7 +34,7 @@ __all__ = ["PostgresBlobStore"]
 _GRACE = "1 hour"
 
 
-class PostgresBlobStore(BlobStore):
+class PostgresBlobStore(SharedBlobStore):
     def __init__(self, url: str, *, max_connections: int = 64) -> None:
         # A pool of its own: long uploads hold a connection each and must not starve API requests.
         self.engine = create_engine(url, pool_size=4, max_overflow=max_connections - 4, pool_pre_ping=True)
@@ -127,15 +127,13 @@ class PostgresBlobStore(BlobStore):
                            "FROM blob_chunks)", ())
         return int(rows[0][0]), int(rows[0][1])
 
-    def close(self) -> None:
-        self.presence.close()
+    def release(self) -> None:
         self.engine.dispose()
 
 
 class PostgresBlobWriter(BufferedBlobWriter):
-    """Chunks buffered up to 1 MiB in memory, each flushed as a row of the writer's open transaction."""
-
-    unit = CHUNK
+    """Chunks buffered up to 1 MiB in memory (`unit`: CHUNK, the default), each flushed as a row of the writer's
+    open transaction."""
 
     def __init__(self, store: PostgresBlobStore) -> None:
         super().__init__(store)
@@ -189,9 +187,7 @@ class PostgresBlobWriter(BufferedBlobWriter):
         self._release()
         return key
 
-    def discard(self) -> None:
-        self.discarded = not self.published
-        self.buf = bytearray()
+    def abandon(self) -> None:
         self._release()  # the pool rolls the open transaction back: no row of this blob remains
 
     def _release(self) -> None:

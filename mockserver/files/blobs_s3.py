@@ -36,9 +36,9 @@ from typing import Any, BinaryIO
 from mockserver.files.blobs import (
     CHUNK,
     BlobReader,
-    BlobStore,
     BlobStoreUnavailable,
     BufferedBlobWriter,
+    SharedBlobStore,
     file_key,
 )
 from mockserver.files.presence import presence_for
@@ -68,7 +68,7 @@ def _missing(e: Exception) -> bool:
     return code in ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
 
 
-class S3BlobStore(BlobStore):
+class S3BlobStore(SharedBlobStore):
     def __init__(self, url: str, *, db_url: str) -> None:
         try:
             import boto3
@@ -199,8 +199,7 @@ class S3BlobStore(BlobStore):
         sizes = [o["Size"] for o in self._objects("files/")]
         return len(sizes), sum(sizes)
 
-    def close(self) -> None:
-        self.presence.close()
+    def release(self) -> None:
         self.s3.close()
 
 
@@ -255,9 +254,7 @@ class S3BlobWriter(BufferedBlobWriter):
         self._drop_tmp()
         return key
 
-    def discard(self) -> None:
-        self.discarded = not self.published
-        self.buf = bytearray()
+    def abandon(self) -> None:
         if self.upload_id is not None:
             upload, self.upload_id = self.upload_id, None
             try:
