@@ -1,4 +1,4 @@
-"""The shared clock policy under processes that store it at the same moment.
+"""Settings rows every process shares (the clock policy, answer-fidelity overrides) written at the same moment.
 
 Each case makes the race happen on purpose: process B reads "no policy yet" under its lock, and before it
 stores its own, process A stores and commits one. B must not overwrite A's (the processes would then
@@ -83,3 +83,29 @@ def test_first_changes_at_once_both_count(db: Database) -> None:
     moved = stored["anchor_virtual"] - stored["anchor_wall"]
     # Both advances (7 s and 5 s) are in the stored clock, whichever process stored the first policy.
     assert moved == pytest.approx(12.0) or stored["anchor_virtual"] - 2001.0 == pytest.approx(12.0), stored
+
+
+def test_fidelity_overrides_set_at_once_all_count(db: Database) -> None:
+    """Two writers setting different tenants' overrides at once, from a missing row: none is lost, none fails."""
+    from mockserver.chat import fidelity
+
+    barrier, failures = threading.Barrier(2), []
+
+    def writer(name: str) -> None:
+        barrier.wait(10)
+        for k in range(20):
+            try:
+                with db.session() as s:
+                    fidelity.save(s, tenant=f"{name}-{k}", mode="epochs")
+            except Exception as e:  # reported below
+                failures.append(repr(e))
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with db.session() as s:
+        stored = fidelity.load(s)
+    assert not failures, failures
+    assert set(stored) == {f"{n}-{k}" for n in "ab" for k in range(20)}, sorted(stored)
