@@ -45,4 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("derived history cannot be stored back as event and checkpoint rows")
+    """One-way: from this revision on, events and checkpoints are computed from each job's log by the
+    simulator on read, so there are no rows to give back to an older emulator's `events`/`checkpoints`."""
+    raise RuntimeError("0004_derived_history cannot be downgraded: events and checkpoints are derived from "
+                       "jobs.log since it; keep a copy of the database from before the upgrade to go back")
