@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -120,6 +121,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def locked_meta(session: Session, key: str) -> Meta:
+    """The `Meta` row `key`, write-locked for the session's transaction; created first (value null) when
+    missing. Read-modify-writes of one shared setting from several processes then serialize: none is
+    lost, and two processes creating the row at once do not fail (ON CONFLICT DO NOTHING waits for the
+    first creator, then inserts nothing)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(Meta).values(key=key, value=None).on_conflict_do_nothing(index_elements=["key"]))
+    session.execute(update(Meta).where(Meta.key == key).values(key=Meta.key))
+    return session.get(Meta, key, populate_existing=True)
 
 
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"

@@ -5,11 +5,10 @@ Stored as one `Meta` row {"*"?: mode, <tenant>: mode}; `effective` resolves tena
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from mockserver.cache import bump
+from mockserver.db import locked_meta
 from mockserver.tables import Meta
 
 __all__ = ["load", "save", "effective", "EVERYONE"]
@@ -26,9 +25,9 @@ def load(session: Session) -> dict[str, str]:
 def save(session: Session, *, tenant: str | None, mode: str | None) -> dict[str, str]:
     """Set (or with mode None, clear) the override of `tenant` (None: every tenant); the new overrides.
 
-    Read-modify-write under the row's lock (created first if missing): two processes setting different
-    tenants at once both count, and two creating the row at once do not fail."""
-    row = _locked(session)
+    Read-modify-write under the row's lock (db.locked_meta): two processes setting different tenants at
+    once both count."""
+    row = locked_meta(session, _KEY)
     value = dict(row.value) if isinstance(row.value, dict) else {}
     who = tenant or EVERYONE
     if mode is None:
@@ -39,13 +38,6 @@ def save(session: Session, *, tenant: str | None, mode: str | None) -> dict[str,
     session.add(row)
     bump(session)  # every process's cached view of the overrides is stale now
     return value
-
-
-def _locked(session: Session) -> Meta:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(Meta).values(key=_KEY, value={}).on_conflict_do_nothing(index_elements=["key"]))
-    session.execute(update(Meta).where(Meta.key == _KEY).values(key=Meta.key))   # the row's write lock
-    return session.get(Meta, _KEY, populate_existing=True)
 
 
 def effective(overrides: dict[str, str], tenant: str | None, default: str) -> str:

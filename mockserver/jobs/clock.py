@@ -12,11 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from mockserver.cache import bump
+from mockserver.db import locked_meta
 from mockserver.tables import Meta
 
 __all__ = ["Policy", "load_policy", "save_policy", "advance", "set_transitions", "set_time_scale",
@@ -63,42 +62,24 @@ def _policy(row: Meta | None, default_transitions: str, default_scale: float, wa
 
 
 def save_policy(session: Session, policy: Policy, *, source: str | None = None) -> None:
-    _store(session, session.get(Meta, _KEY), policy, source)
+    _store(session, locked_meta(session, _KEY), policy, source)
 
 
-def _store(session: Session, row: Meta | None, policy: Policy, source: str | None = None) -> None:
-    """Write `policy` over `row`, the row read under the lock: when it was missing this INSERTs, so a
-    process that stored the first policy meanwhile makes this one fail (IntegrityError, then a retry
-    that reads it) instead of being overwritten by a second read that would see it committed."""
-    value = policy.to_json() | ({"source": source} if source else {})
+def _store(session: Session, row: Meta, policy: Policy, source: str | None = None) -> None:
+    row.value = policy.to_json() | ({"source": source} if source else {})
+    session.add(row)
     bump(session)
-    if row is None:
-        session.add(Meta(key=_KEY, value=value))
-    else:
-        row.value = value
-        session.add(row)
-
-
-def _lock(session: Session) -> None:
-    """Take the clock row's write lock (on SQLite the database's) before reading it."""
-    session.execute(update(Meta).where(Meta.key == _KEY).values(key=Meta.key))
 
 
 def change_policy(db: Any, change: Callable[[Policy], Policy], *, default_transitions: str, default_scale: float,
                   wall: WallClock = time.time) -> Policy:
-    """Read, change and store the shared policy as one locked step: concurrent changes from several
-    processes (two clock advances, say) all count instead of one overwriting the other."""
-    for _ in range(20):
-        try:
-            with db.session() as s:
-                _lock(s)
-                row = s.get(Meta, _KEY)
-                policy = change(_policy(row, default_transitions, default_scale, wall))
-                _store(s, row, policy)
-            return policy
-        except IntegrityError:  # two processes stored the first policy at once: read the winner's
-            continue
-    raise RuntimeError("could not store the clock policy")
+    """Read, change and store the shared policy as one locked step (db.locked_meta): concurrent changes from
+    several processes (two clock advances, say) all count instead of one overwriting the other."""
+    with db.session() as s:
+        row = locked_meta(s, _KEY)
+        policy = change(_policy(row, default_transitions, default_scale, wall))
+        _store(s, row, policy)
+    return policy
 
 
 def seed_policy(db: Any, *, transitions: str, time_scale: float, wall: WallClock = time.time) -> None:
@@ -107,27 +88,22 @@ def seed_policy(db: Any, *, transitions: str, time_scale: float, wall: WallClock
     Without a stored policy each request anchors the clock at its own wall time, so a `manual` clock
     would follow the wall clock and processes would disagree. A policy stored from flags gives way to
     different flags at the next start (virtual time carries on from where it stood); one set through the
-    control plane stays.
+    control plane stays. Processes starting at once serialize on the row's lock: the first stores, the
+    others find its policy.
     """
-    for _ in range(20):
-        try:
-            with db.session() as s:
-                _lock(s)
-                row = s.get(Meta, _KEY)
-                now = wall()
-                if row is not None and isinstance(row.value, dict):
-                    if row.value.get("source") != "flags":
-                        return
-                    current = _policy(row, transitions, time_scale, wall)
-                    if (current.transitions, current.time_scale) == (transitions, time_scale):
-                        return
-                    policy = Policy(transitions, time_scale, now, current.now(now))
-                else:
-                    policy = Policy(transitions, time_scale, now, now)
-                _store(s, row, policy, source="flags")
-            return
-        except IntegrityError:
-            continue
+    with db.session() as s:
+        row = locked_meta(s, _KEY)
+        now = wall()
+        if isinstance(row.value, dict):
+            if row.value.get("source") != "flags":
+                return
+            current = _policy(row, transitions, time_scale, wall)
+            if (current.transitions, current.time_scale) == (transitions, time_scale):
+                return
+            policy = Policy(transitions, time_scale, now, current.now(now))
+        else:
+            policy = Policy(transitions, time_scale, now, now)
+        _store(s, row, policy, source="flags")
 
 
 def _reanchor(policy: Policy, wall: float, **changes: object) -> Policy:
