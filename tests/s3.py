@@ -45,10 +45,12 @@ def moto_server() -> Iterator[str]:
     if command is None:
         pytest.skip("moto[server] is not installed (it is in the test extra: make install)")
     from mockserver.testing import free_port
+    from tests.watchdog import watch
 
     port = free_port(HOST)
     proc = subprocess.Popen([command, "-H", HOST, "-p", str(port)], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    watch(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -37,6 +37,7 @@ import openai
 import pytest
 
 from mockserver.testing import ControlPlane, free_port
+from tests.watchdog import watch
 
 TARGETS = ("inprocess", "http", "openai")
 REAL_BASE_URL = "https://api.openai.com/v1"
@@ -145,7 +146,8 @@ class Subprocess(Target):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mockserver", "--port", str(port), "--data-dir", str(self.tmp / "data"),
              "--transitions", "immediate", "--log-level", "warning", *extra],
-            cwd=_REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=_REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        watch(self.proc.pid)   # dies with the test run, even a killed one
         try:
             self._wait_ready()
         except BaseException:

@@ -6,8 +6,8 @@
         srv.start()                                        # same data dir, new free port
 
 Only 127.0.0.1 is ever used. Every process started here is in its own process group and is ended by
-that group's id, at exit of the `with`, by `stop_all()` (a session fixture calls it) and at interpreter
-exit.
+that group's id, at exit of the `with`, by `stop_all()` (a session fixture calls it), at interpreter
+exit, and by a `tests.watchdog` sidecar if the test run itself is killed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.testing import free_port
+from tests.watchdog import watch
 
 __all__ = ["PG_VAR", "fresh_pg_database", "pg_database_or_skip", "Server", "free_port", "raw_http", "request", "multipart", "Response",
            "KEY", "stop_all", "rss_of_group", "Figures", "FIGURES", "wait_until"]
@@ -91,6 +92,7 @@ class Server:
                 self.proc = subprocess.Popen(self.argv(), cwd=self.cwd, env=_child_env(self.env), stdout=log,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              start_new_session=True)
+            watch(self.proc.pid)             # the group dies with this test run, even if it is SIGKILLed
             with _live_lock:
                 _live.add(self)
             self.starts += 1
