@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-import tiktoken
+from typing import TYPE_CHECKING, Any
 
 from contracts import tiktoken_cache
 from contracts.catalog import encoding_for
 from contracts.tiktoken_cache import ENCODINGS, OfflineEncodingError
+
+if TYPE_CHECKING:   # imported on first use (~0.1 s): a server that counts no tokens never pays for it
+    import tiktoken
 
 __all__ = ["get_encoding", "encoding_for_model", "counter", "count_text", "count_chat", "count_messages_recipe",
            "OfflineEncodingError", "ENCODINGS", "EXACT_COUNTERS", "IMAGE_TOKENS", "Count"]
@@ -43,6 +44,8 @@ def get_encoding(name: str) -> tiktoken.Encoding:
         raise ValueError(f"unsupported encoding {name!r}; offline: {', '.join(ENCODINGS)}")
     with _lock:
         if name not in _cache:
+            import tiktoken
+
             tiktoken_cache.ensure((name,))
             _cache[name] = tiktoken.get_encoding(name)
         return _cache[name]

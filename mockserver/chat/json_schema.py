@@ -33,12 +33,10 @@ import re
 import uuid
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-import jsonschema
 import orjson
-from referencing.exceptions import Unresolvable
 from rstr.xeger import Xeger
 
 from mockserver.chat import slots
@@ -53,8 +51,15 @@ _PATTERN_TRIES = 12
 _FORMATS = {"date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z", "time": "00:00:00Z", "email": "user@example.com",
             "uri": "https://example.com/", "hostname": "example.com", "ipv4": "127.0.0.1", "ipv6": "::1",
             "duration": "P1D", "uri-reference": "https://example.com/", "iri": "https://example.com/"}
-_VALIDATOR = jsonschema.Draft202012Validator
-_FORMAT_CHECKER = _VALIDATOR.FORMAT_CHECKER
+
+
+@cache
+def _library() -> Any:
+    """jsonschema's Draft 2020-12 validator class, imported on first use: a server answering no schema never
+    pays the ~0.1 s import (nor the start-up)."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator
 
 
 class SchemaError(ValueError):
@@ -65,11 +70,14 @@ class SchemaError(ValueError):
 
 
 def _build(schema: Any) -> Any:
+    from jsonschema import SchemaError as LibrarySchemaError
+
+    validator = _library()
     try:
-        _VALIDATOR.check_schema(schema)
-    except jsonschema.SchemaError as e:
+        validator.check_schema(schema)
+    except LibrarySchemaError as e:
         raise SchemaError(e.message) from None
-    return _VALIDATOR(schema, format_checker=_FORMAT_CHECKER)
+    return validator(schema, format_checker=validator.FORMAT_CHECKER)
 
 
 @lru_cache(maxsize=128)
@@ -93,6 +101,8 @@ def check_schema(schema: Any) -> None:
 
 def validate(value: Any, schema: Any) -> list[str]:
     """Every violation of `schema` by `value` as `path: reason` (the library's messages); empty when valid."""
+    from referencing.exceptions import Unresolvable
+
     try:
         errors = list(_compiled(schema).iter_errors(value))
     except Unresolvable as e:  # a $ref to nowhere
@@ -327,7 +337,7 @@ def _string_ok(value: str, schema: dict) -> bool:
     if isinstance(pattern, str) and not _search(pattern, value):
         return False
     fmt = schema.get("format")
-    return not isinstance(fmt, str) or _FORMAT_CHECKER.conforms(value, fmt)
+    return not isinstance(fmt, str) or _library().FORMAT_CHECKER.conforms(value, fmt)
 
 
 def _search(pattern: str, value: str) -> bool:
