@@ -61,7 +61,7 @@ class Caches:
 
     def __init__(self, db: Any) -> None:
         self._db = db
-        self._in_memory = db.url in ("sqlite://", "sqlite:///:memory:")
+        self.in_memory = db.url in ("sqlite://", "sqlite:///:memory:")
         self._lock = threading.Lock()
         self._generation: int | None = None
         self.tenants: LRUCache[str | None, Any] = LRUCache(maxsize=MAX_TENANTS)
@@ -69,12 +69,12 @@ class Caches:
         self.answers: LRUCache[str, Any] = LRUCache(maxsize=MAX_ANSWER_INDEXES)
         self.validation: LRUCache[str, Any] = LRUCache(maxsize=MAX_VALIDATIONS)
         self.slots: dict[str, Any] = {}   # single values: "policy", "fixtures"
-        self._reader = _GenerationReader(db) if not self._in_memory else None
+        self._reader = _GenerationReader(db) if not self.in_memory else None
 
     def generation(self, session: Session | None = None) -> int:
         """The database's current generation (read on `session` when given, else on a DBAPI connection kept
         for this read alone: ~5 µs on SQLite against ~140 µs for a pooled SQLAlchemy connection)."""
-        if self._in_memory:
+        if self.in_memory:
             return _local_generation[0]
         if session is not None:
             return session.execute(_READ).scalar() or 0

@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, false
+from sqlalchemy import ColumnElement, Connection, bindparam, false, insert
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-__all__ = ["owns", "scope", "owned", "find"]
+__all__ = ["owns", "scope", "owned", "find", "snapshot", "row_of", "insert_row"]
 
 
 def owns(table: Any, tenant: str) -> ColumnElement[bool]:
@@ -43,3 +44,45 @@ def _by_id(table: Any, live: bool) -> Any:
     """`find`'s statement, built once per table with bound parameters (building it and computing its cache
     key cost more than running it, on every read of an object by id)."""
     return owned(table, bindparam("tenant"), col(table.id) == bindparam("object_id"), live=live)
+
+
+def snapshot(s: Session | Connection, table: Any, tenant: str, object_id: str, *, live: bool = False) -> Any:
+    """The tenant's row of `table` with this id as a read-only snapshot, or None: the same answer as `find`
+    in about a third of its time (a Core statement built once, no identity map, no validation). The snapshot
+    belongs to no session: never add it to one or expect a change to it to be written."""
+    conn = s.connection() if isinstance(s, Session) else s
+    found = conn.execute(_core_by_id(table, live), {"tenant": tenant, "object_id": object_id}).mappings().first()
+    return None if found is None else row_of(table, found)
+
+
+def row_of(table: Any, values: Any) -> Any:
+    """A read-only `table` instance (see `snapshot`) from a mapping keyed by column name."""
+    return table.model_construct(**{attr: values[column] for attr, column in _attributes(table)})
+
+
+def insert_row(s: Session, row: Any) -> Any:
+    """INSERT a new row built with `model_construct` (every column set, `seq` left to the database) at once,
+    as one Core statement built once per table: no unit of work, no flush. Returns `row` (read-only, see
+    `snapshot`)."""
+    table = type(row)
+    s.connection().execute(_insert(table), {column: getattr(row, attr) for attr, column in _attributes(table)
+                                            if attr != "seq"})
+    return row
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(table: Any) -> Any:
+    return insert(table.__table__)
+
+
+@functools.lru_cache(maxsize=64)
+def _core_by_id(table: Any, live: bool) -> Any:
+    t = table.__table__
+    where = [t.c.tenant == bindparam("tenant"), t.c.id == bindparam("object_id")]
+    return core_select(t).where(*where, *([t.c.deleted == false()] if live else []))
+
+
+@functools.lru_cache(maxsize=64)
+def _attributes(table: Any) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of every column of `table` (`metadata_` is column `metadata`)."""
+    return tuple((attr.key, attr.columns[0].name) for attr in table.__mapper__.column_attrs)

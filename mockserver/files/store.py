@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import event, insert, update
+from sqlalchemy import event, update
 from sqlmodel import Session, select
 
 from contracts import errors
 from contracts.limits import EXPIRES_AFTER_RANGE, FILE_PURPOSES, FILENAME_MAX
 from mockserver.files.blobs import DERIVED, BlobWriter
-from mockserver.owned import find, scope
+from mockserver.owned import find, insert_row, scope
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow
@@ -83,19 +83,19 @@ def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, fil
     file_id = svc.ids.new("file")
     path = blob.publish(file_id)
     now = svc.now(s)
-    row = FileRow(id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
-                  expires_at=now + expires_after if expires_after else None, path=path)
-    s.add(row)
-    return row
+    return insert_row(s, FileRow.model_construct(
+        id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
+        expires_at=now + expires_after if expires_after else None, status="processed", status_details=None, path=path,
+        deleted=False))
 
 
 def derived_file(s: Session, svc: Services, *, tenant: str, kind: str, key: str, filename: str, purpose: str,
                  created_at: int) -> str:
     """Record a file whose content `content` derives on read (one INSERT, nothing written to disk)."""
     file_id = svc.ids.new("file")
-    s.execute(insert(FileRow.__table__).values(  # type: ignore[attr-defined]
+    insert_row(s, FileRow.model_construct(
         id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=-1, created_at=created_at,
-        status="processed", path=f"{DERIVED}{kind}:{key}", deleted=False))
+        expires_at=None, status="processed", status_details=None, path=f"{DERIVED}{kind}:{key}", deleted=False))
     return file_id
 
 
