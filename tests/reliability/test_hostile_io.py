@@ -54,7 +54,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
 
     release, entered = threading.Event(), threading.Event()
 
-    def fake_run(svc, row):
+    def fake_run(svc, row, view):
         if row.id == "ftjob-slow":
             entered.set()
             release.wait(30)
@@ -62,10 +62,12 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
 
     monkeypatch.setattr(jobs, "_run_validation", fake_run)
     svc = SimpleNamespace(caches=Caches(SimpleNamespace(url="sqlite://")))   # in-memory: no database read
-    slow = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-slow")), daemon=True)
+    slow = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-slow"), svc.caches.view()),
+                            daemon=True)
     slow.start()
     assert entered.wait(10)
-    other = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-other")), daemon=True)
+    other = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-other"), svc.caches.view()),
+                             daemon=True)
     other.start()
     other.join(10)
     finished_first = not other.is_alive()
