@@ -27,7 +27,8 @@ __all__ = [
     "PayloadTooLarge", "RateLimited", "ServerError", "envelope",
     "missing_api_key", "invalid_api_key", "no_such_file", "no_such_object", "bad_purpose",
     "not_jsonl", "invalid_training_file", "model_not_available", "model_not_found", "unknown_parameter",
-    "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "string_too_long", "route_not_found",
+    "missing_parameter", "invalid_type", "above_max", "below_min", "invalid_value", "string_too_long", "empty_string",
+    "array_too_long", "route_not_found",
     "method_not_allowed", "file_too_large", "invalid_json_body", "unsupported_parameter", "unsupported_value",
 ]
 
@@ -175,6 +176,15 @@ def below_min(path: str, limit: float, got: float, *, exclusive: bool = False) -
 def string_too_long(path: str, limit: int, got: int) -> BadRequest:
     return BadRequest(f"Invalid '{path}': string too long. Expected a string with maximum length {limit}, "
                       f"but got a string with length {got} instead.", param=path, code="string_above_max_length")
+
+
+def empty_string(path: str) -> BadRequest:
+    return invalid_value(path, f"Invalid '{path}': empty string. Expected a non-empty string.")
+
+
+def array_too_long(path: str, limit: int, got: int) -> BadRequest:
+    return BadRequest(f"Invalid '{path}': array too long. Expected an array with maximum length {limit}, but got "
+                      f"an array with length {got} instead.", param=path, code="array_above_max_length")
 
 
 def invalid_value(path: str, message: str) -> BadRequest:

@@ -8,7 +8,7 @@ __all__ = [
     "RESPONSES_MIN_OUTPUT_TOKENS", "BATCH_ENDPOINTS", "BATCH_SERVED_ENDPOINTS", "BATCH_COMPLETION_WINDOWS",
     "BATCH_MAX_REQUESTS", "BATCH_MAX_BYTES", "BATCH_WINDOW_SECONDS",
     "SchemaLimits", "MAX_MESSAGE_CHARS", "MAX_PROMPTS", "MAX_JSON_BODY_BYTES", "MAX_GENERATION_BODY_BYTES",
-    "MAX_INTEGRATIONS", "INTEGRATION_TEXT_MAX", "MAX_INTEGRATION_TAGS", "FILENAME_MAX", "MIME_TYPE_MAX",
+    "MAX_INTEGRATIONS", "INTEGRATION_TEXT_MAX", "MAX_INTEGRATION_TAGS", "INTEGRATION_TAG_MAX", "FILENAME_MAX", "MIME_TYPE_MAX",
     "EXPIRES_AFTER_RANGE", "FORCED_FAILURE_STAGES", "CLOCK_LATEST", "TIME_SCALE_RANGE",
 ]
 
@@ -71,7 +71,8 @@ MAX_JSON_BODY_BYTES = 1024 * 1024              # JSON body of every other endpoi
 # Stored fields the reference gives no limit for (UNVERIFIED; see the README's choices).
 MAX_INTEGRATIONS = 5                # fine-tuning job `integrations` entries
 INTEGRATION_TEXT_MAX = 128          # wandb project / name / entity (W&B's own project-name limit)
-MAX_INTEGRATION_TAGS = 64           # wandb tags per integration, each at most 64 characters
+MAX_INTEGRATION_TAGS = 64           # wandb tags per integration
+INTEGRATION_TAG_MAX = 64            # characters of one wandb tag
 FILENAME_MAX = 512                  # POST /v1/uploads `filename`, /v1/files file names
 MIME_TYPE_MAX = 255                 # POST /v1/uploads `mime_type` (RFC 6838: type/subtype ≤ 127 each)
 

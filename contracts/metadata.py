@@ -4,12 +4,15 @@ characters. One check, so the same limit answers the same code everywhere."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from contracts import errors
 from contracts.limits import METADATA_KEY_MAX, METADATA_MAX_PAIRS, METADATA_VALUE_MAX
+from contracts.requests import reject
 
-__all__ = ["check_metadata"]
+__all__ = ["check_metadata", "Metadata"]
 
 
 def check_metadata(param: str, value: Any) -> dict[str, str] | None:
@@ -31,3 +34,15 @@ def check_metadata(param: str, value: Any) -> dict[str, str] | None:
         if len(item) > METADATA_VALUE_MAX:
             raise errors.string_too_long(f"{param}.{key}", METADATA_VALUE_MAX, len(item))
     return value
+
+
+def _checked(value: Any) -> Any:
+    try:
+        return check_metadata("metadata", value)
+    except errors.APIError as e:
+        raise reject(e) from None
+
+
+Metadata = Annotated[dict[str, str] | None, BeforeValidator(_checked)]
+"""A request model's top-level `metadata` field, checked by `check_metadata` (the chat hot path calls it
+directly)."""

@@ -5,8 +5,9 @@ envelope) maps to the `openai.types` model the official SDK parses it into and t
 of the official OpenAPI spec that describes it. `contracts.conformance.check(kind, payload)` checks a
 payload against both.
 
-Requests are not modelled here: the server's own parsers (contracts/jobs.py, mockserver/*/request.py)
-are the request contract, pinned by tests/contract.
+Requests are not modelled here: the request models (contracts/jobs.py, mockserver/*/request.py; see
+contracts/requests.py) and the hand-parsed hot path (mockserver/chat/request.py) are the request contract,
+pinned by tests/contract.
 """
 
 from __future__ import annotations

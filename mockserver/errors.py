@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from contracts import errors
+from contracts.requests import translate
 from mockserver.http import JSONResponse
 
 __all__ = ["install_error_handlers", "render"]
@@ -27,19 +28,9 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own parameter checks, through the one translator of request-model errors."""
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {}
-    loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-    param = ".".join(loc) or None
-    kind = first.get("type", "")
-    if kind == "missing":
-        err = errors.missing_parameter(param or "body")
-    elif kind == "extra_forbidden":
-        err = errors.unknown_parameter(param or "body")
-    else:
-        err = errors.BadRequest(f"Invalid value for '{param}': {first.get('msg', 'invalid')}.", param=param,
-                                code="invalid_value")
-    return render(err)
+    return render(translate(list(exc.errors()), skip=("body", "query", "path", "header")))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

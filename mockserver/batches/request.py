@@ -1,20 +1,22 @@
-"""`POST /v1/batches` request body: its fields, checked with the chat request's validators (the same
-messages and codes); each limit from contracts.limits."""
+"""`POST /v1/batches` request body as a model (contracts.requests: strict types, unknown keys refused, the
+first problem as the real 400); each limit from contracts.limits."""
 
 from __future__ import annotations
 
-from contracts import errors
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
 from contracts.limits import (
     BATCH_COMPLETION_WINDOWS,
     BATCH_ENDPOINTS,
     BATCH_SERVED_ENDPOINTS,
     EXPIRES_AFTER_RANGE,
 )
-from mockserver.chat import request as cr
+from contracts.metadata import Metadata
+from contracts.requests import RequestModel, api_error, parse, present
 
-__all__ = ["parse_create"]
-
-_FIELDS = frozenset({"input_file_id", "endpoint", "completion_window", "metadata", "output_expires_after"})
+__all__ = ["BatchBody", "parse_create"]
 
 
 def _supported(values: tuple[str, ...]) -> str:
@@ -22,28 +24,47 @@ def _supported(values: tuple[str, ...]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
+def _endpoint(value: str) -> str:
+    if value not in BATCH_ENDPOINTS:
+        raise api_error("invalid_value", f"Invalid value: '{value}'. Supported values are: "
+                                         f"{_supported(BATCH_ENDPOINTS)}.")
+    if value not in BATCH_SERVED_ENDPOINTS:
+        raise api_error("invalid_value", f"The emulator does not serve '{value}'; its batches run "
+                                         f"{_supported(BATCH_SERVED_ENDPOINTS)}.")
+    return value
+
+
+def _window(value: str) -> str:
+    if value not in BATCH_COMPLETION_WINDOWS:
+        raise api_error("invalid_value", f"Invalid value: '{value}'. Supported values are: "
+                                         f"{_supported(BATCH_COMPLETION_WINDOWS)}.")
+    return value
+
+
+def _anchor(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise api_error("invalid_type", "a string", value)
+    if value != "created_at":
+        raise api_error("invalid_value", f"Invalid value: '{value}'. Supported values are: 'created_at'.")
+    return value
+
+
+class OutputExpiry(RequestModel):
+    anchor: Annotated[Literal["created_at"], BeforeValidator(_anchor), BeforeValidator(present)]
+    seconds: Annotated[int, Field(ge=EXPIRES_AFTER_RANGE[0], le=EXPIRES_AFTER_RANGE[1]), BeforeValidator(present)]
+
+
+class BatchBody(RequestModel):
+    """`POST /v1/batches`, as sent."""
+
+    input_file_id: Annotated[str, BeforeValidator(present)]
+    endpoint: Annotated[str, AfterValidator(_endpoint), BeforeValidator(present)]
+    completion_window: Annotated[str, AfterValidator(_window), BeforeValidator(present)]
+    metadata: Metadata = None
+    output_expires_after: OutputExpiry | None = None
+
+
 def parse_create(body: dict) -> dict:
     """The validated create body, or the real 400."""
-    for key in body:
-        if key not in _FIELDS:
-            raise errors.unknown_parameter(key)
-    cr.as_string("input_file_id", cr.required("", body, "input_file_id"))
-    endpoint = cr.as_string("endpoint", cr.required("", body, "endpoint"))
-    if endpoint not in BATCH_ENDPOINTS:
-        raise errors.invalid_value("endpoint", f"Invalid value: '{endpoint}'. Supported values are: "
-                                   f"{_supported(BATCH_ENDPOINTS)}.")
-    if endpoint not in BATCH_SERVED_ENDPOINTS:
-        raise errors.invalid_value("endpoint", f"The emulator does not serve '{endpoint}'; its batches run "
-                                   f"{_supported(BATCH_SERVED_ENDPOINTS)}.")
-    window = cr.as_string("completion_window", cr.required("", body, "completion_window"))
-    if window not in BATCH_COMPLETION_WINDOWS:
-        raise errors.invalid_value("completion_window", f"Invalid value: '{window}'. Supported values are: "
-                                   f"{_supported(BATCH_COMPLETION_WINDOWS)}.")
-    if body.get("metadata") is not None:
-        cr.check_metadata("metadata", body["metadata"])
-    if body.get("output_expires_after") is not None:
-        exp = cr.as_object("output_expires_after", body["output_expires_after"])
-        cr.no_unknown("output_expires_after", exp, {"anchor", "seconds"})
-        cr.as_enum("output_expires_after.anchor", cr.required("output_expires_after", exp, "anchor"), ("created_at",))
-        cr.as_int("output_expires_after.seconds", cr.required("output_expires_after", exp, "seconds"), *EXPIRES_AFTER_RANGE)
+    parse(BatchBody, body)
     return body

@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
 from fastapi import APIRouter
 from starlette.requests import Request
 
 from contracts import errors
-from contracts.limits import CLOCK_LATEST, FORCED_FAILURE_STAGES, TIME_SCALE_RANGE
+from contracts.limits import CLOCK_LATEST
+from contracts.requests import parse
 from mockserver.chat import fidelity as fidelity_store
 from mockserver.control import store
+from mockserver.control.request import (
+    AdvanceBody,
+    ControlBody,
+    FailBody,
+    FidelityBody,
+    PolicyBody,
+    ResetBody,
+    SeedBody,
+)
 from mockserver.deps import CallerDep, ControlGuard, ServicesDep, SessionDep
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import clock
 from mockserver.jobs import store as job_store
-from mockserver.settings import ANSWER_FIDELITY, TRANSITIONS
+
+B = TypeVar("B", bound=ControlBody)
 
 router = APIRouter(prefix="/_mock", tags=["control"], dependencies=[ControlGuard])
 
 
 
-async def _body(request: Request) -> dict:
+async def _body(request: Request, model: type[B]) -> B:
+    """The body checked by `model`; an empty body is `{}`."""
     raw = await request.body()
-    if not raw.strip():
-        return {}
-    return await read_json(request)
+    return parse(model, await read_json(request) if raw.strip() else {})
 
 
 def _policy_wire(policy: clock.Policy, wall: float) -> dict:
@@ -39,12 +50,7 @@ async def state(svc: ServicesDep, s: SessionDep) -> JSONResponse:
 
 @router.post("/clock/advance")
 async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
-    body = await _body(request)
-    seconds = body.get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise errors.invalid_type("seconds", "a number", seconds)
-    if seconds < 0:
-        raise errors.below_min("seconds", 0, seconds)
+    seconds = (await _body(request, AdvanceBody)).seconds
 
     def change(policy: clock.Policy) -> clock.Policy:
         if policy.now(svc.wall()) + seconds > CLOCK_LATEST:
@@ -58,13 +64,8 @@ async def advance_clock(request: Request, svc: ServicesDep) -> JSONResponse:
 
 @router.post("/policy")
 async def set_policy(request: Request, svc: ServicesDep) -> JSONResponse:
-    body = await _body(request)
-    transitions, scale = body.get("transitions"), body.get("time_scale")
-    if transitions is not None and transitions not in TRANSITIONS:
-        raise errors.invalid_value("transitions", f"'transitions' must be one of {', '.join(TRANSITIONS)}.")
-    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
-                              or not TIME_SCALE_RANGE[0] <= scale <= TIME_SCALE_RANGE[1]):
-        raise errors.invalid_value("time_scale", f"'time_scale' must be a number from {TIME_SCALE_RANGE[0]} to {TIME_SCALE_RANGE[1]:g}.")
+    body = await _body(request, PolicyBody)
+    transitions, scale = body.transitions, body.time_scale
 
     def change(policy: clock.Policy) -> clock.Policy:
         if transitions is not None:
@@ -93,34 +94,24 @@ async def get_answer_fidelity(svc: ServicesDep, s: SessionDep, tenant: CallerDep
 async def set_answer_fidelity(request: Request, svc: ServicesDep, s: SessionDep, tenant: CallerDep) -> JSONResponse:
     """`{"fidelity": "exact" | "epochs" | null}`: for the caller's tenant (with `Authorization`), else for every
     tenant; null goes back to the flag (`--answer-fidelity`)."""
-    body = await _body(request)
-    if "fidelity" not in body:
-        raise errors.missing_parameter("fidelity")
-    mode = body["fidelity"]
-    if mode is not None and mode not in ANSWER_FIDELITY:
-        raise errors.invalid_value("fidelity", f"'fidelity' must be one of {', '.join(ANSWER_FIDELITY)} or null.")
+    mode = (await _body(request, FidelityBody)).fidelity
     overrides = fidelity_store.save(s, tenant=tenant, mode=mode)
     return JSONResponse(_fidelity_wire(overrides, tenant, svc.settings.answer_fidelity))
 
 
 @router.post("/jobs/{job_id}/fail")
 async def fail_job(job_id: str, request: Request, svc: ServicesDep) -> JSONResponse:
-    body = await _body(request)
-    stage = body.get("stage", "running")
-    if stage not in FORCED_FAILURE_STAGES:
-        raise errors.invalid_value("stage", f"'stage' must be one of {', '.join(FORCED_FAILURE_STAGES)}.")
-    code = body.get("code") or "server_error"
-    message = body.get("message") or "The job failed due to an internal error."
-    row = await asyncio.to_thread(job_store.force_failure, svc, job_id=job_id, stage=stage, code=str(code),
-                                  message=str(message), param=body.get("param"))
+    body = await _body(request, FailBody)
+    code = body.code or "server_error"
+    message = body.message or "The job failed due to an internal error."
+    row = await asyncio.to_thread(job_store.force_failure, svc, job_id=job_id, stage=body.stage, code=str(code),
+                                  message=str(message), param=body.param)
     return JSONResponse(job_store.job_to_wire(row))
 
 
 @router.post("/seed")
 async def set_seed(request: Request, svc: ServicesDep) -> JSONResponse:
-    seed = (await _body(request)).get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise errors.invalid_value("seed", "'seed' must be a non-negative integer or null.")
+    seed = (await _body(request, SeedBody)).seed
     svc.ids.reseed(seed)
     return JSONResponse({"seed": seed})
 
@@ -128,7 +119,7 @@ async def set_seed(request: Request, svc: ServicesDep) -> JSONResponse:
 @router.post("/reset")
 async def reset(request: Request, svc: ServicesDep) -> JSONResponse:
     """Forget everything, or (with `{"api_key": "sk-…"}`) only that key's tenant."""
-    body = await _body(request)
-    tenant = svc.keys.authenticate(f"Bearer {body['api_key']}").key if body.get("api_key") else None
+    api_key = (await _body(request, ResetBody)).api_key
+    tenant = svc.keys.authenticate(f"Bearer {api_key}").key if api_key else None
     removed = await asyncio.to_thread(store.reset, svc, tenant)
     return JSONResponse({"reset": "tenant" if tenant else "all", "files_removed": removed})

@@ -13,10 +13,12 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from contracts import errors
 from contracts.limits import LIST_LIMITS
+from contracts.requests import parse
 from mockserver.deps import ServicesDep, SessionDep, TenantDep, off_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
+from mockserver.files.request import FileForm
 from mockserver.http import JSONResponse
 from mockserver.pagination import parse_limit
 
@@ -27,12 +29,11 @@ router = APIRouter(prefix="/v1/files", tags=["files"])
 async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
     form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
     with form as blob:
-        filename = store.check_filename(form.filename)
-        purpose = store.check_purpose(form.fields.get("purpose"), form.filename,
-                                      require_jsonl=svc.settings.require_jsonl_extension)
-        expires = store.check_expires_after(form.fields)
-        row = store.create_file(s, svc, tenant=tenant.key, blob=blob, filename=filename,
-                                purpose=purpose, size=form.size, expires_after=expires)
+        fields = parse(FileForm, FileForm.of(form.filename, form.fields),
+                       require_jsonl=svc.settings.require_jsonl_extension)
+        row = store.create_file(s, svc, tenant=tenant.key, blob=blob, filename=fields.file or "file",
+                                purpose=fields.purpose, size=form.size,
+                                expires_after=fields.expires_after.seconds if fields.expires_after else None)
         s.flush()
     return JSONResponse(store.file_to_wire(row))
 

@@ -15,7 +15,6 @@ from sqlalchemy import event, update
 from sqlmodel import Session, select
 
 from contracts import errors
-from contracts.limits import EXPIRES_AFTER_RANGE, FILE_PURPOSES, FILENAME_MAX
 from mockserver.files.blobs import DERIVED, BlobWriter
 from mockserver.owned import find, insert_row, scope
 from mockserver.pagination import Page, paginate
@@ -24,8 +23,7 @@ from mockserver.tables import FileRow, JobRow
 
 log = logging.getLogger("mockserver")
 
-__all__ = ["release_after_commit", "file_to_wire", "check_expires_after", "check_purpose", "create_file", "get_file", "list_files",
-           "delete_file",
+__all__ = ["release_after_commit", "file_to_wire", "create_file", "get_file", "list_files", "delete_file",
            "deleted_wire", "derived_file", "register_deriver", "content"]
 
 
@@ -38,43 +36,6 @@ def file_to_wire(row: FileRow) -> dict:
 
 def deleted_wire(file_id: str) -> dict:
     return {"id": file_id, "object": "file", "deleted": True}
-
-
-def check_filename(filename: str | None) -> str:
-    """The stored name of an uploaded file (at most FILENAME_MAX characters, as for the Uploads API)."""
-    if filename is not None and len(filename) > FILENAME_MAX:
-        raise errors.string_too_long("file", FILENAME_MAX, len(filename))
-    return filename or "file"
-
-
-def check_expires_after(fields: dict[str, str]) -> int | None:
-    """`expires_after[anchor]`/`[seconds]` form fields: the lifetime in seconds, None without them."""
-    anchor, seconds = fields.get("expires_after[anchor]"), fields.get("expires_after[seconds]")
-    if anchor is None and seconds is None:
-        return None
-    if anchor != "created_at":
-        raise errors.invalid_value("expires_after.anchor", "Invalid 'expires_after.anchor': expected 'created_at'.")
-    if seconds is None or not seconds.isdigit():
-        raise errors.invalid_type("expires_after.seconds", "an integer", seconds)
-    value = int(seconds)
-    low, high = EXPIRES_AFTER_RANGE
-    if value < low:
-        raise errors.below_min("expires_after.seconds", low, value)
-    if value > high:
-        raise errors.above_max("expires_after.seconds", high, value)
-    return value
-
-
-def check_purpose(purpose: str | None, filename: str | None, *, require_jsonl: bool = False) -> str:
-    """The purpose, checked. The file name decides nothing unless `require_jsonl` (the documented `.jsonl`
-    rule, `--require-jsonl-extension`): by default the content decides when a job validates the file."""
-    if purpose is None or purpose == "":
-        raise errors.missing_parameter("purpose")
-    if purpose not in FILE_PURPOSES:
-        raise errors.bad_purpose(purpose)
-    if require_jsonl and purpose == "fine-tune" and not (filename or "").lower().endswith(".jsonl"):
-        raise errors.not_jsonl()
-    return purpose
 
 
 def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, filename: str, purpose: str,

@@ -6,9 +6,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from contracts.limits import MAX_PART_BYTES
+from contracts.requests import parse
 from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.files import uploads as store
 from mockserver.files.multipart import receive_form
+from mockserver.files.request import CompleteBody, UploadBody
 from mockserver.http import JSONResponse, read_json
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
@@ -16,8 +18,8 @@ router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
 @router.post("")
 async def create_upload(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
-    body = await read_json(request)
-    return JSONResponse(store.upload_to_wire(store.create_upload(s, svc, tenant=tenant.key, body=body)))
+    req = parse(UploadBody, await read_json(request), require_jsonl=svc.settings.require_jsonl_extension)
+    return JSONResponse(store.upload_to_wire(store.create_upload(s, svc, tenant=tenant.key, req=req)))
 
 
 @router.post("/{upload_id}/parts")
@@ -35,8 +37,8 @@ async def add_part(upload_id: str, request: Request, svc: ServicesDep, s: Sessio
 @router.post("/{upload_id}/complete")
 async def complete_upload(upload_id: str, request: Request, svc: ServicesDep, s: SessionDep,
                           tenant: TenantDep) -> JSONResponse:
-    body = await read_json(request)
-    row, file = store.complete_upload(s, svc, tenant=tenant.key, upload_id=upload_id, body=body)
+    req = parse(CompleteBody, await read_json(request))
+    row, file = store.complete_upload(s, svc, tenant=tenant.key, upload_id=upload_id, req=req)
     return JSONResponse(store.upload_to_wire(row, file))
 
 

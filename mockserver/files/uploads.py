@@ -10,15 +10,10 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from contracts import errors
-from contracts.limits import (
-    FILENAME_MAX,
-    MAX_UPLOAD_BYTES,
-    MIME_TYPE_MAX,
-    UPLOAD_PURPOSES,
-    UPLOAD_TTL_SECONDS,
-)
+from contracts.limits import UPLOAD_TTL_SECONDS
 from mockserver.files.blobs import BlobWriter
-from mockserver.files.store import check_purpose, create_file, file_to_wire
+from mockserver.files.request import CompleteBody, UploadBody
+from mockserver.files.store import create_file, file_to_wire
 from mockserver.owned import find
 from mockserver.services import Services
 from mockserver.tables import FileRow, UploadPartRow, UploadRow
@@ -37,34 +32,11 @@ def part_to_wire(row: UploadPartRow) -> dict:
     return {"id": row.id, "object": "upload.part", "created_at": row.created_at, "upload_id": row.upload_id}
 
 
-def create_upload(s: Session, svc: Services, *, tenant: str, body: dict) -> UploadRow:
-    allowed = {"filename", "purpose", "bytes", "mime_type", "expires_after"}
-    for key in body:
-        if key not in allowed:
-            raise errors.unknown_parameter(key)
-    for key in ("filename", "purpose", "bytes", "mime_type"):
-        if key not in body:
-            raise errors.missing_parameter(key)
-    filename, purpose, size, mime = body["filename"], body["purpose"], body["bytes"], body["mime_type"]
-    for key, value, limit in (("filename", filename, FILENAME_MAX), ("purpose", purpose, None),
-                              ("mime_type", mime, MIME_TYPE_MAX)):
-        if not isinstance(value, str):
-            raise errors.invalid_type(key, "a string", value)
-        if limit is not None and len(value) > limit:
-            raise errors.string_too_long(key, limit, len(value))
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise errors.invalid_type("bytes", "an integer", size)
-    if purpose not in UPLOAD_PURPOSES:
-        raise errors.bad_purpose(purpose, UPLOAD_PURPOSES)
-    check_purpose(purpose, filename, require_jsonl=svc.settings.require_jsonl_extension)
-    if size < 0:
-        raise errors.below_min("bytes", 0, size)
-    if size > MAX_UPLOAD_BYTES:
-        raise errors.above_max("bytes", MAX_UPLOAD_BYTES, size)
+def create_upload(s: Session, svc: Services, *, tenant: str, req: UploadBody) -> UploadRow:
     expire_due(s, svc)
     now = svc.now(s)
-    row = UploadRow(id=svc.ids.new("upload"), tenant=tenant, filename=filename, purpose=purpose, bytes=size,
-                    mime_type=mime, created_at=now, expires_at=now + UPLOAD_TTL_SECONDS)
+    row = UploadRow(id=svc.ids.new("upload"), tenant=tenant, filename=req.filename, purpose=req.purpose,
+                    bytes=req.bytes, mime_type=req.mime_type, created_at=now, expires_at=now + UPLOAD_TTL_SECONDS)
     s.add(row)
     return row
 
@@ -120,17 +92,9 @@ def add_part(s: Session, svc: Services, *, tenant: str, upload_id: str, blob: Bl
     return part
 
 
-def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, body: dict) -> tuple[UploadRow, FileRow]:
-    for key in body:
-        if key not in ("part_ids", "md5"):
-            raise errors.unknown_parameter(key)
-    part_ids = body.get("part_ids")
-    if part_ids is None:
-        raise errors.missing_parameter("part_ids")
-    if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
-        raise errors.invalid_type("part_ids", "an array of strings", part_ids)
-    if len(set(part_ids)) != len(part_ids):
-        raise errors.invalid_value("part_ids", "Each part id may appear only once in 'part_ids'.")
+def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str,
+                    req: CompleteBody) -> tuple[UploadRow, FileRow]:
+    part_ids = req.part_ids
     row = get_upload(s, svc, tenant=tenant, upload_id=upload_id)
     require_pending(row)
     parts = {p.id: p for p in s.exec(select(UploadPartRow).where(UploadPartRow.upload_id == row.id))}
@@ -144,9 +108,8 @@ def complete_upload(s: Session, svc: Services, *, tenant: str, upload_id: str, b
     blob = svc.files.writer()
     try:
         digest = svc.files.concatenate([parts[p].path for p in part_ids], blob)
-        md5 = body.get("md5")
-        if md5 is not None and md5 != digest:
-            raise errors.invalid_value("md5", f"The md5 checksum {md5} does not match the uploaded bytes "
+        if req.md5 is not None and req.md5 != digest:
+            raise errors.invalid_value("md5", f"The md5 checksum {req.md5} does not match the uploaded bytes "
                                               f"({digest}).")
         file = create_file(s, svc, tenant=tenant, blob=blob, filename=row.filename, purpose=row.purpose,
                            size=total)
