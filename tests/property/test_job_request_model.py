@@ -11,20 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts import errors
+from contracts import errors, limits
 from contracts.jobs import AUTO, JobRequest, normalise_suffix, parse_job_request
-from contracts.limits import (
-    BATCH_SIZE_RANGE,
-    BETA_MAX,
-    INTEGRATION_TEXT_MAX,
-    MAX_INTEGRATION_TAGS,
-    MAX_INTEGRATIONS,
-    METHODS,
-    N_EPOCHS_RANGE,
-    SEED_MAX,
-    SUFFIX_MAX,
-)
 from contracts.metadata import check_metadata
+
+# the limits under the names the old parser used
+BATCH_SIZE_RANGE, BETA_MAX, INTEGRATION_TEXT_MAX = limits.BATCH_SIZE_RANGE, limits.BETA_MAX, limits.INTEGRATION_TEXT_MAX
+MAX_INTEGRATION_TAGS, MAX_INTEGRATIONS, METHODS = limits.MAX_INTEGRATION_TAGS, limits.MAX_INTEGRATIONS, limits.METHODS
+N_EPOCHS_RANGE, SEED_MAX, SUFFIX_MAX = limits.N_EPOCHS_RANGE, limits.SEED_MAX, limits.SUFFIX_MAX
 
 # --- the hand-written parser this replaced (contracts/jobs.py before the request models) -----------------
 
