@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench import common
 from bench.common import PY, ROOT, WORK, Config, Row, Summary, free_port, log, n_cpus, pin, run_json, server
 
 CONNECTIONS = 8
@@ -66,8 +67,12 @@ def _wrk(port: int, seconds: int, cpus: set[int] | None) -> dict | None:
     return {"rps": float(rps.group(1)), "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None}
 
 
-def _burst(port: int, n: int, cpus: set[int] | None) -> dict:
+def _burst(port: int, n: int, cpus: set[int] | None, pid: int | None = None) -> dict:
+    """One fixed-count burst; with the server's `pid`, also the CPU seconds the server used during it."""
+    cpu0 = common.proc_cpu_seconds(pid) if pid else 0.0
     out = _load(port, n, cpus)
+    if pid:
+        out["server_cpu"] = common.proc_cpu_seconds(pid) - cpu0
     if out["non200"]:
         raise RuntimeError(f"port {port}: {out['non200']} non-200 responses of {out['requests']}")
     return out
@@ -78,15 +83,16 @@ def run(cfg: Config) -> list[Row]:
     slices = 4  # each round alternates bare/emulator bursts of n/slices requests, so both see the same load
     pinned = n_cpus() >= 2
     server_cpus, client_cpus = ({0}, {1}) if pinned else (None, None)
-    keys = ("bare_rps", "ours_rps", "bare_p99", "ours_p99", "ratio", "p99_ratio", "wrk_ratio", "wrk_bare", "wrk_ours")
+    keys = ("bare_rps", "ours_rps", "bare_p99", "ours_p99", "ratio", "p99_ratio", "wrk_ratio", "wrk_bare", "wrk_ours",
+            "bare_cpu_us", "ours_cpu_us", "cpu_ratio")
     m: dict[str, list[float]] = {k: [] for k in keys}
     tmp = Path(tempfile.mkdtemp(prefix="bench-http-", dir=WORK))
     bare_port, ours_port = free_port(), free_port()
     try:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(server([PY, "-m", "bench.bare", "chat", str(bare_port)], bare_port, cpus=server_cpus,
-                                       cwd=ROOT, log_path=WORK / "http-bare.log"))
-            stack.enter_context(server([PY, "-m", "mockserver", "serve", "--port", str(ours_port), "--data-dir",
+            bare = stack.enter_context(server([PY, "-m", "bench.bare", "chat", str(bare_port)], bare_port,
+                                              cpus=server_cpus, cwd=ROOT, log_path=WORK / "http-bare.log"))
+            ours = stack.enter_context(server([PY, "-m", "mockserver", "serve", "--port", str(ours_port), "--data-dir",
                                         str(tmp), "--log-level", "warning", "--transitions", "immediate"], ours_port,
                                        cpus=server_cpus, cwd=ROOT, log_path=WORK / "http-ours.log"))
             for port in (bare_port, ours_port):  # warm-up: imports, encodings, caches
@@ -96,7 +102,8 @@ def run(cfg: Config) -> list[Row]:
                 for k in range(slices):
                     order = ("bare", "ours") if (r + k) % 2 == 0 else ("ours", "bare")
                     for who in order:
-                        got[who].append(_burst(bare_port if who == "bare" else ours_port, n // slices, client_cpus))
+                        port, pid = (bare_port, bare.pid) if who == "bare" else (ours_port, ours.pid)
+                        got[who].append(_burst(port, n // slices, client_cpus, pid))
                 rps = {w: sum(b["requests"] for b in v) / sum(b["seconds"] for b in v) for w, v in got.items()}
                 p99 = {w: statistics.median(b["p99_ms"] for b in v) for w, v in got.items()}
                 m["bare_rps"].append(rps["bare"])
@@ -105,8 +112,14 @@ def run(cfg: Config) -> list[Row]:
                 m["ours_p99"].append(p99["ours"])
                 m["ratio"].append(rps["ours"] / rps["bare"])
                 m["p99_ratio"].append(p99["ours"] / p99["bare"])
+                cpu_us = {w: sum(b["server_cpu"] for b in v) / sum(b["requests"] for b in v) * 1e6
+                          for w, v in got.items()}
+                m["bare_cpu_us"].append(cpu_us["bare"])
+                m["ours_cpu_us"].append(cpu_us["ours"])
+                m["cpu_ratio"].append(cpu_us["bare"] / cpu_us["ours"])
                 log(f"http round {r + 1}/{cfg.repeat}: bare {rps['bare']:.0f} req/s p99 {p99['bare']:.1f} ms, "
-                    f"emulator {rps['ours']:.0f} req/s p99 {p99['ours']:.1f} ms → {m['ratio'][-1]:.2f}")
+                    f"emulator {rps['ours']:.0f} req/s p99 {p99['ours']:.1f} ms → {m['ratio'][-1]:.2f}; server CPU "
+                    f"per request {cpu_us['bare']:.0f} vs {cpu_us['ours']:.0f} µs → {m['cpu_ratio'][-1]:.2f}")
             if not cfg.quick:
                 for _ in range(2):
                     wbare, wours = _wrk(bare_port, 5, client_cpus), _wrk(ours_port, 5, client_cpus)
@@ -124,6 +137,10 @@ def run(cfg: Config) -> list[Row]:
             note=how),
         Row("http", "chat completions req/s ÷ ceiling", s["ours_rps"], "req/s", s["ratio"], "≥ 0.8",
             s["ratio"].median >= 0.8, digits=0),
+        Row("http", "diagnostic: server CPU time per request, bare ÷ chat completions", s["ours_cpu_us"], "µs",
+            s["cpu_ratio"], "(diagnostic)", None, digits=0,
+            note=f"the req/s ratio each server's core would give if it ran nothing else; bare "
+                 f"{s['bare_cpu_us'].median:.0f} µs (user + system CPU of the server process over its bursts)"),
         Row("http", "bare FastAPI p99 latency", s["bare_p99"], "ms", note="median of the bursts' p99"),
         Row("http", "chat completions p99 latency (÷ bare p99)", s["ours_p99"], "ms", s["p99_ratio"], "(reported)"),
     ]

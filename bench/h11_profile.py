@@ -1,0 +1,151 @@
+"""The HTTP benchmark's two servers without sockets: the same keep-alive POST driven through uvicorn's h11
+protocol (the class each server uses) on an in-memory transport, on one event loop, timed and optionally
+profiled. What it shows is the Python work per request each server does, h11 included, without the kernel,
+the load generator or a neighbour taking the core.
+
+    python -m bench.h11_profile 5000              # µs per request: bare endpoint, emulator, their ratio (3 rounds)
+    python -m bench.h11_profile 5000 --profile    # cProfile of the emulator's requests (and the bare ones)
+    py-spy record -r 2000 -f raw -o h11.txt -- python -m bench.h11_profile 20000 --only ours   # one server
+
+The emulator runs as `mockserver serve --transitions immediate` builds it (SQLite and blobs in a temporary data
+dir); the bare app is bench.bare's. Not part of `make bench` (a diagnostic, for reading a profile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import gc
+import json
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+
+from bench.common import WORK
+
+
+class _Transport(asyncio.Transport):
+    """Collects what the protocol writes; `done` resolves when a whole response (by Content-Length) is in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.buf = bytearray()
+        self.done: asyncio.Future | None = None
+        self.closing = False
+
+    def get_extra_info(self, name, default=None):
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def write(self, data) -> None:
+        self.buf += data
+        head, sep, body = self.buf.partition(b"\r\n\r\n")
+        if not sep:
+            return
+        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        if len(body) >= length and self.done is not None and not self.done.done():
+            self.done.set_result(bytes(self.buf))
+            self.buf.clear()
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _protocol(app, protocol_class):
+    from uvicorn import Config
+    from uvicorn.server import ServerState
+
+    config = Config(app, http=protocol_class, log_level="warning", timeout_keep_alive=15)
+    config.load()
+    proto = protocol_class(config=config, server_state=ServerState(), app_state={})
+    transport = _Transport()
+    proto.connection_made(transport)
+    return proto, transport
+
+
+async def _requests(proto, transport, request: bytes, n: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    out = []
+    for _ in range(n):
+        transport.done = loop.create_future()
+        t0 = time.perf_counter()
+        proto.data_received(request)
+        response = await transport.done
+        out.append((time.perf_counter() - t0) * 1e6)
+        if not response.startswith(b"HTTP/1.1 200"):
+            raise RuntimeError(response[:500])
+    return out
+
+
+async def _run(n: int, profile: bool, only: str | None) -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from bench.asgi_profile import _app, _lifespan
+    from bench.bare import chat_app
+    from bench.chat_http import CHAT_REQUEST
+    from mockserver.protocol import EmulatorH11Protocol
+
+    body = json.dumps(CHAT_REQUEST).encode()
+    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: application/json\r\n"
+               b"Authorization: Bearer sk-bench-http\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    WORK.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.TemporaryDirectory(prefix="bench-h11-", dir=WORK)
+    ours_app = _app(tmp.name)
+    await _lifespan(ours_app)
+    servers = {"bare": _protocol(chat_app(), H11Protocol), "ours": _protocol(ours_app, EmulatorH11Protocol)}
+    if only:
+        servers = {only: servers[only]}
+    for proto, transport in servers.values():   # warm-up: imports, vocabularies, caches
+        await _requests(proto, transport, request, 500)
+    ratios = []
+    for r in range(3):
+        us = {}
+        for who, (proto, transport) in servers.items():
+            gc.collect()
+            cpu0 = time.process_time()
+            await _requests(proto, transport, request, n)
+            us[who] = (time.process_time() - cpu0) / n * 1e6
+        if only:
+            print(f"round {r + 1}: {only} {us[only]:.1f} µs of CPU per request")
+            continue
+        ratios.append(us["bare"] / us["ours"])
+        print(f"round {r + 1}: bare {us['bare']:.1f} µs, emulator {us['ours']:.1f} µs of CPU per request "
+              f"→ req/s ratio {ratios[-1]:.2f}")
+    if ratios:
+        print(f"median req/s ratio (bare CPU ÷ emulator CPU per request): {statistics.median(ratios):.2f}")
+    if profile:
+        for who, (proto, transport) in servers.items():
+            prof = cProfile.Profile(time.process_time)
+            prof.enable()
+            await _requests(proto, transport, request, n)
+            prof.disable()
+            out = WORK / "profiles" / f"h11-{who}.prof"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            prof.dump_stats(out)
+            print(f"--- {who}: stats in {out}")
+            pstats.Stats(prof).sort_stats("tottime").print_stats(40)
+    ours_app.state.services.caches.close()
+    ours_app.state.services.db.dispose()
+    tmp.cleanup()
+
+
+def main(argv: list[str]) -> None:
+    if not argv or not argv[0].isdigit():
+        raise SystemExit("usage: python -m bench.h11_profile N [--profile] [--only bare|ours]")
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    asyncio.run(_run(int(argv[0]), "--profile" in argv, only))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
