@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from mockserver import __version__, record
 from mockserver.errors import install_error_handlers
 from mockserver.files.storage import DataDirGuard
-from mockserver.guard import BrowserGuardMiddleware
+from mockserver.guard import BrowserGuard, BrowserGuardMiddleware
+from mockserver.hot import EmulatorAPI, Endpoint, HotPath
 from mockserver.http import HeadersMiddleware, JSONResponse
 from mockserver.migrate import named_keys
 from mockserver.services import Services
@@ -19,22 +20,23 @@ from mockserver.settings import Settings
 
 __all__ = ["create_app"]
 
-# chat first: routes are matched in order and chat completions are the hot path (no paths overlap)
+# chat first: routes are matched in order (no paths overlap); its hot endpoints skip routing (mockserver.hot)
 ROUTERS = ("mockserver.chat.routes", "mockserver.files.routes", "mockserver.files.upload_routes",
            "mockserver.models.routes", "mockserver.jobs.routes", "mockserver.control.routes",
            "mockserver.control.fixtures", "mockserver.control.dashboard", "mockserver.control.docs",
            "mockserver.responses.router", "mockserver.batches.router")
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI) -> dict[str, Endpoint]:
+    """Every router's routes; returns the hot endpoints (path → handler) of those that have some."""
     import importlib
 
+    hot: dict[str, Endpoint] = {}
     for name in ROUTERS:  # a missing module is an error, never a silently absent API
         module = importlib.import_module(name)
         app.include_router(module.router)
-        fast_routes = getattr(module, "fast_routes", None)
-        if fast_routes is not None:  # hot paths matched first, outside FastAPI's per-request machinery
-            app.router.routes[0:0] = fast_routes()
+        hot.update(getattr(module, "hot_routes", dict)())
+    return hot
 
 
 def _sweep(services: Services) -> None:
@@ -63,14 +65,17 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
         services.files.close()
         services.caches.close()
 
-    app = FastAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
+    app = EmulatorAPI(title="OpenAI fine-tuning API emulator", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,   # served offline by routers/docs.py
                   default_response_class=JSONResponse, openapi_tags=[
                       {"name": "control", "description": "Emulator control plane under /_mock (not OpenAI's API)"}])
     app.state.services = services
     install_error_handlers(app)
-    _include_routers(app)
+    hot = _include_routers(app)
     record.install(app, settings)     # innermost: the guards and headers around it see proxied/replayed requests too
+    if getattr(app.state, "record_handler", None) is None:   # a proxy or replay sees every request
+        app.hot = HotPath(hot, new_request_id=services.ids.request_id,
+                          guard=BrowserGuard(allowed_hosts=settings.allowed_hosts))
     app.add_middleware(DataDirGuard, store=services.files)
     app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)

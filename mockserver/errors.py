@@ -13,7 +13,7 @@ from contracts import errors
 from contracts.requests import translate
 from mockserver.http import JSONResponse
 
-__all__ = ["install_error_handlers", "render"]
+__all__ = ["install_error_handlers", "render", "unexpected"]
 
 log = logging.getLogger("mockserver")
 
@@ -44,7 +44,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return render(err)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The 500 for an exception no other handler takes (logged with its traceback)."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return render(errors.ServerError("The server had an error while processing your request. Sorry about that!"))
 
@@ -53,4 +54,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)

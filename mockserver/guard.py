@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts import errors
 from mockserver.http import JSONResponse
 
-__all__ = ["BrowserGuardMiddleware", "LOOPBACK_HOSTS", "parse_allowed_hosts", "DOCS_CSP"]
+__all__ = ["BrowserGuard", "BrowserGuardMiddleware", "LOOPBACK_HOSTS", "parse_allowed_hosts", "DOCS_CSP"]
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 DOCS_PATHS = ("/docs", "/redoc")
@@ -72,26 +72,26 @@ def _has_body(scope: Scope) -> bool:
     return _header(scope, b"transfer-encoding") is not None
 
 
-class BrowserGuardMiddleware:
-    """Refuses cross-origin requests, foreign Host names on loopback, and non-JSON control-plane bodies."""
+class BrowserGuard:
+    """The three checks (`problem`); BrowserGuardMiddleware applies them before every route, the hot path
+    (mockserver.hot) before its endpoints."""
 
-    def __init__(self, app: ASGIApp, *, allowed_hosts: str | None = None) -> None:
-        self.app = app
+    def __init__(self, *, allowed_hosts: str | None = None) -> None:
         extra = parse_allowed_hosts(allowed_hosts)
         self.hosts = None if extra is None else LOOPBACK_HOSTS | extra
 
     def problem(self, scope: Scope) -> errors.APIError | None:
-        host = _header(scope, b"host") or ""
+        seen = _headers(scope)
+        host = seen.get(b"host") or ""
         server = scope.get("server") or ("", 0)
         if self.hosts is not None and _is_loopback(str(server[0])) and _hostname(host) not in self.hosts:
             return errors.PermissionDenied(
                 f"Host '{_hostname(host)}' is not allowed: the emulator on a loopback address answers only "
                 "localhost, 127.0.0.1 and [::1] (add names with --allowed-hosts or MOCKSERVER_ALLOWED_HOSTS).",
                 code="host_not_allowed")
-        origin = _header(scope, b"origin")
+        origin = seen.get(b"origin")
         own = f"{scope.get('scheme', 'http')}://{host.lower()}"
-        if (origin is not None and origin.lower().rstrip("/") != own) or \
-                _header(scope, b"sec-fetch-site") == "cross-site":
+        if (origin is not None and origin.lower().rstrip("/") != own) or seen.get(b"sec-fetch-site") == "cross-site":
             return errors.PermissionDenied(
                 f"Cross-origin requests are not allowed: Origin {origin or '(cross-site)'} is not this "
                 f"server's origin ({own}).", code="cross_origin_denied")
@@ -102,6 +102,26 @@ class BrowserGuardMiddleware:
                     f"The control plane accepts only 'Content-Type: application/json' bodies, got "
                     f"{content_type or 'none'!r}.", code="invalid_content_type")
         return None
+
+
+_CHECKED = (b"host", b"origin", b"sec-fetch-site")
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The first value of each header the guard reads, in one pass over the request's headers."""
+    out: dict[bytes, str] = {}
+    for k, v in scope.get("headers", ()):
+        if k in _CHECKED and k not in out:
+            out[k] = v.decode("latin-1")
+    return out
+
+
+class BrowserGuardMiddleware(BrowserGuard):
+    """Refuses cross-origin requests, foreign Host names on loopback, and non-JSON control-plane bodies."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: str | None = None) -> None:
+        super().__init__(allowed_hosts=allowed_hosts)
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

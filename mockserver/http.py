@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts import errors
 from contracts.limits import MAX_JSON_BODY_BYTES
 
-__all__ = ["JSONResponse", "read_json", "HeadersMiddleware"]
+__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "with_api_headers", "url_problem"]
 
 
 class JSONResponse(Response):
@@ -57,13 +57,34 @@ async def read_json(request: Request, *, max_bytes: int = MAX_JSON_BODY_BYTES) -
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _has_nul(scope: Scope) -> bool:
-    return "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+def url_problem(scope: Scope) -> errors.APIError | None:
+    """The 400 for a path or query string with a NUL in it (PostgreSQL cannot store one), else None."""
+    if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+        return errors.BadRequest("Invalid URL: paths and query strings may not contain NUL characters (%00).",
+                                 code="invalid_url")
+    return None
+
+
+def with_api_headers(send: Send, scope: Scope, request_id: str, started: float) -> Send:
+    """`send` adding x-request-id, openai-version, openai-processing-ms (since `started`) and, on a 4xx the
+    client should not retry, x-should-retry: false; nothing for responses relayed or replayed verbatim."""
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start" and not scope["state"].get("verbatim"):
+            status = message["status"]
+            ms = int((time.perf_counter() - started) * 1000)
+            headers = list(message.get("headers", []))
+            headers += [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
+                        (b"openai-processing-ms", str(ms).encode())]
+            if 400 <= status < 500 and status not in (408, 429):
+                headers.append((b"x-should-retry", b"false"))
+            message = {**message, "headers": headers}
+        await send(message)
+    return send_with_headers
 
 
 class HeadersMiddleware:
-    """Adds x-request-id, openai-processing-ms, openai-version and x-should-retry to every response but
-    those relayed or replayed verbatim (`scope["state"]["verbatim"]`, see mockserver.record)."""
+    """Adds the API's response headers (`with_api_headers`) to every response but those relayed or replayed
+    verbatim (`scope["state"]["verbatim"]`, see mockserver.record); refuses NUL in the URL (`url_problem`)."""
 
     def __init__(self, app: ASGIApp, *, new_request_id) -> None:
         self.app = app
@@ -77,20 +98,7 @@ class HeadersMiddleware:
         request_id = self.new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         app = self.app
-        if _has_nul(scope):
-            app = JSONResponse(errors.BadRequest("Invalid URL: paths and query strings may not contain NUL "
-                                                 "characters (%00).", code="invalid_url").body(), status_code=400)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and not scope["state"].get("verbatim"):
-                status = message["status"]
-                ms = int((time.perf_counter() - started) * 1000)
-                headers = list(message.get("headers", []))
-                headers += [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
-                            (b"openai-processing-ms", str(ms).encode())]
-                if 400 <= status < 500 and status not in (408, 429):
-                    headers.append((b"x-should-retry", b"false"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
+        problem = url_problem(scope)
+        if problem is not None:
+            app = JSONResponse(problem.body(), status_code=problem.status)
+        await app(scope, receive, with_api_headers(send, scope, request_id, started))

@@ -73,7 +73,7 @@ class IdFactory:
             return "".join(rng.choice(alphabet) for _ in range(n))
 
     def request_id(self) -> str:
-        return "req_" + secrets.token_hex(16)
+        return "req_" + _random_bytes(16).hex()   # from the pool: no system call per request
 
 
 _pool = bytearray()

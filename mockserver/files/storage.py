@@ -54,13 +54,15 @@ class DataDirStore(BlobStore):
         self._lock_fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         weakref.finalize(self, os.close, self._lock_fd)
         fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
-        self._identity = _identity(self.root)
+        self._dirs = (str(self.tmp_dir), str(self.files_dir))
+        self._identity = [_identity(d) for d in self._dirs]
 
     def check_alive(self) -> None:
         """Raise the retryable 500 when the data dir was deleted or replaced while the server runs (writes
-        would go to unlinked files and be lost at restart)."""
+        would go to unlinked files and be lost at restart): its `tmp/` and `files/` must still be the
+        directories it started with (two `stat` calls: a deleted or replaced data dir takes them along)."""
         try:
-            same = _identity(self.root) == self._identity and self.tmp_dir.is_dir() and self.files_dir.is_dir()
+            same = [_identity(d) for d in self._dirs] == self._identity
         except OSError:
             same = False
         if not same:
@@ -151,7 +153,7 @@ class DataDirStore(BlobStore):
         return True
 
 
-def _identity(path: Path) -> tuple[int, int]:
+def _identity(path: Path | str) -> tuple[int, int]:
     st = os.stat(path)
     return st.st_dev, st.st_ino
 
@@ -250,17 +252,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# POST endpoints that store nothing (their answers are computed from what is already stored)
+WRITE_FREE_POSTS = frozenset({"/v1/chat/completions", "/v1/completions"})
+
+
 class DataDirGuard:
-    """ASGI middleware: every request that may write (not GET/HEAD/OPTIONS) first checks that the data dir
-    is still the one the server started with; a deleted or replaced one is a retryable 500, never a 200
-    for a write that the next restart would not find."""
+    """ASGI middleware: every request that may write (not GET/HEAD/OPTIONS, nor a WRITE_FREE_POSTS path)
+    first checks that the data dir is still the one the server started with; a deleted or replaced one is a
+    retryable 500, never a 200 for a write that the next restart would not find."""
 
     def __init__(self, app, *, store: FileStore) -> None:
         self.app = app
         self.store = store
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS") \
+                and scope["path"] not in WRITE_FREE_POSTS:
             try:
                 self.store.check_alive()
             except errors.APIError as e:
