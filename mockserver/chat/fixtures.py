@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import orjson
 from sqlmodel import Session, col, select
 
 from contracts import errors
@@ -32,7 +31,7 @@ from mockserver.services import Services
 from mockserver.tables import FixtureRow
 
 __all__ = ["Fixture", "active_fixtures", "match_fixture", "fixture_error",
-           "error_body", "parse_fixture", "fixture_to_wire", "add_fixture", "visible_fixtures",
+           "error_body", "check_pattern", "fixture_to_wire", "add_fixture", "visible_fixtures",
            "remove_fixtures"]
 
 @dataclass(frozen=True, slots=True)
@@ -45,78 +44,17 @@ class Fixture:
     reply: dict
 
 
-# --- validation --------------------------------------------------------------------------------------
+# --- validation (the registration body's model: mockserver.control.request.FixtureBody) ---------------
 
 
-def _tool_call(v: Any) -> dict:
-    if not isinstance(v, dict):
-        raise errors.invalid_type("reply.tool_call", "an object", v)
-    name = v.get("name")
-    if not isinstance(name, str) or not name:
-        raise errors.missing_parameter("reply.tool_call.name")
-    args = v.get("arguments", {})
-    if not isinstance(args, str):
-        args = orjson.dumps(args).decode()
-    return {"name": name, "arguments": args}
-
-
-def _error(v: Any, during_stream: Any) -> dict:
-    if not isinstance(v, dict):
-        raise errors.invalid_type("reply.error", "an object", v)
-    status, message = v.get("status"), v.get("message")
-    if type(status) is not int or not 400 <= status <= 599:
-        raise errors.invalid_value("reply.error.status", "Invalid 'reply.error.status': expected an HTTP "
-                                   f"error status 400-599, got {status!r}.")
-    if not isinstance(message, str):
-        raise errors.missing_parameter("reply.error.message")
-    out = {"status": status, "message": message}
-    for key in ("type", "code", "param"):
-        if v.get(key) is not None:
-            out[key] = str(v[key])
-    out["during_stream"] = bool(v.get("during_stream", during_stream))
-    return out
-
-
-def _reply(v: Any) -> dict:
-    if not isinstance(v, dict):
-        if v is None:
-            raise errors.missing_parameter("reply")
-        raise errors.invalid_type("reply", "an object", v)
-    kinds = [k for k in ("content", "tool_call", "error") if k in v]
-    if len(kinds) != 1:
-        raise errors.invalid_value("reply", "A fixture reply needs exactly one of 'content', 'tool_call' or "
-                                   "'error'.")
-    for key in v:
-        if key not in ("content", "tool_call", "error", "during_stream"):
-            raise errors.unknown_parameter(f"reply.{key}")
-    if kinds[0] == "content":
-        if not isinstance(v["content"], str):
-            raise errors.invalid_type("reply.content", "a string", v["content"])
-        return {"content": v["content"]}
-    if kinds[0] == "tool_call":
-        return {"tool_call": _tool_call(v["tool_call"])}
-    return {"error": _error(v["error"], v.get("during_stream", False))}
-
-
-def parse_fixture(body: dict) -> tuple[str | None, str | None, dict]:
-    """(model, pattern, reply) of a registration body, or the 400 explaining what is wrong."""
-    for key in body:
-        if key not in ("model", "pattern", "reply"):
-            raise errors.unknown_parameter(key)
-    model, pattern = body.get("model"), body.get("pattern")
-    if model is not None and not isinstance(model, str):
-        raise errors.invalid_type("model", "a string", model)
-    if pattern is not None:
-        if not isinstance(pattern, str):
-            raise errors.invalid_type("pattern", "a string", pattern)
-        try:
-            compile_pattern(pattern)
-        except _re2().error as e:
-            reason = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
-            raise errors.invalid_value("pattern", f"Invalid 'pattern': not a regular expression RE2 accepts "
-                                       f"({reason}); backreferences and look-around are not "
-                                       "supported.") from None
-    return model, pattern, _reply(body.get("reply"))
+def check_pattern(pattern: str) -> None:
+    """The 400 for a pattern RE2 refuses (backreferences, look-around: RE2 matches in linear time)."""
+    try:
+        compile_pattern(pattern)
+    except _re2().error as e:
+        reason = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise errors.invalid_value("pattern", f"Invalid 'pattern': not a regular expression RE2 accepts "
+                                   f"({reason}); backreferences and look-around are not supported.") from None
 
 
 @cache
@@ -205,9 +143,9 @@ def fixture_to_wire(row: FixtureRow) -> dict:
             "model": row.model, "pattern": row.pattern, "reply": row.reply}
 
 
-def add_fixture(s: Session, svc: Services, *, tenant: str | None, body: dict) -> FixtureRow:
-    """Register a fixture from a request body (validated here); `tenant` None makes it global."""
-    model, pattern, reply = parse_fixture(body)
+def add_fixture(s: Session, svc: Services, *, tenant: str | None, model: str | None, pattern: str | None,
+                reply: dict) -> FixtureRow:
+    """Register a fixture (its body checked by control.request.FixtureBody); `tenant` None makes it global."""
     row = FixtureRow(id=svc.ids.new("fixture"), tenant=tenant, model=model, pattern=pattern, reply=reply)
     s.add(row)
     bump(s)

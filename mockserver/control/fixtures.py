@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 
+from contracts.requests import parse
 from mockserver.chat import fixtures as store
+from mockserver.control.request import FixtureBody
 from mockserver.deps import CallerDep, ControlGuard, ServicesDep, SessionDep
 from mockserver.http import JSONResponse, read_json
 
@@ -14,7 +16,8 @@ router = APIRouter(prefix="/_mock/fixtures", tags=["control"], dependencies=[Con
 
 @router.post("")
 async def create_fixture(request: Request, svc: ServicesDep, s: SessionDep, tenant: CallerDep) -> JSONResponse:
-    row = store.add_fixture(s, svc, tenant=tenant, body=await read_json(request))
+    body = parse(FixtureBody, await read_json(request))
+    row = store.add_fixture(s, svc, tenant=tenant, model=body.model, pattern=body.pattern, reply=body.reply.stored())
     return JSONResponse(store.fixture_to_wire(row))
 
 

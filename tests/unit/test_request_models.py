@@ -1,5 +1,5 @@
-"""Every error path of the cold endpoints' request models (uploads, the files form, the control plane,
-batches) answers what the hand-written checks they replaced answered: param, code and message were recorded
+"""Every error path of the cold endpoints' request models (uploads, the files form, the control plane and
+its fixtures, batches) answers what the hand-written checks they replaced answered: param, code and message were recorded
 from those checks (the job-request model has its own property test: tests/property/test_job_request_model.py).
 Checked on the models directly, without a server."""
 
@@ -12,7 +12,7 @@ import pytest
 from contracts import errors
 from contracts.requests import parse
 from mockserver.batches.request import BatchBody
-from mockserver.control.request import AdvanceBody, FailBody, FidelityBody, PolicyBody, SeedBody
+from mockserver.control.request import AdvanceBody, FailBody, FidelityBody, FixtureBody, PolicyBody, SeedBody
 from mockserver.files.request import CompleteBody, FileForm, UploadBody
 
 
@@ -106,6 +106,34 @@ CASES = [
     (FileForm, form('t.txt', {'purpose': 'fine-tune'}), 'file', None, 'Invalid file format for Fine-Tuning API. Must be .jsonl', True),
     (FileForm, form('t.txt', {'purpose': 'fine-tune', 'expires_after[anchor]': 'x'}), 'file', None, 'Invalid file format for Fine-Tuning API. Must be .jsonl', True),
     (UploadBody, {'filename': 'a.txt', 'purpose': 'fine-tune', 'bytes': 10, 'mime_type': 'text/jsonl'}, 'file', None, 'Invalid file format for Fine-Tuning API. Must be .jsonl', True),
+    (FixtureBody, {}, 'reply', 'missing_required_parameter', "Missing required parameter: 'reply'."),
+    (FixtureBody, {'x': 1}, 'x', 'unknown_parameter', "Unknown parameter: 'x'."),
+    (FixtureBody, {'x': 1, 'reply': 5}, 'x', 'unknown_parameter', "Unknown parameter: 'x'."),
+    (FixtureBody, {'model': 5, 'reply': {'content': 'hi'}}, 'model', 'invalid_type', "Invalid type for 'model': expected a string, but got an integer instead."),
+    (FixtureBody, {'model': 'm', 'pattern': 5, 'reply': {'content': 'hi'}}, 'pattern', 'invalid_type', "Invalid type for 'pattern': expected a string, but got an integer instead."),
+    (FixtureBody, {'pattern': 'a(?=b)', 'reply': {'content': 'hi'}}, 'pattern', 'invalid_value', "Invalid 'pattern': not a regular expression RE2 accepts (invalid perl operator: (?=); backreferences and look-around are not supported."),
+    (FixtureBody, {'pattern': '(a)\\1', 'reply': {'content': 'hi'}}, 'pattern', 'invalid_value', "Invalid 'pattern': not a regular expression RE2 accepts (invalid escape sequence: \\1); backreferences and look-around are not supported."),
+    (FixtureBody, {'reply': None}, 'reply', 'missing_required_parameter', "Missing required parameter: 'reply'."),
+    (FixtureBody, {'reply': 5}, 'reply', 'invalid_type', "Invalid type for 'reply': expected an object, but got an integer instead."),
+    (FixtureBody, {'reply': []}, 'reply', 'invalid_type', "Invalid type for 'reply': expected an object, but got an array instead."),
+    (FixtureBody, {'reply': {}}, 'reply', 'invalid_value', "A fixture reply needs exactly one of 'content', 'tool_call' or 'error'."),
+    (FixtureBody, {'reply': {'content': 'a', 'error': {}}}, 'reply', 'invalid_value', "A fixture reply needs exactly one of 'content', 'tool_call' or 'error'."),
+    (FixtureBody, {'reply': {'content': 'a', 'bogus': 1}}, 'reply.bogus', 'unknown_parameter', "Unknown parameter: 'reply.bogus'."),
+    (FixtureBody, {'reply': {'bogus': 1}}, 'reply', 'invalid_value', "A fixture reply needs exactly one of 'content', 'tool_call' or 'error'."),
+    (FixtureBody, {'reply': {'content': None}}, 'reply.content', 'invalid_type', "Invalid type for 'reply.content': expected a string, but got null instead."),
+    (FixtureBody, {'reply': {'content': 5}}, 'reply.content', 'invalid_type', "Invalid type for 'reply.content': expected a string, but got an integer instead."),
+    (FixtureBody, {'reply': {'tool_call': 5}}, 'reply.tool_call', 'invalid_type', "Invalid type for 'reply.tool_call': expected an object, but got an integer instead."),
+    (FixtureBody, {'reply': {'tool_call': {}}}, 'reply.tool_call.name', 'missing_required_parameter', "Missing required parameter: 'reply.tool_call.name'."),
+    (FixtureBody, {'reply': {'tool_call': {'name': ''}}}, 'reply.tool_call.name', 'missing_required_parameter', "Missing required parameter: 'reply.tool_call.name'."),
+    (FixtureBody, {'reply': {'tool_call': {'name': 5}}}, 'reply.tool_call.name', 'missing_required_parameter', "Missing required parameter: 'reply.tool_call.name'."),
+    (FixtureBody, {'reply': {'error': 5}}, 'reply.error', 'invalid_type', "Invalid type for 'reply.error': expected an object, but got an integer instead."),
+    (FixtureBody, {'reply': {'error': {}}}, 'reply.error.status', 'invalid_value', "Invalid 'reply.error.status': expected an HTTP error status 400-599, got None."),
+    (FixtureBody, {'reply': {'error': {'status': 200, 'message': 'm'}}}, 'reply.error.status', 'invalid_value', "Invalid 'reply.error.status': expected an HTTP error status 400-599, got 200."),
+    (FixtureBody, {'reply': {'error': {'status': True, 'message': 'm'}}}, 'reply.error.status', 'invalid_value', "Invalid 'reply.error.status': expected an HTTP error status 400-599, got True."),
+    (FixtureBody, {'reply': {'error': {'status': 500}}}, 'reply.error.message', 'missing_required_parameter', "Missing required parameter: 'reply.error.message'."),
+    (FixtureBody, {'reply': {'error': {'status': 500, 'message': 5}}}, 'reply.error.message', 'missing_required_parameter', "Missing required parameter: 'reply.error.message'."),
+    (FixtureBody, {'model': 5, 'pattern': 6, 'reply': 7, 'z': 1}, 'z', 'unknown_parameter', "Unknown parameter: 'z'."),
+    (FixtureBody, {'model': 5, 'pattern': '(?=x)'}, 'model', 'invalid_type', "Invalid type for 'model': expected a string, but got an integer instead."),
 ]
 
 
@@ -122,7 +150,8 @@ def test_every_error_path_answers_as_before(case):
     (CompleteBody, {"part_ids": ["part-a", "part-b"], "md5": "abc"}),
     (FileForm, form("t.txt", {"purpose": "batch", "junk": "1"})),     # other form fields are ignored
     (AdvanceBody, {"seconds": 5, "x": 1}), (PolicyBody, {}), (FidelityBody, {"fidelity": None}), (SeedBody, {}),
-    (FailBody, {}), (BatchBody, {"input_file_id": "f", "endpoint": "/v1/responses", "completion_window": "24h",
+    (FailBody, {}), (FixtureBody, {"reply": {"error": {"status": 503, "message": "m"}, "during_stream": True}}),
+    (BatchBody, {"input_file_id": "f", "endpoint": "/v1/responses", "completion_window": "24h",
                                  "output_expires_after": {"anchor": "created_at", "seconds": 3600}}),
 ])
 def test_valid_bodies_pass(model, body):
