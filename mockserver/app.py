@@ -32,10 +32,14 @@ def _include_routers(app: FastAPI) -> dict[str, Endpoint]:
     import importlib
 
     hot: dict[str, Endpoint] = {}
+    fast = 0
     for name in ROUTERS:  # a missing module is an error, never a silently absent API
         module = importlib.import_module(name)
         app.include_router(module.router)
         hot.update(getattr(module, "hot_routes", dict)())
+        routes = getattr(module, "fast_routes", list)()   # matched first (in ROUTERS order): see deps.fast_route
+        app.router.routes[fast:fast] = routes
+        fast += len(routes)
     return hot
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import typing
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 from sqlmodel import Session
 from starlette.requests import Request
+from starlette.routing import Route
 
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
@@ -16,7 +19,7 @@ from mockserver.tenancy import Tenant
 T = TypeVar("T")
 
 __all__ = ["ServicesDep", "SessionDep", "TenantDep", "CallerDep", "get_services", "get_session", "get_tenant",
-           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop"]
+           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop", "fast_route"]
 
 
 async def get_services(request: Request) -> Services:
@@ -89,3 +92,43 @@ async def control_guard(request: Request) -> None:
 
 
 ControlGuard = Depends(control_guard)
+
+
+def fast_route(path: str, endpoint: Callable[..., Any], methods: list[str]) -> Route:
+    """A FastAPI handler also served as a plain Starlette route (app.create_app puts these ahead of every
+    other route), its parameters filled as FastAPI would: `Request`, `ServicesDep`, `TenantDep`, `SessionDep`
+    (committed when the handler returns, rolled back when it raises), path parameters, and optional string
+    query parameters. FastAPI's per-request machinery (dependency solving, its request wrapper, matching
+    through the included routers) costs more than a lifecycle call's own work; the FastAPI route stays for
+    the OpenAPI schema. A parameter of another kind is refused here, at start-up."""
+    hints = typing.get_type_hints(endpoint, include_extras=True)
+    fill: list[tuple[str, str, Any]] = []   # (parameter, how, default)
+    for name, param in inspect.signature(endpoint).parameters.items():
+        hint = hints.get(name)
+        dependency = next((m.dependency for m in getattr(hint, "__metadata__", ()) if hasattr(m, "dependency")), None)
+        how = ("request" if hint is Request else _FILLED_BY.get(dependency) if dependency else
+               "path" if f"{{{name}}}" in path else
+               "query" if param.default is None or isinstance(param.default, str) else None)
+        if how is None:
+            raise TypeError(f"{endpoint.__name__}: parameter {name!r} cannot be filled by fast_route")
+        fill.append((name, how, param.default))
+    needs_session = any(how == "session" for _, how, _ in fill)
+
+    async def handle(request: Request) -> Any:
+        kwargs: dict[str, Any] = {}
+        for name, how, default in fill:
+            kwargs[name] = (request if how == "request" else request.app.state.services if how == "services" else
+                            authenticate(request) if how == "tenant" else request.path_params[name] if how == "path"
+                            else request.query_params.get(name, default) if how == "query" else None)
+        if not needs_session:
+            return await endpoint(**kwargs)
+        with request.app.state.services.db.session() as s:
+            kwargs.update((name, s) for name, how, _ in fill if how == "session")
+            return await endpoint(**kwargs)
+
+    route = Route(path, handle, methods=methods, include_in_schema=False)
+    route.methods.discard("HEAD")   # as the FastAPI route: a GET route does not answer HEAD
+    return route
+
+
+_FILLED_BY = {get_services: "services", get_tenant: "tenant", get_session: "session"}

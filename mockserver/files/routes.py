@@ -10,11 +10,12 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 from contracts import errors
 from contracts.limits import LIST_LIMITS
 from contracts.requests import parse
-from mockserver.deps import ServicesDep, SessionDep, TenantDep, off_loop
+from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route, off_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
@@ -104,3 +105,9 @@ def _download_headers(filename: str, size: int) -> dict[str, str]:
     disposition = (f"attachment; filename*=utf-8''{quoted}" if quoted != filename
                    else f'attachment; filename="{filename}"')
     return {"content-length": str(size), "content-disposition": disposition}
+
+
+def fast_routes() -> list[Route]:
+    """Upload and retrieve outside FastAPI's per-request machinery (see deps.fast_route)."""
+    return [fast_route(router.prefix, create_file, ["POST"]), fast_route(f"{router.prefix}/{{file_id}}", retrieve_file,
+                                                                          ["GET"])]

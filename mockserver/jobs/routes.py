@@ -6,10 +6,11 @@ import asyncio
 
 from fastapi import APIRouter
 from starlette.requests import Request
+from starlette.routing import Route
 
 from contracts.jobs import parse_job_request
 from contracts.limits import LIST_LIMITS
-from mockserver.deps import ServicesDep, SessionDep, TenantDep
+from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
 from mockserver.pagination import parse_limit
@@ -87,3 +88,10 @@ async def list_checkpoints(fine_tuning_job_id: str, svc: ServicesDep, tenant: Te
     page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n,
                       after=after)
     return JSONResponse(page.render(dict))
+
+
+def fast_routes() -> list[Route]:
+    """The lifecycle's job calls outside FastAPI's per-request machinery (see deps.fast_route)."""
+    one = f"{router.prefix}/{{fine_tuning_job_id}}"
+    return [fast_route(router.prefix, create_job, ["POST"]), fast_route(one, retrieve_job, ["GET"]),
+            fast_route(f"{one}/events", list_events, ["GET"])]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, false
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from contracts import catalog, errors
@@ -80,16 +82,22 @@ class CallableModel:
     n_examples: int | None = None
 
 
-def _trained_epochs(s: Session, row: ModelRow) -> tuple[float | None, int | None]:
+def _trained_epochs(plan: object, kind: str, step: int | None) -> tuple[float | None, int | None]:
     """(epochs the model was trained, examples in its data) from its job's plan; (None, None) if unknown."""
-    plan = s.exec(select(JobRow.plan).where(JobRow.id == row.job_id)).first() if row.job_id else None
     if not isinstance(plan, dict) or not plan.get("n_epochs") or not plan.get("n_examples"):
         return None, None
     n, epochs = int(plan["n_examples"]), float(plan["n_epochs"])
-    if row.kind == "checkpoint" and row.step is not None:
+    if kind == "checkpoint" and step is not None:
         per_epoch = math.ceil(n / max(1, int(plan.get("batch_size") or 1)))
-        epochs = min(epochs, row.step / per_epoch)
+        epochs = min(epochs, step / per_epoch)
     return epochs, n
+
+
+# A tenant's live model and its job's plan in one statement, built once (the chat path's read of a tuned model).
+_M, _J = ModelRow.__table__, JobRow.__table__  # type: ignore[attr-defined]
+_CALLABLE = (core_select(_M.c.id, _M.c.base_model, _M.c.kind, _M.c.job_id, _M.c.training_file, _M.c.step, _J.c.plan)
+             .select_from(_M.outerjoin(_J, _J.c.id == _M.c.job_id))
+             .where(_M.c.tenant == bindparam("tenant"), _M.c.id == bindparam("model_id"), _M.c.deleted == false()))
 
 
 def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel:
@@ -97,10 +105,12 @@ def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel
     entry = catalog.lookup(model_id)
     if entry is not None:
         return CallableModel(id=model_id, base=entry, kind="base")
-    row = _tenant_model(s, tenant=tenant, model_id=model_id) if model_id.startswith("ft:") else None
+    row = None
+    if model_id.startswith("ft:"):
+        row = s.connection().execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
     if row is None:
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]
-    epochs, n_examples = _trained_epochs(s, row)
+    epochs, n_examples = _trained_epochs(row.plan, row.kind, row.step)
     return CallableModel(id=row.id, base=base, kind=row.kind, job_id=row.job_id,
                          training_data=row.training_file, step=row.step, epochs=epochs, n_examples=n_examples)
