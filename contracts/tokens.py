@@ -58,32 +58,56 @@ def encoding_for_model(model: str) -> tiktoken.Encoding:
 
 def counter(name: str) -> Count:
     """The fastest exact token counter of encoding `name`: text → number of tokens, special-token text
-    counted as ordinary text (as `encode_ordinary` and the API do)."""
+    counted as ordinary text (as `encode_ordinary` and the API do). Strings of at most MEMO_CHARS characters
+    are memoised per encoding (roles, names and system prompts repeat across examples and requests; a count
+    is a function of the string alone, so this is exact), at most MEMO_ENTRIES of them (then it starts over)."""
     count = _counters.get(name)
     if count is None:
         if name in EXACT_COUNTERS:
-            count = _quicktok_count(name)
+            import quicktok
+
+            count = _memoised(quicktok.get_encoding(_QUICKTOK_NAMES[name]).count)
         else:
             encode = get_encoding(name).encode_ordinary
-            count = lambda text: len(encode(text))  # noqa: E731
+            count = _memoised(lambda text: len(encode(text)))
         count = _counters.setdefault(name, count)
     return count
 
 
-def _quicktok_count(name: str) -> Count:
-    import quicktok
+MEMO_CHARS = 64
+MEMO_ENTRIES = 16_384
 
-    fast = quicktok.get_encoding(_QUICKTOK_NAMES[name]).count
+
+def _memoised(fast: Count) -> Count:
+    """`fast` memoised for short strings; lone surrogates (which quicktok refuses) counted as U+FFFD, as
+    tiktoken counts them."""
+    memo: dict[str, int] = {}
+    get = memo.get
 
     def count(text: str) -> int:
-        try:
-            return fast(text)
-        except TypeError:  # lone surrogates: tiktoken counts each as U+FFFD, so do the same
-            if not isinstance(text, str):
-                raise
-            return fast(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+        if len(text) > MEMO_CHARS:
+            try:
+                return fast(text)
+            except TypeError:
+                return _replaced(fast, text)
+        n = get(text)
+        if n is None:
+            try:
+                n = fast(text)
+            except TypeError:
+                n = _replaced(fast, text)
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = n
+        return n
 
     return count
+
+
+def _replaced(fast: Count, text: str) -> int:
+    if not isinstance(text, str):
+        raise TypeError(f"a token count needs a string, not {type(text).__name__}")
+    return fast(text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
 
 
 def count_text(name: str, text: str) -> int:

@@ -160,11 +160,21 @@ def _check_assistant(m: dict) -> tuple | None:
     return None if type(w) is int and w in (0, 1) else ("weight_value", ())
 
 
+_PLAIN_KEYS = frozenset({"role", "content"})
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
+
+
 def _check_messages(messages: Any, key: str, label: str, roles: dict, need_assistant: bool) -> tuple | None:
     if type(messages) is not list or not messages:
         return "not_list", (key,)
     has_assistant = False
     for i, m in enumerate(messages, 1):
+        # most messages are {"role": system|user|assistant, "content": a non-empty string}, which every
+        # rule of _check_message accepts (these roles allow both keys in every method): skip the calls
+        if type(m) is dict and m.keys() == _PLAIN_KEYS and type(role := m["role"]) is str \
+                and role in _PLAIN_ROLES and role in roles and type(text := m["content"]) is str and text:
+            has_assistant = has_assistant or role == "assistant"
+            continue
         problem = _check_message(m, roles)
         if problem is not None:
             return problem[0], (f"{label} {i}", *problem[1])

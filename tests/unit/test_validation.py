@@ -256,6 +256,11 @@ def test_each_format_rule_names_the_example_and_message(case):
     assert r.example_tokens[3] == -1 and r.example_tokens[2] > 0
 
 
+def test_a_role_that_is_not_a_string_is_the_role_message_not_a_crash():
+    r = run(with_bad(msgs({"role": ["user"], "content": "x"}, A)))
+    assert r.error.code == "invalid_training_file" and "Input tag '['user']' found using 'role'" in r.error.message
+
+
 VALID_CASES = {
     "weights 0 and 1": msgs(U, {**A, "weight": 0}, U, {**A, "weight": 1}),
     "name": msgs({**U, "name": "ぶた"}, A),
