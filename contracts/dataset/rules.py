@@ -213,11 +213,12 @@ def _examine_chat(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None
     if not rft and not ex.keys() <= _CHAT_KEYS:
         return ("extra_key", (_first_extra(ex, _CHAT_KEYS),)), -1
     messages = ex["messages"]
+    more = len(ex) > 1   # tools, functions, parallel_tool_calls or (reinforcement) grader data
     problem = (_check_messages(messages, "messages", "message", _RFT_ROLES if rft else _SFT_ROLES, not rft)
-               or _check_tools(ex))
+               or (_check_tools(ex) if more else None))
     if problem is not None:
         return problem, -1
-    return None, tokens.count_messages_recipe(count, messages) + _extra_tokens(count, ex)
+    return None, tokens.count_messages_recipe(count, messages) + (_extra_tokens(count, ex) if more else 0)
 
 
 def _examine_dpo(ex: dict, job: Any, count: tokens.Count) -> tuple[tuple | None, int]:
