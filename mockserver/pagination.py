@@ -8,14 +8,18 @@ that names nothing this tenant ever had is a 400 (`param: after`), so typos surf
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticUseDefault
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, select
 
 from contracts import errors
+from contracts.limits import LIST_LIMITS
+from contracts.requests import RequestModel, api_error, parse
 
-__all__ = ["Page", "paginate", "page_of", "parse_limit", "cursor_seq", "bad_cursor"]
+__all__ = ["Page", "paginate", "page_of", "ListQuery", "list_query", "list_params", "cursor_seq", "bad_cursor"]
 
 
 class Page:
@@ -35,18 +39,40 @@ class Page:
         return body
 
 
-def parse_limit(raw: str | None, *, default: int, maximum: int) -> int:
+def _query_int(raw: Any) -> Any:
+    """A query string's integer (`?limit=5`); absent or empty: the default."""
     if raw is None or raw == "":
-        return default
+        raise PydanticUseDefault()
     try:
-        value = int(raw)
-    except ValueError:
-        raise errors.invalid_type("limit", "an integer", raw) from None
-    if value < 1:
-        raise errors.below_min("limit", 1, value)
-    if value > maximum:
-        raise errors.above_max("limit", maximum, value)
-    return value
+        return int(raw)
+    except (TypeError, ValueError):
+        raise api_error("invalid_type", "an integer", raw) from None
+
+
+class ListQuery(RequestModel):
+    """A list endpoint's query: `limit` (LIST_LIMITS' default and maximum for the list) and the `after`
+    cursor (fields made by `list_query`); other query parameters are the endpoint's own filters, not errors."""
+
+    model_config = ConfigDict(extra="ignore")    # fields: list_query's, in the order they are checked
+
+
+Q = TypeVar("Q", bound=ListQuery)
+
+
+def list_query(kind: str, *, ahead: dict[str, Any] | None = None, behind: dict[str, Any] | None = None
+               ) -> type[ListQuery]:
+    """The query model of the list `kind` (a LIST_LIMITS key), with the endpoint's own fields (pydantic
+    `create_model` definitions) checked before `limit` (`ahead`) or after it (`behind`); a handler declares
+    its query parameters as optional strings (what deps.fast_route can fill) and calls `list_params`."""
+    default, maximum = LIST_LIMITS[kind]
+    limit = Annotated[int, Field(ge=1, le=maximum), BeforeValidator(_query_int)]
+    fields = {**(ahead or {}), "limit": (limit, default), "after": (str | None, None), **(behind or {})}
+    return create_model(f"{kind.title().replace('_', '')}Query", __base__=ListQuery, **fields)
+
+
+def list_params(model: type[Q], **given: str | None) -> Q:
+    """The query parameters a request `given` (None: not sent) checked by `model`, or the API's 400."""
+    return parse(model, {name: value for name, value in given.items() if value is not None})
 
 
 def cursor_seq(session: Session, table: Any, after: str, cursor_scope: Sequence[ColumnElement[bool]]) -> int:

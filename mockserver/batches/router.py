@@ -6,14 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.requests import Request
 
-from contracts.limits import BATCH_WINDOW_SECONDS, LIST_LIMITS
+from contracts.limits import BATCH_WINDOW_SECONDS
 from mockserver.batches import runner, store
 from mockserver.batches.request import parse_create
 from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
-from mockserver.pagination import parse_limit
+from mockserver.pagination import list_params, list_query
 
 router = APIRouter(prefix="/v1/batches", tags=["batch"])
+BatchesQuery = list_query("batches")
 
 @router.post("")
 async def create_batch(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
@@ -27,9 +28,8 @@ async def create_batch(request: Request, svc: ServicesDep, s: SessionDep, tenant
 @router.get("")
 async def list_batches(svc: ServicesDep, s: SessionDep, tenant: TenantDep, limit: str | None = None,
                        after: str | None = None) -> JSONResponse:
-    default, maximum = LIST_LIMITS["batches"]
-    n = parse_limit(limit, default=default, maximum=maximum)
-    page = store.list_batches(s, tenant=tenant.key, limit=n, after=after)
+    q = list_params(BatchesQuery, limit=limit, after=after)
+    page = store.list_batches(s, tenant=tenant.key, limit=q.limit, after=q.after)
     s.rollback()  # the page is read; advancing runs in the runner's own short transactions
     rows = [r if r.status in store.TERMINAL else await runner.advance(svc, tenant=tenant.key, batch_id=r.id)
             for r in page.rows]

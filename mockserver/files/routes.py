@@ -4,26 +4,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import BinaryIO
+from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from contracts import errors
-from contracts.limits import LIST_LIMITS
-from contracts.requests import parse
+from contracts.requests import api_error, parse
 from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route, off_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
 from mockserver.files.request import FileForm
 from mockserver.http import JSONResponse
-from mockserver.pagination import parse_limit
+from mockserver.pagination import list_params, list_query
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
+
+
+def _order(value: Any) -> Any:
+    if value not in ("asc", "desc"):
+        raise api_error("invalid_value", f"Invalid '{{path}}': expected 'asc' or 'desc', got {value!r}.")
+    return value
+
+
+FilesQuery = list_query("files", ahead={"order": (Annotated[str, BeforeValidator(_order)], "desc")},
+                        behind={"purpose": (str | None, None)})
 
 
 @router.post("")
@@ -41,12 +51,10 @@ async def create_file(request: Request, svc: ServicesDep, s: SessionDep, tenant:
 
 @router.get("")
 async def list_files(s: SessionDep, tenant: TenantDep, purpose: str | None = None, limit: str | None = None,
-                     after: str | None = None, order: str = "desc") -> JSONResponse:
-    if order not in ("asc", "desc"):
-        raise errors.invalid_value("order", f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
-    n = parse_limit(limit, default=LIST_LIMITS["files"][0], maximum=LIST_LIMITS["files"][1])
-    page = await off_loop(s, store.list_files, tenant=tenant.key, purpose=purpose, limit=n, after=after,
-                          order=order)   # a derived file's first read computes its size: off the event loop
+                     after: str | None = None, order: str | None = None) -> JSONResponse:
+    q = list_params(FilesQuery, order=order, limit=limit, after=after, purpose=purpose)
+    page = await off_loop(s, store.list_files, tenant=tenant.key, purpose=q.purpose, limit=q.limit, after=q.after,
+                          order=q.order)   # a derived file's first read computes its size: off the event loop
     return JSONResponse(page.render(store.file_to_wire))
 
 

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from contracts.jobs import parse_job_request
-from contracts.limits import LIST_LIMITS
 from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
-from mockserver.pagination import parse_limit
+from mockserver.pagination import list_params, list_query
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+JobsQuery, EventsQuery, CheckpointsQuery = list_query("jobs"), list_query("events"), list_query("checkpoints")
 
 
 async def _run(fn, /, **kwargs):
@@ -40,9 +40,9 @@ def _metadata_filter(request: Request) -> tuple[dict[str, str] | None, bool]:
 @router.get("")
 async def list_jobs(request: Request, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                     after: str | None = None) -> JSONResponse:
-    n = parse_limit(limit, default=LIST_LIMITS["jobs"][0], maximum=LIST_LIMITS["jobs"][1])
+    q = list_params(JobsQuery, limit=limit, after=after)
     metadata, metadata_null = _metadata_filter(request)
-    page = await _run(store.list_jobs, svc=svc, tenant=tenant.key, limit=n, after=after, metadata=metadata,
+    page = await _run(store.list_jobs, svc=svc, tenant=tenant.key, limit=q.limit, after=q.after, metadata=metadata,
                       metadata_null=metadata_null)
     return JSONResponse(page.render(store.job_to_wire, ids=False))
 
@@ -76,17 +76,18 @@ async def resume_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDe
 @router.get("/{fine_tuning_job_id}/events")
 async def list_events(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                       after: str | None = None) -> JSONResponse:
-    n = parse_limit(limit, default=LIST_LIMITS["events"][0], maximum=LIST_LIMITS["events"][1])
-    page = await _run(store.list_events, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n, after=after)
+    q = list_params(EventsQuery, limit=limit, after=after)
+    page = await _run(store.list_events, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=q.limit,
+                      after=q.after)
     return JSONResponse(page.render(dict, ids=False))
 
 
 @router.get("/{fine_tuning_job_id}/checkpoints")
 async def list_checkpoints(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                            after: str | None = None) -> JSONResponse:
-    n = parse_limit(limit, default=LIST_LIMITS["checkpoints"][0], maximum=LIST_LIMITS["checkpoints"][1])
-    page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=n,
-                      after=after)
+    q = list_params(CheckpointsQuery, limit=limit, after=after)
+    page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=q.limit,
+                      after=q.after)
     return JSONResponse(page.render(dict))
 
 

@@ -10,23 +10,34 @@ control plane moves it); it can be cancelled until then.
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from contracts import errors, tokens
-from contracts.limits import LIST_LIMITS
+from contracts.requests import api_error
 from mockserver.chat import state as chat_state
 from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
-from mockserver.pagination import parse_limit
+from mockserver.pagination import list_params, list_query
 from mockserver.responses import engine, store, stream
 from mockserver.responses.request import parse_create, parse_input_tokens
 from mockserver.responses.run import generate, input_messages
 from mockserver.responses.stream import events as stream_events
 
 router = APIRouter(tags=["responses"])
+
+
+def _order(value: Any) -> Any:
+    if value not in (None, "", "asc", "desc"):
+        raise api_error("invalid_value", f"Invalid value: '{value}'. Supported values are: 'asc' and 'desc'.")
+    return value
+
+
+InputItemsQuery = list_query("input_items", behind={"order": (Annotated[str | None, BeforeValidator(_order)], None)})
 
 BACKGROUND_SECONDS = 10.0   # simulated time a background response takes
 
@@ -101,10 +112,7 @@ async def cancel_response(response_id: str, svc: ServicesDep, tenant: TenantDep)
 @router.get("/v1/responses/{response_id}/input_items")
 async def list_input_items(response_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                            after: str | None = None, order: str | None = None) -> JSONResponse:
-    default, maximum = LIST_LIMITS["input_items"]
-    n = parse_limit(limit, default=default, maximum=maximum)
-    if order not in (None, "", "asc", "desc"):
-        raise errors.invalid_value("order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.")
+    q = list_params(InputItemsQuery, limit=limit, after=after, order=order)
     page = await asyncio.to_thread(store.list_input_items, svc, tenant=tenant.key, response_id=response_id,
-                                   limit=n, after=after, order=order or "desc")
+                                   limit=q.limit, after=q.after, order=q.order or "desc")
     return JSONResponse(page.render(lambda item: item))

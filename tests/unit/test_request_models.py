@@ -1,5 +1,5 @@
 """Every error path of the cold endpoints' request models (uploads, the files form, the control plane and
-its fixtures, batches) answers what the hand-written checks they replaced answered: param, code and message were recorded
+its fixtures, batches, list queries) answers what the hand-written checks they replaced answered: param, code and message were recorded
 from those checks (the job-request model has its own property test: tests/property/test_job_request_model.py).
 Checked on the models directly, without a server."""
 
@@ -12,8 +12,12 @@ import pytest
 from contracts import errors
 from contracts.requests import parse
 from mockserver.batches.request import BatchBody
+from mockserver.batches.router import BatchesQuery
 from mockserver.control.request import AdvanceBody, FailBody, FidelityBody, FixtureBody, PolicyBody, SeedBody
 from mockserver.files.request import CompleteBody, FileForm, UploadBody
+from mockserver.files.routes import FilesQuery
+from mockserver.jobs.routes import CheckpointsQuery, EventsQuery, JobsQuery
+from mockserver.responses.router import InputItemsQuery
 
 
 def form(filename: str | None, fields: dict[str, str]) -> dict[str, Any]:
@@ -134,7 +138,29 @@ CASES = [
     (FixtureBody, {'reply': {'error': {'status': 500, 'message': 5}}}, 'reply.error.message', 'missing_required_parameter', "Missing required parameter: 'reply.error.message'."),
     (FixtureBody, {'model': 5, 'pattern': 6, 'reply': 7, 'z': 1}, 'z', 'unknown_parameter', "Unknown parameter: 'z'."),
     (FixtureBody, {'model': 5, 'pattern': '(?=x)'}, 'model', 'invalid_type', "Invalid type for 'model': expected a string, but got an integer instead."),
+    # list endpoints' own query fields (files' `order` is checked before `limit`, input items' after it)
+    (FilesQuery, {'order': ''}, 'order', 'invalid_value', "Invalid 'order': expected 'asc' or 'desc', got ''."),
+    (FilesQuery, {'order': 'up', 'limit': 'abc'}, 'order', 'invalid_value',
+     "Invalid 'order': expected 'asc' or 'desc', got 'up'."),
+    (InputItemsQuery, {'order': 'up'}, 'order', 'invalid_value',
+     "Invalid value: 'up'. Supported values are: 'asc' and 'desc'."),
+    (InputItemsQuery, {'order': 'up', 'limit': 'abc'}, 'limit', 'invalid_type',
+     "Invalid type for 'limit': expected an integer, but got a string instead."),
 ]
+
+
+# every list's `limit` (the query string is validated by FastAPI, through the same translator)
+_BELOW = "Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {got} instead."
+_ABOVE = "Invalid 'limit': integer above maximum value. Expected a value <= {max}, but got {got} instead."
+_NOT_INT = "Invalid type for 'limit': expected an integer, but got a string instead."
+LIMIT_CASES = [(raw, code, message.format(got=raw, max="{max}")) for raw, code, message in [
+    ("0", "integer_below_min_value", _BELOW), ("-1", "integer_below_min_value", _BELOW),
+    ("10001", "integer_above_max_value", _ABOVE), ("99999999999999999999", "integer_above_max_value", _ABOVE),
+    ("abc", "invalid_type", _NOT_INT), ("5.0", "invalid_type", _NOT_INT)]]
+LISTS = [(FilesQuery, 10_000), (JobsQuery, 100), (EventsQuery, 100), (CheckpointsQuery, 100), (BatchesQuery, 100),
+         (InputItemsQuery, 100)]
+CASES += [(model, {"limit": raw, "after": "nope"}, "limit", code, message.format(max=maximum))
+          for model, maximum in LISTS for raw, code, message in LIMIT_CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0].__name__}-{c[2]}")
@@ -150,6 +176,7 @@ def test_every_error_path_answers_as_before(case):
     (CompleteBody, {"part_ids": ["part-a", "part-b"], "md5": "abc"}),
     (FileForm, form("t.txt", {"purpose": "batch", "junk": "1"})),     # other form fields are ignored
     (AdvanceBody, {"seconds": 5, "x": 1}), (PolicyBody, {}), (FidelityBody, {"fidelity": None}), (SeedBody, {}),
+    (FilesQuery, {"limit": "", "order": "asc", "purpose": "fine-tune", "zzz": "1"}), (JobsQuery, {"limit": " 7"}),
     (FailBody, {}), (FixtureBody, {"reply": {"error": {"status": 503, "message": "m"}, "during_stream": True}}),
     (BatchBody, {"input_file_id": "f", "endpoint": "/v1/responses", "completion_window": "24h",
                                  "output_expires_after": {"anchor": "created_at", "seconds": 3600}}),
