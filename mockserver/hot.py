@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -89,12 +88,3 @@ class EmulatorAPI(FastAPI):
                 return
         await super().__call__(scope, receive, send)
 
-
-def hot_routes(modules: Any) -> dict[str, Endpoint]:
-    """path → handler from the `hot_routes()` of the routers that have one."""
-    out: dict[str, Endpoint] = {}
-    for module in modules:
-        fn = getattr(module, "hot_routes", None)
-        if fn is not None:
-            out.update(fn())
-    return out
