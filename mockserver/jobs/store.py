@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from sqlalchemy import Connection, bindparam, insert, update
@@ -171,7 +172,9 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
                   param: str) -> tuple[dict | None, tuple[int, int]]:
     """(the job error, or None; (examples, billing tokens)) of one file. Files never change, so the
     verdict is kept (in the validation cache) per (file, model, method, role): a second job on the same
-    file does not re-read it."""
+    file does not re-read it. A small file's passing verdict is also kept under the digest of its bytes, so
+    a suite uploading one fixture file per test validates it once (a failing verdict names its file: never
+    shared)."""
     from contracts.dataset import validation
 
     identity = svc.files.stat(blob)   # the bytes' identity too: a seeded id can name other bytes after a reset
@@ -179,6 +182,9 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
         raise FileNotFoundError(blob)
     key = ("file", file_id, *identity, model, method, param, svc.settings.over_limit)
     verdict = view.get("validation", key)
+    same_bytes = _digest_key(svc, blob, key) if verdict is None and identity[0] <= _DIGEST_BYTES else None
+    if same_bytes is not None and (shared := view.get("validation", same_bytes)) is not None:
+        verdict = view.put("validation", key, shared)
     if verdict is None:
         options = {"model": model, "method": method, "file_id": file_id, "param": param,
                    "over_limit": svc.settings.over_limit, "min_examples": 10 if param == "training_file" else 1}
@@ -192,7 +198,23 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
         verdict = ({"code": e.code, "message": e.message, "param": e.param} if e is not None else None,
                    (result.n_examples, result.billing_tokens))
         view.put("validation", key, verdict)
+        if same_bytes is not None and e is None:
+            view.put("validation", same_bytes, verdict)
     return verdict
+
+
+_DIGEST_BYTES = 16 * 1024   # files up to this size are hashed to share a verdict (reading them costs ~µs)
+
+
+def _digest_key(svc: Services, blob: str, key: tuple) -> tuple | None:
+    """The validation-cache key of a small file's bytes (the rest of `key` after the file's id and
+    identity: model, method, role, over-limit policy), or None when the file is gone."""
+    try:
+        with svc.files.open(blob) as f:
+            data = f.read(_DIGEST_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    return ("bytes", hashlib.blake2b(data, digest_size=16).digest(), *key[4:])
 
 
 # --- advancing ---------------------------------------------------------------------------------------
