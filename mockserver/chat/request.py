@@ -128,12 +128,6 @@ def _empty_array(path: str) -> errors.BadRequest:
                              "but got an empty array instead.", param=path, code="empty_array")
 
 
-def _array_too_long(path: str, limit: int, got: int) -> errors.BadRequest:
-    return errors.BadRequest(f"Invalid '{path}': array too long. Expected an array with maximum length "
-                             f"{limit}, but got an array with length {got} instead.", param=path,
-                             code="array_above_max_length")
-
-
 def _only_with(param: str, needs: str) -> errors.BadRequest:
     return errors.invalid_value(param, f"Invalid value for '{param}': '{param}' is only allowed when "
                                 f"'{needs}' are specified.")
@@ -233,7 +227,7 @@ def _function_def(path: str, fn: Any) -> dict:
 def _tools(v: Any) -> list[dict]:
     tools = _arr("tools", v)
     if len(tools) > 128:
-        raise _array_too_long("tools", 128, len(tools))
+        raise errors.array_too_long("tools", 128, len(tools))
     for i, tool in enumerate(tools):
         path = f"tools[{i}]"
         _obj(path, tool)
@@ -302,7 +296,7 @@ def _stop(v: Any) -> list[str]:
         return [v] if v else []
     items = _arr("stop", v)
     if len(items) > 4:
-        raise _array_too_long("stop", 4, len(items))
+        raise errors.array_too_long("stop", 4, len(items))
     return [s for i, s in enumerate(items) if _str(f"stop[{i}]", s)]
 
 
@@ -437,7 +431,7 @@ def _prompts(v: Any) -> tuple[list[str], list[int | None]]:
     if not items:
         raise _empty_array("prompt")
     if len(items) > limits.MAX_PROMPTS and not all(type(x) is int for x in items):
-        raise _array_too_long("prompt", limits.MAX_PROMPTS, len(items))
+        raise errors.array_too_long("prompt", limits.MAX_PROMPTS, len(items))
     if all(type(x) is int for x in items):
         return [_ids_text(items)], [len(items)]
     texts, counts = [], []
