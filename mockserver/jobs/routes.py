@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -12,7 +14,9 @@ from contracts.jobs import parse_job_request
 from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
-from mockserver.pagination import list_params, list_query
+from mockserver.pagination import ListQuery, list_params, list_query
+from mockserver.services import Services
+from mockserver.tenancy import Tenant
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 JobsQuery, EventsQuery, CheckpointsQuery = list_query("jobs"), list_query("events"), list_query("checkpoints")
@@ -76,19 +80,21 @@ async def resume_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDe
 @router.get("/{fine_tuning_job_id}/events")
 async def list_events(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                       after: str | None = None) -> JSONResponse:
-    q = list_params(EventsQuery, limit=limit, after=after)
-    page = await _run(store.list_events, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=q.limit,
-                      after=q.after)
-    return JSONResponse(page.render(dict, ids=False))
+    return await _job_page(store.list_events, EventsQuery, svc, tenant, fine_tuning_job_id, limit, after, ids=False)
 
 
 @router.get("/{fine_tuning_job_id}/checkpoints")
 async def list_checkpoints(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep, limit: str | None = None,
                            after: str | None = None) -> JSONResponse:
-    q = list_params(CheckpointsQuery, limit=limit, after=after)
-    page = await _run(store.list_checkpoints, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id, limit=q.limit,
-                      after=q.after)
-    return JSONResponse(page.render(dict))
+    return await _job_page(store.list_checkpoints, CheckpointsQuery, svc, tenant, fine_tuning_job_id, limit, after)
+
+
+async def _job_page(lister: Callable[..., Any], query: type[ListQuery], svc: Services, tenant: Tenant, job_id: str,
+                    limit: str | None, after: str | None, **render: Any) -> JSONResponse:
+    """One page of a job's events or checkpoints, its query string checked by `query`."""
+    q = list_params(query, limit=limit, after=after)
+    page = await _run(lister, svc=svc, tenant=tenant.key, job_id=job_id, limit=q.limit, after=q.after)
+    return JSONResponse(page.render(dict, **render))
 
 
 def fast_routes() -> list[Route]:
