@@ -13,7 +13,13 @@ settings.register_profile("default", max_examples=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.register_profile("long", max_examples=500, deadline=None, stateful_step_count=60,
                           suppress_health_check=list(HealthCheck))
-settings.load_profile(os.environ.get("MOCKSERVER_HYPOTHESIS_PROFILE", "default"))
+PROFILE = os.environ.get("MOCKSERVER_HYPOTHESIS_PROFILE", "default")
+settings.load_profile(PROFILE)
+
+
+def tier(fast: int, long: int) -> int:
+    """A size by tier: `fast` in `make test`, `long` under the long profile (`make test-long`)."""
+    return long if PROFILE == "long" else fast
 
 # xdist hands tests out in collection order: the directories with the longest tests go first, so those
 # start at once on both workers instead of piling up at the end on one (`make test` wall time)

@@ -43,7 +43,7 @@ from tests.reliability._server import (
 )
 
 COUNTS: Counter = Counter()
-SHORT = int(os.environ.get("MOCKSERVER_FUZZ_EXAMPLES", "250"))   # garbage requests in the fast tier
+SHORT = int(os.environ.get("MOCKSERVER_FUZZ_EXAMPLES", "100"))   # garbage requests (and schemathesis cases) in the fast tier
 LONG = 10_000
 _STORED_NAME = re.compile(r"^(file-|part_|ftdata-ftjob-)[A-Za-z0-9_-]+$")
 
@@ -104,7 +104,8 @@ class Target:
         return found
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+# each backend's tests on one worker, so its server starts once
+@pytest.fixture(scope="module", params=[pytest.param(b, marks=pytest.mark.xdist_group(f"fuzz-{b}")) for b in ("sqlite", "postgres")])
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     with contextlib.ExitStack() as stack:
         url = None
@@ -462,7 +463,7 @@ def run_schemathesis(t: Target, n: int) -> int:
 
 def test_schemathesis_short(target: Target) -> None:
     started = time.monotonic()
-    sent = run_schemathesis(target, 150)
+    sent = run_schemathesis(target, SHORT)
     FIGURES.add(f"fuzz schemathesis (short) {target.backend}", requests=sent,
                 seconds=round(time.monotonic() - started, 1))
 

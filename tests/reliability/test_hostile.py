@@ -16,6 +16,8 @@ import pytest
 from tests.reliability._hostile import TALLY, baseline, chat_body, during, error_of, get, post_json, srv
 from tests.reliability._server import FIGURES, KEY, Server, request
 
+pytestmark = pytest.mark.xdist_group("hostile")   # one worker: the module's servers start once
+
 __all__ = ["srv"]   # the module-scoped server fixture
 
 EVIL = "http://evil.example"

@@ -12,6 +12,8 @@ import pytest
 from tests.reliability._hostile import TALLY, disk_bytes, error_of, get, post_json, srv
 from tests.reliability._server import FIGURES, Server, multipart, raw_http, request, wait_until
 
+pytestmark = pytest.mark.xdist_group("hostile-io")   # one worker: the module's servers start once
+
 __all__ = ["srv"]
 
 
