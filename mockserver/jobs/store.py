@@ -226,12 +226,15 @@ class _Conflict(Exception):
 def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None) -> JobRow:
     """Bring the job up to the current virtual time, then apply `action`; returns the committed row."""
     for _ in range(_MAX_CAS_TRIES):
-        view = svc.caches.view()   # the call's one read of the cache generation
-        policy = svc.policy(view=view)
         with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
             row = get_job(conn, tenant=tenant, job_id=job_id)
         if row.status in simulator.TERMINAL and action is None:
             return row
+        # The clock after the job: it is at least the time the job was advanced to, so an action is never
+        # stamped before the history it extends (another process may move both in between; then this
+        # call sees the newer clock, or loses the compare-and-set below and retries).
+        view = svc.caches.view()   # the call's one read of the cache generation
+        policy = svc.policy(view=view)
         plan, error = _plan_for(svc, row, policy, view)
         try:
             with svc.db.session() as s:
