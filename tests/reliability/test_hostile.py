@@ -120,10 +120,12 @@ def test_unsupported_fixture_pattern_is_a_400(srv: Server, pattern: str) -> None
 # --- 3. one request freezing everyone: limits and work off the event loop ---------------------------
 
 
-@pytest.mark.parametrize("repeats", [80_000, pytest.param(380_000, marks=pytest.mark.slow)])
+# 5.4 MB: long enough (~0.5 s of counting) that a light request finishes inside it even with a core busy;
+# 2.2 MB took 0.18 s once the chat hot path landed, and a light request could miss that window
+@pytest.mark.parametrize("repeats", [200_000, pytest.param(380_000, marks=pytest.mark.slow)])
 def test_huge_chat_message_does_not_block_other_clients(srv: Server, repeats: int) -> None:
     base = baseline(srv)
-    text = "lorem ipsum dolor sit amet " * repeats     # 2.2 MB, and 10.3 MB just under the real limit
+    text = "lorem ipsum dolor sit amet " * repeats     # 5.4 MB, and 10.3 MB just under the real limit
     heavy = during(srv, lambda: post_json(srv, "/v1/chat/completions", chat_body(text, model="gpt-4.1")))
     # the long one is over gpt-4.1's context window: counted (the heavy part), then refused
     assert heavy.response.status == 200 or error_of(heavy.response)["code"] == "context_length_exceeded", \
