@@ -55,7 +55,7 @@ def main() -> int:
         rows += _test_time()
     else:
         rows.append(Row("test", "`make test` wall time", None, goal="< 180 s",
-                        note="not run (set BENCH_TEST_TIME=1); see docs/performance.md"))
+                        note="not run (set BENCH_TEST_TIME=1); see the README, Tests"))
     table = render_table(rows)
     header = (f"load average at end: {load_average()}; {n_cpus()} CPUs; BENCH_QUICK={int(cfg.quick)}; "
               f"BENCH_REPEAT={cfg.repeat}")
