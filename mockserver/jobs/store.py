@@ -180,9 +180,10 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
     identity = svc.files.stat(blob)   # the bytes' identity too: a seeded id can name other bytes after a reset
     if identity is None:
         raise FileNotFoundError(blob)
-    key = ("file", file_id, *identity, model, method, param, svc.settings.over_limit)
+    terms = (model, method, param, svc.settings.over_limit)   # what else a verdict depends on
+    key = ("file", file_id, *identity, *terms)
     verdict = view.get("validation", key)
-    same_bytes = _digest_key(svc, blob, key) if verdict is None and identity[0] <= _DIGEST_BYTES else None
+    same_bytes = _digest_key(svc, blob, terms) if verdict is None and identity[0] <= _DIGEST_BYTES else None
     if same_bytes is not None and (shared := view.get("validation", same_bytes)) is not None:
         verdict = view.put("validation", key, shared)
     if verdict is None:
@@ -206,15 +207,15 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
 _DIGEST_BYTES = 16 * 1024   # files up to this size are hashed to share a verdict (reading them costs ~µs)
 
 
-def _digest_key(svc: Services, blob: str, key: tuple) -> tuple | None:
-    """The validation-cache key of a small file's bytes (the rest of `key` after the file's id and
-    identity: model, method, role, over-limit policy), or None when the file is gone."""
+def _digest_key(svc: Services, blob: str, terms: tuple) -> tuple | None:
+    """The validation-cache key of a small file's bytes and the verdict's other `terms` (model, method,
+    role, over-limit policy), or None when the file is gone."""
     try:
         with svc.files.open(blob) as f:
             data = f.read(_DIGEST_BYTES + 1)
     except FileNotFoundError:
         return None
-    return ("bytes", hashlib.blake2b(data, digest_size=16).digest(), *key[4:])
+    return ("bytes", hashlib.blake2b(data, digest_size=16).digest(), *terms)
 
 
 # --- advancing ---------------------------------------------------------------------------------------
