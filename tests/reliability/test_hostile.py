@@ -59,6 +59,8 @@ def test_foreign_host_names_are_refused_on_loopback(srv: Server) -> None:
     for host in ("rebind.evil.example", f"rebind.evil.example:{srv.port}", "127.0.0.1.nip.io"):
         r = get(srv, "/v1/models", headers={"Host": host})
         assert r.status == 403 and error_of(r)["code"] == "host_not_allowed", (host, r.status, r.body)
+        r = post_json(srv, "/v1/chat/completions", chat_body("hi"), headers={"Host": host})   # the hot path
+        assert r.status == 403 and error_of(r)["code"] == "host_not_allowed", (host, r.status, r.body)
     for host in ("localhost", f"localhost:{srv.port}", f"127.0.0.1:{srv.port}", f"[::1]:{srv.port}"):
         assert get(srv, "/v1/models", headers={"Host": host}).status == 200, host
     own = {"Host": f"127.0.0.1:{srv.port}", "Origin": f"http://127.0.0.1:{srv.port}"}   # as the dashboard sends
