@@ -20,6 +20,7 @@ _mockserver_s3() {
   fi
   port=$(.venv/bin/python -c 'from mockserver.testing import free_port; print(free_port())') || return 0
   setsid .venv/bin/moto_server -H 127.0.0.1 -p "$port" </dev/null >"$log" 2>&1 &
+  MOCKSERVER_CI_S3_PID=$!   # its own process group (setsid): .ci/run stops the group when the run ends
   for _ in $(seq 1 100); do
     if .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', $port), 1).close()" 2>/dev/null; then
       export MOCKSERVER_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
