@@ -101,6 +101,7 @@ async def _chat(app, per: dict[str, list[float]]) -> None:
 async def _run(what: str, n: int, profile: bool) -> None:
     from bench import data
 
+    WORK.mkdir(parents=True, exist_ok=True)   # a fresh clone has no bench/.work yet
     tmp = tempfile.TemporaryDirectory(prefix="bench-asgi-", dir=WORK)
     app = _app(tmp.name)
     await _lifespan(app)
