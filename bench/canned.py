@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 FILE = {"id": "file-abc123", "object": "file", "bytes": 2048, "created_at": 1_700_000_000, "expires_at": None,
         "filename": "train.jsonl", "purpose": "fine-tune", "status": "processed", "status_details": None}
@@ -50,12 +51,32 @@ _ROUTES = [
 _BODIES = [(m, p, json.dumps(body).encode()) for m, p, body in _ROUTES]
 
 
+def route_index(method: str, path: str) -> int | None:
+    """Which of the lifecycle's five routes a request is (its position in `_ROUTES`), None for any other."""
+    for i, (m, pattern, _body) in enumerate(_BODIES):
+        if m == method and pattern.search(path):
+            return i
+    return None
+
+
+_NO_ROUTE = b'{"error": {"message": "no canned route", "type": "invalid_request_error"}}'
+
+
 def route(method: str, path: str) -> tuple[int, bytes]:
     """(status, JSON body) of the canned answer to a request, 404 when no route matches."""
-    for m, pattern, body in _BODIES:
-        if m == method and pattern.search(path):
-            return 200, body
-    return 404, b'{"error": {"message": "no canned route", "type": "invalid_request_error"}}'
+    i = route_index(method, path)
+    return (404, _NO_ROUTE) if i is None else (200, _BODIES[i][2])
+
+
+def replay(recorded: list[list]) -> Callable[[str, str], tuple[int, list[tuple[str, str]], bytes]]:
+    """An answer function serving one recorded lifecycle: `recorded[i]` is [status, [[name, value], ...],
+    body as latin-1 text] of route i, as the emulator answered it (bench.lifecycle's `record` helper)."""
+    answers = [(status, [tuple(h) for h in headers], body.encode("latin-1")) for status, headers, body in recorded]
+
+    def answer(method: str, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        i = route_index(method, path)
+        return (404, [("content-type", "application/json")], _NO_ROUTE) if i is None else answers[i]
+    return answer
 
 
 def lifecycle(client, training: bytes, model: str = "gpt-4o-mini-2024-07-18", max_polls: int = 20) -> int:
