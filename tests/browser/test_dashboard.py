@@ -1,67 +1,16 @@
 """The dashboard in headless Chromium, watching a real-time job on an emulator served by uvicorn.
 
-Needs Debian's Chromium (/usr/bin/chromium or `chromium` on PATH) and the Python `playwright` package;
-Playwright never downloads a browser here: it drives the system Chromium through `executable_path`.
+The browser setup, the served emulator and the page fixture are in tests/browser/conftest.py.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from mockserver.testing import ServedEmulator
+from tests.browser.conftest import KEY, ROOT, Server, expect, needs_browser
 from tests.conftest import pig_jsonl
 
-pytestmark = [pytest.mark.browser, pytest.mark.http]
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else shutil.which("chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-KEY = "sk-dash-test"
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    sync_playwright = None
-
-if CHROMIUM is None:
-    pytest.skip("no Chromium found (/usr/bin/chromium or `chromium` on PATH); apt-get install chromium",
-                allow_module_level=True)
-if sync_playwright is None:
-    pytest.skip("the Python `playwright` package is not installed (pip install playwright; no browser download "
-                "is needed)", allow_module_level=True)
-
-
-class Server(ServedEmulator):
-    """The emulator over loopback HTTP, training in real time 60× faster than the default pace."""
-
-    def __init__(self) -> None:
-        super().__init__(transitions="realtime", time_scale=60.0)
-
-    def client(self, api_key: str = "sk-test", **kwargs: Any) -> Any:
-        return super().client(api_key=api_key, max_retries=0, **kwargs)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    s = Server()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def page(tmp_path: Path):
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                       headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield context.pages[0] if context.pages else context.new_page()
-        finally:
-            context.close()
+pytestmark = [pytest.mark.browser, pytest.mark.http, needs_browser]
 
 
 def test_dashboard_watches_a_job_then_chats_with_the_model(server: Server, page) -> None:

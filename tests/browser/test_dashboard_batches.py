@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from tests.browser.test_dashboard import KEY, Server, page, server  # noqa: F401 - fixtures
+from tests.browser.conftest import KEY, Server, needs_browser
 
-pytestmark = [pytest.mark.browser, pytest.mark.http]
+pytestmark = [pytest.mark.browser, pytest.mark.http, needs_browser]
 
 
 def _control(srv: Server, path: str, payload: dict) -> None:
@@ -19,7 +19,7 @@ def _control(srv: Server, path: str, payload: dict) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_dashboard_shows_batch_progress(server: Server, page) -> None:  # noqa: F811
+def test_dashboard_shows_batch_progress(server: Server, page) -> None:
     from playwright.sync_api import expect
 
     _control(server, "policy", {"transitions": "manual", "time_scale": 1})

@@ -1,6 +1,6 @@
 """/docs (Swagger UI) and /redoc render in headless Chromium with every non-loopback request blocked.
 
-Same browser setup as the dashboard test (Debian's Chromium through Playwright's `executable_path`).
+Same browser setup as the dashboard tests (tests/browser/conftest.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# (importing it also applies its skips: no Chromium or no playwright → skipped with the reason)
-from tests.browser.test_dashboard import CHROMIUM, CHROMIUM_ARGS, Server, expect, sync_playwright
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Server, expect, needs_browser, sync_playwright
 
-pytestmark = [pytest.mark.browser, pytest.mark.http]
+pytestmark = [pytest.mark.browser, pytest.mark.http, needs_browser]
 TITLE = "OpenAI fine-tuning API emulator"
 
 
