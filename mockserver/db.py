@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -128,7 +128,9 @@ def locked_meta(session: Session, key: str) -> Meta:
     missing. Read-modify-writes of one shared setting from several processes then serialize: none is
     lost, and two processes creating the row at once do not fail (ON CONFLICT DO NOTHING waits for the
     first creator, then inserts nothing)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = sqlite
+    if session.get_bind().dialect.name == "postgresql":   # (imported with a PostgreSQL engine, not at start-up)
+        from sqlalchemy.dialects import postgresql as dialect
     session.execute(dialect.insert(Meta).values(key=key, value=None).on_conflict_do_nothing(index_elements=["key"]))
     session.execute(update(Meta).where(Meta.key == key).values(key=Meta.key))
     return session.get(Meta, key, populate_existing=True)

@@ -20,7 +20,7 @@ def test_record_keeps_each_route_answer_as_the_emulator_gave_it():
     assert [b["object"] for b in bodies] == ["file", "fine_tuning.job", "fine_tuning.job", "list", "chat.completion"]
     assert bodies[2]["status"] == "succeeded" and bodies[4]["model"] == bodies[2]["fine_tuned_model"]
     assert len(bodies[3]["data"]) == 20 and bodies[3]["has_more"]   # a real first page, not a short canned one
-    for status, headers, body in recorded:
+    for _status, headers, body in recorded:
         names = {k for k, _ in headers}
         assert {"content-type", "x-request-id", "content-length"} <= names
         assert dict(headers)["content-length"] == str(len(body.encode("latin-1")))

@@ -12,11 +12,11 @@ from mockserver import migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Each is imported by the code that uses it: S3 and PostgreSQL blob stores, Alembic (only when a database
-# needs a migration), JSON Schema (structured output), RE2 (fixture patterns), tiktoken (token counts), and
-# the client report's numpy.
-LAZY = ("boto3", "botocore", "psycopg", "alembic", "jsonschema", "re2", "tiktoken", "numpy",
-        "mockserver.files.blobs_s3", "mockserver.files.blobs_pg", "mockserver.batches.runner")
+# Each is imported by the code that uses it: S3 and PostgreSQL blob stores, SQLAlchemy's PostgreSQL dialect
+# (with a PostgreSQL engine), Alembic (only when a database needs a migration), JSON Schema (structured
+# output), RE2 (fixture patterns), tiktoken (token counts), and the client report's numpy.
+LAZY = ("boto3", "botocore", "psycopg", "sqlalchemy.dialects.postgresql", "alembic", "jsonschema", "re2",
+        "tiktoken", "numpy", "mockserver.files.blobs_s3", "mockserver.files.blobs_pg", "mockserver.batches.runner")
 
 _PROBE = """
 import json, sys
