@@ -52,6 +52,8 @@ class IdFactory:
     def new(self, kind: str) -> str:
         prefix, n, *alphabet = PREFIXES[kind]
         chars = alphabet[0] if alphabet else _ALNUM
+        if self._seed is None:   # unseeded: _unique would take the first draw (a chat id per request)
+            return prefix + _random_chars(n, chars)
         return self._unique(kind, lambda: prefix + self._chars(kind, n, chars))
 
     def chars(self, kind: str, n: int, alphabet: str = _ALNUM) -> str:

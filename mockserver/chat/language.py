@@ -62,6 +62,8 @@ _SCRIPTS = (("HIRAGANA", "kana"), ("KATAKANA", "kana"), ("HANGUL", "ko"), ("CJK"
 _WORDS = re.compile(r"[^\W\d_]+")
 _SPACES = re.compile(r"\s+")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_WORD = re.compile(r"[a-z]+")
+_NOT_EN = tuple(lang for lang in COMMON_WORDS if lang != "en")
 
 
 def _script(ch: str) -> str | None:
@@ -99,12 +101,23 @@ def detect(text: str, default: str = "en") -> str:
 
 
 def _latin_language(text: str) -> str:
-    scores = dict.fromkeys(COMMON_WORDS, 0)
-    for w in _WORDS.findall(text[:2000]):
-        for lang in _WORD_LANGS.get(w.casefold(), ()):
-            scores[lang] += 1
-    best = max(scores, key=lambda lang: (scores[lang], lang == "en"))
-    return best if scores[best] else "en"
+    head = text[:2000]
+    if head.isascii():  # ASCII letters are [A-Za-z] and casefold() is lower() on them: one call for every word
+        words = _ASCII_WORD.findall(head.lower())
+    else:
+        words = [w.casefold() for w in _WORDS.findall(head)]
+    scores: dict[str, int] = {}
+    for w in words:
+        langs = _WORD_LANGS.get(w)
+        if langs:
+            for lang in langs:
+                scores[lang] = scores.get(lang, 0) + 1
+    best, top = "en", scores.get("en", 0)   # the most common words; en wins a tie, else the first listed
+    for lang in _NOT_EN:
+        n = scores.get(lang, 0)
+        if n > top:
+            best, top = lang, n
+    return best
 
 
 def is_cjk(lang: str) -> bool:

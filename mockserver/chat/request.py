@@ -198,12 +198,26 @@ def _message(i: int, m: Any) -> None:
         _str(f"{path}.name", _required(path, m, "name"))
 
 
+def _plain(m: Any) -> bool:
+    """Whether `m` is a `{role, content}` message _message accepts without a check of its own: a system,
+    developer or user role and text content within the limit (no path strings built for the common case)."""
+    if type(m) is not dict or len(m) != 2:
+        return False
+    role, content = m.get("role"), m.get("content")
+    return type(role) is str and role in _PLAIN_ROLES and type(content) is str \
+        and len(content) <= limits.MAX_MESSAGE_CHARS
+
+
+_PLAIN_ROLES = ("system", "developer", "user")
+
+
 def _messages(v: Any) -> list[dict]:
     msgs = _arr("messages", v)
     if not msgs:
         raise _empty_array("messages")
     for i, m in enumerate(msgs):
-        _message(i, m)
+        if not _plain(m):
+            _message(i, m)
     return msgs
 
 
@@ -402,15 +416,21 @@ def _chat_tools(body: dict, req: GenRequest) -> None:
             req.function_call = {"name": name}
 
 
+_CAPABILITY_KEYS = frozenset(CAPABILITY_PARAMS)
+_TOOL_KEYS = frozenset({"tools", "parallel_tool_calls", "tool_choice", "functions", "function_call"})
+
+
 def parse_chat(body: dict) -> GenRequest:
     """The validated chat request, or the API error the real endpoint answers with."""
     req = GenRequest(model="")
     _common(body, CHAT_FIELDS, req)
     req.model = _str("model", _required("", body, "model"))
     req.messages = _messages(_required("", body, "messages"))
-    req.extras = {k: body[k] for k in CAPABILITY_PARAMS if body.get(k) is not None}
+    if not _CAPABILITY_KEYS.isdisjoint(body):
+        req.extras = {k: body[k] for k in CAPABILITY_PARAMS if body.get(k) is not None}
     _max_tokens(body, req)
-    _chat_tools(body, req)
+    if not _TOOL_KEYS.isdisjoint(body):
+        _chat_tools(body, req)
     if body.get("response_format") is not None:
         req.response_format = _response_format(body["response_format"], req.messages)
     if body.get("logprobs") is not None:

@@ -12,7 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from contracts.limits import MAX_GENERATION_BODY_BYTES
 from mockserver.chat import wire
 from mockserver.chat.request import parse_chat, parse_completion
-from mockserver.chat.run import cpu, echoes, is_heavy, run_chat, run_completion
+from mockserver.chat.run import cpu, echoes, run_chat, run_completion
 from mockserver.deps import authenticate
 from mockserver.hot import Endpoint
 from mockserver.http import JSONResponse, read_json
@@ -57,7 +57,9 @@ async def create_chat_completion(request: Request) -> Response:
     if req.stream:
         return _sse(wire.chat_frames(out.head, out.enc, out.choices,
                                      usage=out.usage if req.include_usage else None, error=out.stream_error))
-    return await cpu(is_heavy(req), lambda: JSONResponse(wire.chat_body(out.head, out.choices, out.usage)))
+    if not out.heavy:
+        return JSONResponse(wire.chat_body(out.head, out.choices, out.usage))
+    return await cpu(True, lambda: JSONResponse(wire.chat_body(out.head, out.choices, out.usage)))
 
 
 @router.post("/v1/completions")
@@ -71,7 +73,7 @@ async def create_completion(request: Request) -> Response:
         return _sse(wire.completion_frames(out.head, out.enc, out.choices,
                                            usage=out.usage if req.include_usage else None, echoes=echo,
                                            error=out.stream_error))
-    return await cpu(is_heavy(req), lambda: JSONResponse(wire.completion_body(out.head, out.choices, out.usage,
+    return await cpu(out.heavy, lambda: JSONResponse(wire.completion_body(out.head, out.choices, out.usage,
                                                                               echoes=echo)))
 
 

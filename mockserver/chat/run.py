@@ -72,8 +72,8 @@ def _build_index(svc: Services, blob_key: str) -> answers.AnswerIndex:
         return answers.build_index(f)
 
 
-async def _fixture(svc: Services, view: View, tenant: str, req: GenRequest, question: str
-                   ) -> tuple[Answer | None, dict | None]:
+def _fixture(svc: Services, view: View, tenant: str, req: GenRequest, question: str
+             ) -> tuple[Answer | None, dict | None]:
     """(a matching fixture's answer, error to send mid-stream); raises a fixture's error otherwise."""
     fixture = fixtures.match_fixture(svc, tenant, req.model, question, view)
     if fixture is None:
@@ -114,8 +114,10 @@ class _Answerer:
 
 async def _answerer(svc: Services, view: View, tenant: str, req: GenRequest, model: CallableModel,
                     question: str) -> tuple[_Answerer, dict | None]:
-    fixture, stream_error = await _fixture(svc, view, tenant, req, question)
-    index = None if fixture is not None or stream_error is not None else await _index(svc, view, model)
+    fixture, stream_error = _fixture(svc, view, tenant, req, question)
+    index = None
+    if fixture is None and stream_error is None and model.kind != "base" and model.training_data:
+        index = await _index(svc, view, model)
     return _Answerer(index, fixture, _fidelity(svc, view, tenant, model), req.seed), stream_error
 
 
@@ -181,6 +183,7 @@ class Outcome:
     usage: dict
     prompt_tokens: int
     stream_error: dict | None          # a fixture's error to send mid-stream
+    heavy: bool = False                # is_heavy(request): render the body on the heavy-work pool too
 
 
 async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
@@ -195,14 +198,20 @@ async def run_chat(svc: Services, tenant_key: str, req: GenRequest) -> Outcome:
     enc = tokens.get_encoding(model.base.encoding)
     heavy = is_heavy(req)
     count = tokens.counter(model.base.encoding)
-    prompt_tokens = await cpu(heavy, tokens.count_messages_recipe, sliced(count) if heavy else count, req.messages)
+    if heavy:   # the light path calls straight through (each `await cpu(...)` would be one more coroutine)
+        prompt_tokens = await run_heavy(tokens.count_messages_recipe, sliced(count), req.messages)
+    else:
+        prompt_tokens = tokens.count_messages_recipe(count, req.messages)
     engine.check_chat_limits(model.base, prompt_tokens, req)
     _output_cap(req, model, prompt_tokens)
     conv = Conversation.of(req.messages)
     answerer, stream_error = await _answerer(svc, view, tenant_key, req, model, conv.question)
-    choices = await cpu(heavy, _chat_choices, svc, enc, req, answerer, conv)
+    if heavy:
+        choices = await run_heavy(_chat_choices, svc, enc, req, answerer, conv)
+    else:
+        choices = _chat_choices(svc, enc, req, answerer, conv)
     usage = engine.usage(prompt_tokens, sum(c.completion_tokens for c in choices))
-    return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error)
+    return Outcome(_head(svc, req, model, created, "chat"), enc, choices, usage, prompt_tokens, stream_error, heavy)
 
 
 async def chat_completion_body(svc: Services, tenant_key: str, body: dict) -> dict:
@@ -247,7 +256,8 @@ async def run_completion(svc: Services, tenant_key: str, req: GenRequest) -> Out
     choices = await cpu(heavy, lambda: [c for p, (prompt, answerer) in enumerate(zip(req.prompts, answerers, strict=True))
                                          for c in _completion_choices(enc, req, prompt, p, answerer)])
     usage = engine.usage(sum(counts), sum(c.completion_tokens for c in choices), detailed=False)
-    return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error)
+    return Outcome(_head(svc, req, model, created, "completion"), enc, choices, usage, sum(counts), stream_error,
+                   heavy)
 
 
 def echoes(req: GenRequest, choices: list[engine.Choice]) -> list[str] | None:
