@@ -7,7 +7,15 @@ its caches a process reads that value (`Caches.view()`: one primary-key read) an
 every database-derived entry. A `View` remembers the generation it was opened under and only stores into
 the caches while that is still the current one, so a fact read before a concurrent write is never kept
 under the newer generation. This holds across processes (the counter is in the database) and needs no
-file stamps or quiet periods.
+quiet periods.
+
+A SQLite file also has a stamp beside it (`<database>.generation`, `_Stamp`): a 64-bit counter in shared
+memory (mmap) that every bumping commit makes odd before it commits and even again after it (under an
+exclusive lock on the file), so a process learns "nothing was bumped since my last read" from one memory
+read instead of a statement per request. A reader keeps the (stamp, generation) pair of its last database
+read and trusts it only while the stamp is even and unchanged; an odd stamp (a bump committing, or a
+process that died in the middle of one: the next reader that gets the lock makes it even again) sends
+every read to the database. PostgreSQL (replicas may be on other hosts) and in-memory SQLite have no stamp.
 
 An in-memory SQLite database lives in one process; there the generation is a counter in this module,
 moved when a bumping transaction commits.
@@ -22,9 +30,13 @@ What is cached (Caches attributes):
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
+import mmap
+import os
 import sqlite3
 import threading
+import weakref
 from typing import Any
 
 from cachetools import LRUCache
@@ -49,7 +61,29 @@ _local_generation = [0]
 def bump(session: Session) -> None:
     """Mark every process's cached facts stale once `session` commits (call it with the write)."""
     session.execute(_BUMP)
-    event.listen(session, "after_commit", _bump_local, once=True)
+    if "cache_bump" in session.info:
+        return
+    session.info["cache_bump"] = True
+    path = _file_of(str(session.get_bind().url))
+    if path is None:
+        event.listen(session, "after_commit", _bump_local, once=True)
+        return
+    stamp = _Stamp.of(path)   # raises if the stamp cannot be opened: a bump other processes miss is worse
+    event.listen(session, "before_commit", lambda s: _enter(s, stamp))
+    event.listen(session, "after_transaction_end", lambda s, t: _leave(s, t, stamp))
+
+
+def _enter(session: Session, stamp: _Stamp) -> None:
+    if not session.in_nested_transaction() and "cache_stamp" not in session.info:
+        stamp.enter()
+        session.info["cache_stamp"] = True
+
+
+def _leave(session: Session, transaction: Any, stamp: _Stamp) -> None:
+    if transaction.parent is None:   # the root transaction committed or rolled back
+        session.info.pop("cache_bump", None)
+        if session.info.pop("cache_stamp", None):
+            stamp.leave()
 
 
 def _bump_local(_session: Session) -> None:
@@ -70,6 +104,14 @@ class Caches:
         self.validation: LRUCache[str, Any] = LRUCache(maxsize=MAX_VALIDATIONS)
         self.slots: dict[str, Any] = {}   # single values: "policy", "fixtures"
         self._reader = _GenerationReader(db) if not self.in_memory else None
+        self._stamp: _Stamp | None = None
+        self._stamped = (1, 0)   # (an even stamp, the generation read after it); 1: nothing read yet
+        path = _file_of(db.url)
+        if path is not None:
+            try:
+                self._stamp = _Stamp.of(path)
+            except OSError:   # no stamp: every read goes to the database, as it would without one
+                self._stamp = None
 
     def generation(self, session: Session | None = None) -> int:
         """The database's current generation (read on `session` when given, else on a DBAPI connection kept
@@ -78,7 +120,19 @@ class Caches:
             return _local_generation[0]
         if session is not None:
             return session.execute(_READ).scalar() or 0
-        return self._reader.read()
+        stamp = self._stamp
+        if stamp is None:
+            return self._reader.read()
+        seen, generation = self._stamped
+        now = stamp.value()
+        if now == seen:   # even and unchanged: no bump began since that generation was read
+            return generation
+        generation = self._reader.read()   # read after the stamp: it includes every bump the stamp counts
+        if now & 1:
+            stamp.heal()
+        else:
+            self._stamped = (now, generation)
+        return generation
 
     def view(self, session: Session | None = None) -> View:
         generation = self.generation(session)
@@ -169,6 +223,92 @@ class _GenerationReader:
         self._closed = True
         while self._idle:
             _close_quietly(self._idle.pop())
+
+
+def _file_of(url: str) -> str | None:
+    """The SQLite file of a database URL; None for PostgreSQL and in-memory SQLite."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
+        return None
+    path = url.removeprefix("sqlite:///")
+    return os.path.abspath(path) if path and not path.startswith(":memory:") else None
+
+
+class _Stamp:
+    """The stamp file of one SQLite database in this process (see the module docstring): an 8-byte counter,
+    mapped shared; writers change it under a thread lock and an exclusive `flock` on the file, which a
+    process that dies releases. One object per file while anything (a Caches, a committing session) holds
+    it; the descriptor and the mapping are closed with the last reference."""
+
+    _SIZE = 8
+    _open: weakref.WeakValueDictionary[str, _Stamp] = weakref.WeakValueDictionary()
+    _registry = threading.Lock()
+
+    @classmethod
+    def of(cls, path: str) -> _Stamp:
+        with cls._registry:
+            stamp = cls._open.get(path)
+            if stamp is None or stamp._pid != os.getpid():   # a forked child opens its own (flock is per open file)
+                stamp = cls._open[path] = cls(path + ".generation")
+            return stamp
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if os.fstat(fd).st_size < self._SIZE:
+                os.ftruncate(fd, self._SIZE)   # extending zero-fills; a second opener's call changes nothing
+            self._map = mmap.mmap(fd, self._SIZE)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._pid = os.getpid()
+        self._word = memoryview(self._map).cast("Q")   # one aligned 8-byte load or store
+        self._lock = threading.Lock()
+        weakref.finalize(self, _unmap, self._word, self._map, fd)
+
+    def value(self) -> int:
+        return self._word[0]
+
+    def enter(self) -> None:
+        """Before a bumping commit: take the lock, make the stamp odd (a new value if it already was)."""
+        self._lock.acquire()
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._lock.release()
+            raise
+        n = self._word[0]
+        self._word[0] = n + 1 if n % 2 == 0 else n + 2
+
+    def leave(self) -> None:
+        """After it committed or rolled back: the stamp even again (a new value), the lock released."""
+        try:
+            self._word[0] += 1
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._lock.release()
+
+    def heal(self) -> None:
+        """An odd stamp whose lock is free was left by a process that died while committing: make it even."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock.release()
+            return
+        try:
+            if self._word[0] & 1:
+                self._word[0] += 1
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._lock.release()
+
+
+def _unmap(word: memoryview, mapped: mmap.mmap, fd: int) -> None:
+    word.release()
+    mapped.close()
+    os.close(fd)
 
 
 def _close_quietly(conn: Any) -> None:

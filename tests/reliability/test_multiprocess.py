@@ -530,3 +530,35 @@ def test_seeded_ids_never_collide(tmp_path: Path) -> None:
         ids += [upload(srv, i) for i in range(6, 9)]
         train(srv, ids[2])
     assert len(set(ids)) == len(ids)
+
+
+def test_a_write_in_one_process_changes_the_other_process_answers_at_once(database: str | None,
+                                                                         tmp_path: Path) -> None:
+    """Two processes on one database; B answers chat from its caches (on SQLite without a statement while the
+    stamp beside the database file is unchanged: mockserver.cache). Every fixture A adds or deletes changes
+    B's very next answer, and a model A deletes is gone from B at once."""
+    ping = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]}
+    with cluster("two_processes", tmp_path, database, transitions="immediate") as c:
+        a, b = c.servers
+
+        def ask(srv: Server) -> str:
+            return srv.json("POST", "/v1/chat/completions", json_body=ping)["choices"][0]["message"]["content"]
+
+        plain = ask(b)
+        assert ask(b) == plain and "pong" not in plain       # cached on B now
+        for i in range(3):
+            fixture = a.json("POST", "/_mock/fixtures", json_body={"pattern": "ping", "reply": {"content": f"pong {i}"}})
+            assert ask(b) == f"pong {i}" and ask(b) == f"pong {i}"
+            a.json("DELETE", f"/_mock/fixtures/{fixture['id']}")
+            assert ask(b) == plain
+        head, tail, ctype = multipart({"purpose": "fine-tune"}, filename="pig.jsonl")
+        r = raw_http(a.port, request("POST", "/v1/files", headers={"Content-Type": ctype},
+                                     body=head + pig_jsonl(10, "x") + tail))
+        assert r.status == 200, r.body[:300]
+        job = a.json("POST", "/v1/fine_tuning/jobs", json_body={"model": MODEL, "training_file": json.loads(r.body)["id"]})
+        model = a.json("GET", f"/v1/fine_tuning/jobs/{job['id']}")["fine_tuned_model"]
+        tuned = {"model": model, "messages": [{"role": "user", "content": "hello"}]}
+        assert b.http("POST", "/v1/chat/completions", json_body=tuned)[0] == 200   # B caches the model
+        a.json("DELETE", f"/v1/models/{model}")
+        status, _, body = b.http("POST", "/v1/chat/completions", json_body=tuned)
+        assert status == 404 and b"model_not_found" in body, body[:300]

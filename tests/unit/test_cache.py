@@ -1,15 +1,19 @@
 """mockserver.cache: one invalidation mechanism (the database's cache generation), correct across processes.
 
 Two `Database` + `Caches` pairs on one SQLite file stand for two processes: each has its own engine and
-connections and shares nothing in memory but what the database says.
+connections and shares nothing in memory but what the database says (and the stamp file beside it, which
+one process maps once); the stamp tests use real child processes.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from mockserver import cache
 from mockserver.cache import MAX_TENANTS, Caches, bump
 from mockserver.db import Database
 
@@ -85,7 +89,97 @@ def test_generation_reads_reuse_their_connection_and_survive_a_broken_one(two_pr
         bump(s)
     assert caches_b.generation() == first + 1 and reader._idle == [conn]
     conn.close()   # e.g. the database server restarted
-    assert caches_b.generation() == first + 1 and reader._idle and reader._idle[0] is not conn
+    assert reader.read() == first + 1 and reader._idle and reader._idle[0] is not conn
     assert caches_b.direct_reads == 3
     caches_b.close()
     assert reader._idle == []
+
+
+# --- the stamp beside a SQLite file: "nothing was bumped" without a statement ----------------------------
+
+_BUMP_IN_ANOTHER_PROCESS = """
+import sys
+from mockserver.cache import bump
+from mockserver.db import Database
+db = Database(sys.argv[1], durable=False)
+with db.session() as s:
+    bump(s)
+db.dispose()
+"""
+
+_DIE_WHILE_COMMITTING = """
+import os, sys
+from mockserver import cache
+from mockserver.db import Database
+cache._Stamp.leave = lambda self: os._exit(3)   # the bump commits, then the process dies before the stamp is even
+db = Database(sys.argv[1], durable=False)
+with db.session() as s:
+    cache.bump(s)
+"""
+
+
+def _run(code: str, arg: str) -> int:
+    return subprocess.run([sys.executable, "-c", code, arg], cwd=Path(__file__).parents[2], timeout=60).returncode
+
+
+def test_unchanged_stamp_skips_the_read_and_a_bump_in_another_process_moves_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    db = Database(url, durable=False)
+    caches = Caches(db)
+    assert caches._stamp is not None and (tmp_path / "state.db.generation").stat().st_size == 8
+    view = caches.view()
+    view.put("models", ("t", "m"), "cached")
+    reads = caches.direct_reads
+    for _ in range(5):
+        assert caches.view().get("models", ("t", "m")) == "cached"
+    assert caches.direct_reads == reads, "an unchanged even stamp needs no statement"
+    before = caches.generation()
+    assert _run(_BUMP_IN_ANOTHER_PROCESS, url) == 0
+    assert caches._stamp.value() % 2 == 0
+    assert caches.view().get("models", ("t", "m")) is None, "a bump committed by another process is seen at once"
+    assert caches.generation() == before + 1 and caches.direct_reads == reads + 1
+    caches.close()
+    db.dispose()
+
+
+def test_a_process_that_dies_while_committing_a_bump_leaves_no_stale_cache(tmp_path: Path) -> None:
+    """Its stamp stays odd: every read goes to the database (the commit may or may not have happened) until a
+    reader finds the lock free and makes the stamp even again, after which reads are skipped once more."""
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    db = Database(url, durable=False)
+    caches = Caches(db)
+    caches.view().put_slot("policy", "p")
+    assert _run(_DIE_WHILE_COMMITTING, url) == 3
+    assert caches._stamp.value() % 2 == 1
+    reads = caches.direct_reads
+    assert caches.view().slot("policy") is None, "an odd stamp is a change: the caches are not trusted"
+    assert caches.direct_reads == reads + 1 and caches._stamp.value() % 2 == 0, "healed by the reader"
+    caches.view().put_slot("policy", "q")
+    assert caches.view().slot("policy") == "q" and caches.direct_reads == reads + 2
+    caches.close()
+    db.dispose()
+
+
+def test_a_rolled_back_bump_leaves_the_stamp_even_and_unlocked(two_processes) -> None:
+    (db_a, caches_a), (_, caches_b) = two_processes
+    stamp = caches_b._stamp
+    assert stamp is caches_a._stamp   # one per database file in a process
+    start = stamp.value()
+    with pytest.raises(RuntimeError), db_a.session() as s:
+        bump(s)
+        s.flush()
+        raise RuntimeError("rolled back before commit")
+    assert stamp.value() == start   # never entered
+    with db_a.session() as s:
+        bump(s)
+        bump(s)   # twice in one transaction: one enter, one leave
+    assert stamp.value() == start + 2
+    assert stamp._lock.acquire(blocking=False)
+    stamp._lock.release()
+
+
+def test_postgres_and_in_memory_databases_have_no_stamp() -> None:
+    db = Database("sqlite://", durable=False)
+    assert Caches(db)._stamp is None
+    db.dispose()
+    assert cache._file_of("postgresql+psycopg://u:p@h/db") is None
