@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from mockserver import __version__, record
 from mockserver.errors import install_error_handlers
@@ -27,20 +28,21 @@ ROUTERS = ("mockserver.chat.routes", "mockserver.files.routes", "mockserver.file
            "mockserver.responses.router", "mockserver.batches.router")
 
 
-def _include_routers(app: FastAPI) -> dict[str, Endpoint]:
-    """Every router's routes; returns the hot endpoints (path → handler) of those that have some."""
+def _include_routers(app: FastAPI) -> tuple[dict[str, Endpoint], list[Route]]:
+    """Every router's routes; returns the hot endpoints (path → handler) of those that have some, and the fast
+    routes (deps.fast_route), which are also the router's first routes."""
     import importlib
 
     hot: dict[str, Endpoint] = {}
-    fast = 0
+    fast: list[Route] = []
     for name in ROUTERS:  # a missing module is an error, never a silently absent API
         module = importlib.import_module(name)
         app.include_router(module.router)
         hot.update(getattr(module, "hot_routes", dict)())
         routes = getattr(module, "fast_routes", list)()   # matched first (in ROUTERS order): see deps.fast_route
-        app.router.routes[fast:fast] = routes
-        fast += len(routes)
-    return hot
+        app.router.routes[len(fast):len(fast)] = routes
+        fast += routes
+    return hot, fast
 
 
 def _sweep(services: Services) -> None:
@@ -75,11 +77,12 @@ def create_app(settings: Settings | None = None, *, wall: Callable[[], float] = 
                       {"name": "control", "description": "Emulator control plane under /_mock (not OpenAI's API)"}])
     app.state.services = services
     install_error_handlers(app)
-    hot = _include_routers(app)
+    hot, fast = _include_routers(app)
     record.install(app, settings)     # innermost: the guards and headers around it see proxied/replayed requests too
     if getattr(app.state, "record_handler", None) is None:   # a proxy or replay sees every request
         app.hot = HotPath(hot, new_request_id=services.ids.request_id,
-                          guard=BrowserGuard(allowed_hosts=settings.allowed_hosts))
+                          guard=BrowserGuard(allowed_hosts=settings.allowed_hosts), fast=fast,
+                          check_alive=services.files.check_alive)
     app.add_middleware(DataDirGuard, store=services.files)
     app.add_middleware(BrowserGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(HeadersMiddleware, new_request_id=services.ids.request_id)

@@ -13,7 +13,7 @@ from contracts import errors
 from contracts.requests import translate
 from mockserver.http import JSONResponse
 
-__all__ = ["install_error_handlers", "render", "unexpected"]
+__all__ = ["install_error_handlers", "render", "unexpected", "http_error"]
 
 log = logging.getLogger("mockserver")
 
@@ -33,7 +33,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return render(translate(list(exc.errors()), skip=("body", "query", "path", "header")))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         err: errors.APIError = errors.route_not_found(request.method, request.url.path)
@@ -53,5 +53,5 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
