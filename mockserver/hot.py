@@ -41,11 +41,12 @@ from contracts import errors
 from mockserver.errors import http_error, render, unexpected
 from mockserver.files.storage import WRITE_FREE_POSTS
 from mockserver.guard import BrowserGuard
-from mockserver.http import url_problem, with_api_headers
+from mockserver.http import api_headers, url_problem, with_api_headers
 
 __all__ = ["EmulatorAPI", "HotPath"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_PLAIN = Response.__call__   # a response class that keeps it sends its status, headers and body, nothing else
 
 
 class HotPath:
@@ -78,8 +79,8 @@ class HotPath:
     async def serve(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         request_id = self.new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        send = with_api_headers(send, scope, request_id, started)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         request = Request(scope, receive)
         try:
             problem = url_problem(scope) or self.guard.problem(scope)
@@ -93,9 +94,15 @@ class HotPath:
         except HTTPException as e:
             response = await http_error(request, e)
         except Exception as e:
-            await (await unexpected(request, e))(scope, receive, send)
+            await (await unexpected(request, e))(scope, receive, with_api_headers(send, scope, request_id, started))
             raise
-        await response(scope, receive, send)
+        if type(response).__call__ is not _PLAIN or response.background is not None or state.get("verbatim"):
+            await response(scope, receive, with_api_headers(send, scope, request_id, started))
+            return
+        # what Response.__call__ sends, with the API's headers added in one list (no wrapped send)
+        await send({"type": "http.response.start", "status": response.status_code,
+                    "headers": api_headers(response.raw_headers, response.status_code, request_id, started)})
+        await send({"type": "http.response.body", "body": response.body})
 
 
 class EmulatorAPI(FastAPI):

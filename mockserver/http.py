@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts import errors
 from contracts.limits import MAX_JSON_BODY_BYTES
 
-__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "with_api_headers", "url_problem"]
+__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "api_headers", "with_api_headers", "url_problem"]
 
 
 class JSONResponse(Response):
@@ -65,19 +65,23 @@ def url_problem(scope: Scope) -> errors.APIError | None:
     return None
 
 
+def api_headers(headers: Any, status: int, request_id: str, started: float) -> list[tuple[bytes, bytes]]:
+    """`headers` followed by x-request-id, openai-version, openai-processing-ms (since `started`) and, on a 4xx
+    the client should not retry, x-should-retry: false."""
+    out = [*headers, (b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
+           (b"openai-processing-ms", b"%d" % int((time.perf_counter() - started) * 1000))]
+    if 400 <= status < 500 and status not in (408, 429):
+        out.append((b"x-should-retry", b"false"))
+    return out
+
+
 def with_api_headers(send: Send, scope: Scope, request_id: str, started: float) -> Send:
-    """`send` adding x-request-id, openai-version, openai-processing-ms (since `started`) and, on a 4xx the
-    client should not retry, x-should-retry: false; nothing for responses relayed or replayed verbatim."""
+    """`send` adding the API's headers (`api_headers`) to the response; nothing for responses relayed or
+    replayed verbatim."""
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start" and not scope["state"].get("verbatim"):
-            status = message["status"]
-            ms = int((time.perf_counter() - started) * 1000)
-            headers = list(message.get("headers", []))
-            headers += [(b"x-request-id", request_id.encode()), (b"openai-version", b"2020-10-01"),
-                        (b"openai-processing-ms", str(ms).encode())]
-            if 400 <= status < 500 and status not in (408, 429):
-                headers.append((b"x-should-retry", b"false"))
-            message = {**message, "headers": headers}
+            message = {**message, "headers": api_headers(message.get("headers", ()), message["status"], request_id,
+                                                         started)}
         await send(message)
     return send_with_headers
 

@@ -127,7 +127,8 @@ def is_cjk(lang: str) -> bool:
 
 def base_reply(question: str, h: int, lang: str | None = None) -> str:
     """A base model's reply to `question`, in its language (or `lang`), picked by the integer `h`."""
-    q = _SPACES.sub(" ", question).strip()
+    # runs of whitespace as one space; printable text without "  " has no whitespace but single spaces
+    q = (question if question.isprintable() and "  " not in question else _SPACES.sub(" ", question)).strip()
     lang = lang or detect(q)
     if not q:
         options = GREETINGS.get(lang, GREETINGS["en"])

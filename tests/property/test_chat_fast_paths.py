@@ -1,5 +1,5 @@
 """The chat hot path's faster rewrites answer exactly what the code they replaced answered (kept here as the
-oracle): language detection of Latin-script text."""
+oracle): language detection of Latin-script text, a base model's reply (its whitespace folding)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,25 @@ def test_latin_language_as_before(text):
 def test_latin_language_as_before_on_common_words(text):
     assert language._latin_language(text) == _latin_language_before(text)
     assert language._latin_language(text * 300) == _latin_language_before(text * 300)   # past the 2,000 cut
+
+
+def _base_reply_before(question: str, h: int) -> str:
+    """mockserver.chat.language.base_reply before the whitespace fast path (main 79574e3)."""
+    q = language._SPACES.sub(" ", question).strip()
+    lang = language.detect(q)
+    if not q:
+        options = language.GREETINGS.get(lang, language.GREETINGS["en"])
+        return options[h % len(options)]
+    if len(q) > language.SNIPPET_CHARS:
+        q = q[:language.SNIPPET_CHARS].rstrip() + "…"
+    options = language.REPLIES.get(lang, language.REPLIES["en"])
+    return options[h % len(options)].format(q=q)
+
+
+SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2028", "\x1c", "\x85", "\u200b",
+                          "\u202f", "\x0b"])
+
+
+@given(st.lists(WORD | SPACES | st.text(max_size=8), max_size=20).map("".join), st.integers(0, 2**64))
+def test_base_reply_as_before(question, h):
+    assert language.base_reply(question, h) == _base_reply_before(question, h)

@@ -10,7 +10,8 @@ these tests say exactly which assumption broke (rather than a strange failure el
   connection (`self.conn.their_state`) and flow control (`self.flow.read_paused`);
 - mockserver/hot.py: FastAPI's `__call__` (what the hot path stands in for: root path, lifespan, native
   telemetry) and its `_native_telemetry.enabled()`, which sends a request through the stack when a
-  telemetry provider is configured;
+  telemetry provider is configured; and what Starlette's `Response.__call__` sends for an http request (the
+  hot path sends the same two messages itself, with the API's headers added, for the classes that keep it);
 - `make test` (--dist loadgroup): pytest-xdist sends an `xdist_group`'s tests to one worker by suffixing their
   node ids; pytest 9.2 keeps node ids where xdist 3.8 cannot, so every group silently split (pytest <9.2).
 """
@@ -105,3 +106,20 @@ def test_xdist_groups_reach_the_scheduler(request: pytest.FixtureRequest) -> Non
     if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("not run by pytest-xdist with --dist loadgroup")
     assert request.node.nodeid.endswith("@canary"), request.node.nodeid
+
+
+def test_starlette_response_sends_what_the_hot_path_sends_for_it() -> None:
+    from starlette.responses import JSONResponse, Response
+
+    from mockserver import hot
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    response = JSONResponse({"a": 1}, status_code=201, headers={"x-y": "z"})
+    asyncio.run(response({"type": "http"}, None, send))
+    assert sent == [{"type": "http.response.start", "status": 201, "headers": response.raw_headers},
+                    {"type": "http.response.body", "body": response.body}]
+    assert hot._PLAIN is Response.__call__ and JSONResponse.__call__ is Response.__call__
