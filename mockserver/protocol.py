@@ -1,4 +1,4 @@
-"""The HTTP/1.1 protocol uvicorn serves the emulator with: uvicorn's h11 protocol with two changes.
+"""The HTTP/1.1 protocol uvicorn serves the emulator with: uvicorn's h11 protocol with these changes.
 
 * TCP_NODELAY on every connection. uvicorn sets it only when asyncio does, and asyncio skips the
   listening socket uvicorn binds itself for `--workers N` (protocol number 0): without it every
@@ -10,6 +10,10 @@
   read it) ends the connection; the handler then sees a disconnect and discards what it stored (a
   multipart upload's tmp file). uvicorn has no such settings; its keep-alive timeout covers idle
   connections between requests.
+* One `send` per response where uvicorn makes two: the writes of one event-loop step (a response's head,
+  then its body) leave together (`_Corked`). The bytes on the wire are the same; the server spends one
+  system call less per response, and a loopback client gets one segment (`make bench`, http: server CPU
+  per chat request 213 → 192 µs).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from typing import Any
 
 import h11
 import orjson
@@ -38,6 +43,57 @@ def _timeouts() -> tuple[float, float]:
             float(env.get("MOCKSERVER_BODY_TIMEOUT", default["body_timeout"].default)))
 
 
+class _Corked:
+    """The connection's transport, with the writes made in one event-loop step sent together: a response's
+    head and body leave in one `send` (one system call and one TCP segment instead of two; the same bytes).
+    Held bytes go out at the end of the step, at once past _CORK_BYTES (so flow control still sees a large
+    body), and before the transport is closed or asked anything else."""
+
+    __slots__ = ("_transport", "_loop", "_held", "_size")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport, self._loop, self._held, self._size = transport, loop, None, 0
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._held is None:
+            self._held, self._size = [data], len(data)
+            self._loop.call_soon(self._flush)
+        else:
+            self._held.append(data)
+            self._size += len(data)
+        if self._size > _CORK_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            if not self._transport.is_closing():
+                self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def __getattr__(self, name: str) -> Any:
+        self._flush()
+        return getattr(self._transport, name)
+
+
+_CORK_BYTES = 64 * 1024
+
+
 class EmulatorH11Protocol(H11Protocol):
     _read_timer: asyncio.TimerHandle | None = None
     _head_started = False
@@ -48,7 +104,7 @@ class EmulatorH11Protocol(H11Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._header_timeout, self._body_timeout = _timeouts()
-        super().connection_made(transport)
+        super().connection_made(_Corked(transport, self.loop))
         self._arm(self._header_timeout)
         self._head_started = True
 

@@ -1,13 +1,15 @@
 """mockserver.protocol: every accepted TCP connection gets TCP_NODELAY (without it `--workers N` keep-alive
-requests stall ~40 ms on delayed ACKs), without a server or any timing."""
+requests stall ~40 ms on delayed ACKs), and a response's head and body leave in one write; without a server
+or any timing."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from typing import Any
 
-from mockserver.protocol import EmulatorH11Protocol
+from mockserver.protocol import _CORK_BYTES, EmulatorH11Protocol, _Corked
 
 
 class _Transport:
@@ -31,3 +33,96 @@ def test_connection_made_sets_tcp_nodelay() -> None:
     finally:
         for s in (server_side, client, listener):
             s.close()
+
+
+# --- one send per response (_Corked) ------------------------------------------------------------------------
+
+class _Recorder:
+    """A transport that records each write (what would be one `send` system call each)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed
+        self.writes.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closing or self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def test_writes_of_one_step_leave_together_in_order() -> None:
+    async def scenario() -> None:
+        raw = _Recorder()
+        corked = _Corked(raw, asyncio.get_running_loop())
+        corked.write(b"head")
+        corked.write(b"")
+        corked.write(b"body")
+        assert raw.writes == []                    # held until the step ends
+        await asyncio.sleep(0)
+        assert raw.writes == [b"headbody"]
+        corked.write(b"next")
+        assert corked.get_extra_info("peername") == ("127.0.0.1", 1) and raw.writes[-1] == b"next"  # asked: flushed
+        corked.write(b"x" * (_CORK_BYTES + 1))      # a large body goes at once (flow control sees it)
+        assert raw.writes[-1] == b"x" * (_CORK_BYTES + 1)
+        corked.write(b"bye")
+        corked.close()
+        assert raw.writes[-1] == b"bye" and raw.closed
+        await asyncio.sleep(0)
+        assert raw.writes[-1] == b"bye"            # nothing written twice
+
+    asyncio.run(scenario())
+
+
+def test_bytes_held_for_a_lost_connection_are_dropped() -> None:
+    async def scenario() -> None:
+        raw = _Recorder()
+        corked = _Corked(raw, asyncio.get_running_loop())
+        corked.write(b"late")
+        raw.closing = True                          # the peer went away meanwhile
+        await asyncio.sleep(0)
+        assert raw.writes == []
+
+    asyncio.run(scenario())
+
+
+def test_a_response_leaves_in_one_write() -> None:
+    """Through uvicorn's h11 protocol: head, body (and a second keep-alive response) one write each."""
+    from uvicorn import Config
+    from uvicorn.server import ServerState
+
+    async def app(scope, receive, send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def scenario() -> list[bytes]:
+        config = Config(app, http=EmulatorH11Protocol, log_level="warning")
+        config.load()
+        proto = EmulatorH11Protocol(config=config, server_state=ServerState(), app_state={})
+        raw = _Recorder()
+        proto.connection_made(raw)
+        for _ in range(2):
+            proto.data_received(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+            for _ in range(20):
+                await asyncio.sleep(0)
+        proto.connection_lost(None)
+        return raw.writes
+
+    writes = asyncio.run(scenario())
+    assert len(writes) == 2 and all(w.startswith(b"HTTP/1.1 200 OK\r\n") and w.endswith(b"\r\n\r\n{}") for w in writes)
