@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import contextlib
 import math
 import selectors
 import shutil
@@ -37,14 +38,54 @@ DEFAULT_KEY = "sk-test-emulator"
 
 class _ParkingSelector(selectors.DefaultSelector):
     """The bridge loop's selector. When the bridge's own thread (`owner`) finds the loop idle — nothing ready, no
-    readiness pending — it stops the loop (`run_forever` returns) instead of blocking inside it, leaving in
-    `idle_timeout` how long it would have slept (None: until a descriptor is ready). Any other thread running the
-    loop selects as usual."""
+    readiness pending — it stops the loop (`run_forever` returns) instead of blocking inside it, and then parks
+    (`park`) on a second selector that mirrors every registration of this one: it wakes when a descriptor the loop
+    watches is ready, when the loop's next timer is due, or — while no caller runs the loop — when a thread calls
+    `call_soon_threadsafe` (the loop's self-pipe). While a caller runs the loop (`hold`), the self-pipe is left out
+    of the parked thread's selector: the caller's own select takes those wake-ups (a worker thread handing back
+    its result), and the parked thread sleeps on instead of waking to wait for the loop. Any thread but the
+    owner selects as usual."""
 
     owner: int | None = None
     loop: asyncio.AbstractEventLoop | None = None
     idle_timeout: float | None = None
     deadline = math.inf   # when the parked loop thread wakes by itself (loop.time())
+    pipe: int | None = None   # the loop's self-pipe, when it can be told apart (see `attach`)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parked = selectors.DefaultSelector()
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop this selector serves. Its self-pipe is read from `_ssock` (a CPython SelectorEventLoop
+        attribute; `tests/unit/test_bridge.py` is its canary): without it, or on a selector that cannot be changed
+        while another thread waits on it, the parked thread keeps watching the self-pipe (correct; it only wakes
+        more often)."""
+        self.loop = loop
+        sock = getattr(loop, "_ssock", None)
+        if sock is not None and type(self._parked).__name__ in ("EpollSelector", "KqueueSelector"):
+            self.pipe = sock.fileno()
+
+    def register(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        key = super().register(fileobj, events, data)
+        self._parked.register(key.fd, events)
+        return key
+
+    def unregister(self, fileobj):  # type: ignore[no-untyped-def]
+        key = super().unregister(fileobj)
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._parked.unregister(key.fd)
+        return key
+
+    def modify(self, fileobj, events, data=None):  # type: ignore[no-untyped-def]
+        key = super().modify(fileobj, events, data)
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._parked.modify(key.fd, events)
+        return key
+
+    def close(self) -> None:
+        self._parked.close()
+        super().close()
 
     def select(self, timeout: float | None = None) -> list:
         if timeout != 0 and threading.get_ident() == self.owner:
@@ -58,9 +99,18 @@ class _ParkingSelector(selectors.DefaultSelector):
         return super().select(timeout)
 
     def park(self, timeout: float | None) -> None:
-        """Sleep outside the loop until a descriptor the loop watches is ready (its self-pipe included: every
-        `call_soon_threadsafe` wakes this) or `timeout` (the loop's next timer) passes."""
-        super().select(timeout)
+        """Sleep outside the loop (see the class)."""
+        self._parked.select(timeout)
+
+    def hold(self, held: bool) -> None:
+        """A caller starts (True) or stops (False) running the loop: the self-pipe leaves or rejoins the parked
+        thread's selector (a byte left in it on rejoining wakes the parked thread at once)."""
+        if self.pipe is not None:
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                if held:
+                    self._parked.unregister(self.pipe)
+                else:
+                    self._parked.register(self.pipe, selectors.EVENT_READ)
 
 
 _BRIEF = 0.002   # how long a call waits for the loop thread to finish a pass before handing its request over
@@ -85,7 +135,7 @@ class AsgiBridge:
         self.app = app
         self._selector = _ParkingSelector()
         self.loop = asyncio.SelectorEventLoop(self._selector)
-        self._selector.loop = self.loop
+        self._selector.attach(self.loop)
         self._driver = threading.Lock()
         self._closing = False
         self.thread = threading.Thread(target=self._run, name="emulator-loop", daemon=True)
@@ -136,8 +186,10 @@ class AsgiBridge:
         if self._driver.acquire(timeout=_BRIEF):
             try:
                 if not _loop_running():
+                    self._selector.hold(True)
                     return self.loop.run_until_complete(asgi_request(self.app, method, url, headers, body))
             finally:
+                self._selector.hold(False)
                 self._driver.release()
                 if _work_before(self.loop, self._selector.deadline):
                     self.loop.call_soon_threadsafe(_nothing)   # the loop thread looks again

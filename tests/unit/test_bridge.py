@@ -24,7 +24,8 @@ class _App:
     """A tiny ASGI app: `/thread` answers the thread it ran in; `/later` starts a task that finishes after the
     response (a timer, then a worker thread); `/offload` awaits a worker thread; a lifespan task ticks."""
 
-    def __init__(self) -> None:
+    def __init__(self, tick: bool = True) -> None:
+        self.tick = tick
         self.ticks = 0
         self.later_done = threading.Event()
 
@@ -41,7 +42,7 @@ class _App:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             await receive()
-            ticker = asyncio.ensure_future(self._tick())
+            ticker = asyncio.ensure_future(self._tick() if self.tick else asyncio.sleep(0))
             await send({"type": "lifespan.startup.complete"})
             await receive()
             ticker.cancel()
@@ -66,6 +67,30 @@ def test_an_idle_loop_runs_the_request_in_the_calling_thread() -> None:
         assert threading.get_ident() in threads
         worker = int(bridge.call("GET", "http://x/offload", [], b"")[2])
         assert worker not in (threading.get_ident(), bridge.thread.ident)   # blocking work still leaves the loop
+    finally:
+        bridge.close()
+
+
+def test_the_parked_loop_thread_sleeps_through_a_callers_worker_results() -> None:
+    """While a caller runs the loop, a worker thread handing back its result wakes the caller's select only: the
+    loop thread, parked, does not wake to run a pass of its own after each call."""
+    bridge = AsgiBridge(_App(tick=False))
+    passes = []
+    select = bridge._selector.select
+
+    def counting(timeout=None):
+        if threading.get_ident() == bridge._selector.owner:
+            passes.append(timeout)
+        return select(timeout)
+
+    bridge._selector.select = counting
+    try:
+        assert bridge._selector.pipe is not None
+        bridge.call("GET", "http://x/offload", [], b"")
+        before = len(passes)
+        for _ in range(20):
+            assert bridge.call("GET", "http://x/offload", [], b"")[0] == 200
+        assert len(passes) - before <= 2   # (the start-up pass may still be ending; woken per call: 20 or more)
     finally:
         bridge.close()
 
@@ -110,11 +135,13 @@ def test_calls_from_many_threads_and_from_inside_an_event_loop() -> None:
 
 
 def test_work_before_reads_the_loops_queues() -> None:
-    """Canary for the two CPython attributes `_work_before` reads (`BaseEventLoop._ready`, `_scheduled`): if
-    they change shape, the bridge must be told (it would still be correct, waking its thread after every call)."""
-    loop = asyncio.new_event_loop()
+    """Canary for the CPython attributes the bridge reads (`BaseEventLoop._ready`, `_scheduled`, the self-pipe
+    socket `_ssock` of SelectorEventLoop): if they change shape, the bridge must be told (it would still be
+    correct, its thread waking more often)."""
+    loop = asyncio.SelectorEventLoop()
     try:
         assert isinstance(loop._ready, deque) and isinstance(loop._scheduled, list)
+        assert loop._ssock.fileno() in loop._selector.get_map()
         assert not _work_before(loop, float("inf"))
         timer = loop.call_later(10, lambda: None)
         assert _work_before(loop, float("inf")) and not _work_before(loop, loop.time() + 5)
