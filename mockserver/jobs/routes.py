@@ -14,6 +14,7 @@ from contracts.jobs import parse_job_request
 from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
+from mockserver.jobs.simulator import TERMINAL
 from mockserver.pagination import ListQuery, list_params, list_query
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
@@ -26,6 +27,18 @@ async def _run(fn, /, **kwargs):
     """Advancing may validate a large file: keep it off the event loop. Advancing is the one store call that
     owns its transactions (short compare-and-set ones, retried: no double advance across processes)."""
     return await asyncio.to_thread(fn, **kwargs)
+
+
+async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
+    """`fn` (store.advance_job, or a lister that starts with it) for a read of the job: the row is read here, on
+    the loop (a read waits on no lock: SQLite in WAL mode, PostgreSQL readers; as the chat path reads its model);
+    a job that has ended has nothing left to advance, so `fn` runs here too, else on a worker thread (`_run`),
+    handed the row so it is not read twice."""
+    with svc.db.engine.connect() as conn:
+        row = store.get_job(conn, tenant=tenant.key, job_id=job_id)
+    if row.status in TERMINAL:
+        return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=row, **kwargs)
+    return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=row, **kwargs)
 
 
 @router.post("")
@@ -53,7 +66,7 @@ async def list_jobs(request: Request, svc: ServicesDep, tenant: TenantDep, limit
 
 @router.get("/{fine_tuning_job_id}")
 async def retrieve_job(fine_tuning_job_id: str, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
-    row = await _run(store.advance_job, svc=svc, tenant=tenant.key, job_id=fine_tuning_job_id)
+    row = await _on_job(store.advance_job, svc, tenant, fine_tuning_job_id)
     return JSONResponse(store.job_to_wire(row))
 
 
@@ -93,7 +106,7 @@ async def _job_page(lister: Callable[..., Any], query: type[ListQuery], svc: Ser
                     limit: str | None, after: str | None, **render: Any) -> JSONResponse:
     """One page of a job's events or checkpoints, its query string checked by `query`."""
     q = list_params(query, limit=limit, after=after)
-    page = await _run(lister, svc=svc, tenant=tenant.key, job_id=job_id, limit=q.limit, after=q.after)
+    page = await _on_job(lister, svc, tenant, job_id, limit=q.limit, after=q.after)
     return JSONResponse(page.render(dict, **render))
 
 

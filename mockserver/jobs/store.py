@@ -224,11 +224,16 @@ class _Conflict(Exception):
     """Another request (or process) advanced the job first; re-read and try again."""
 
 
-def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None) -> JobRow:
-    """Bring the job up to the current virtual time, then apply `action`; returns the committed row."""
+def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None, read: JobRow | None = None
+                ) -> JobRow:
+    """Bring the job up to the current virtual time, then apply `action`; returns the committed row. `read`: the
+    job's row as the caller just read it (get_job), used instead of a first read of its own."""
     for _ in range(_MAX_CAS_TRIES):
-        with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
-            row = get_job(conn, tenant=tenant, job_id=job_id)
+        if read is not None:
+            row, read = read, None
+        else:
+            with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
+                row = get_job(conn, tenant=tenant, job_id=job_id)
         if row.status in simulator.TERMINAL and action is None:
             return row
         # The clock after the job: it is at least the time the job was advanced to, so an action is never
@@ -367,9 +372,10 @@ def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | Non
     return Page(matched[:limit], len(matched) > limit)
 
 
-def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
+def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None,
+                read: JobRow | None = None) -> Page:
     """Newest first, derived from the job row: O(page), whatever the job's size."""
-    row = advance_job(svc, tenant=tenant, job_id=job_id)
+    row = advance_job(svc, tenant=tenant, job_id=job_id, read=read)
     before = None
     if after:
         before = history.event_position(row.id, after, row.log)
@@ -379,8 +385,9 @@ def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: s
     return Page([event_to_wire(eid, ev) for _, eid, ev in rows], has_more)
 
 
-def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None) -> Page:
-    row = advance_job(svc, tenant=tenant, job_id=job_id)
+def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None,
+                     read: JobRow | None = None) -> Page:
+    row = advance_job(svc, tenant=tenant, job_id=job_id, read=read)
     return page_of(history.checkpoints(row.log or [], _context(row), row.steps_done), limit=limit, after=after)
 
 
