@@ -229,8 +229,8 @@ def _file_of(url: str) -> str | None:
     """The SQLite file of a database URL; None for PostgreSQL and in-memory SQLite."""
     if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
         return None
-    path = url.removeprefix("sqlite:///")
-    return os.path.abspath(path) if path and not path.startswith(":memory:") else None
+    path = url.removeprefix("sqlite:///")   # the file itself (a symlink resolved): one stamp whatever the path
+    return os.path.realpath(path) if path and not path.startswith(":memory:") else None
 
 
 class _Stamp:

@@ -183,3 +183,19 @@ def test_postgres_and_in_memory_databases_have_no_stamp() -> None:
     assert Caches(db)._stamp is None
     db.dispose()
     assert cache._file_of("postgresql+psycopg://u:p@h/db") is None
+
+
+def test_one_stamp_for_a_database_reached_by_two_paths(tmp_path: Path) -> None:
+    real = tmp_path / "state.db"
+    a = Database(f"sqlite:///{real}", durable=False)
+    (tmp_path / "link.db").symlink_to(real)
+    b = Database(f"sqlite:///{tmp_path / 'link.db'}", durable=False)
+    caches_b = Caches(b)
+    caches_b.view().put_slot("policy", "p")
+    with a.session() as s:
+        bump(s)
+    assert caches_b.view().slot("policy") is None
+    assert not (tmp_path / "link.db.generation").exists()
+    caches_b.close()
+    a.dispose()
+    b.dispose()
