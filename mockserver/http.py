@@ -25,6 +25,14 @@ class JSONResponse(Response):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 
+    def init_headers(self, headers: Any = None) -> None:
+        """Starlette's headers for the common case (no extra headers, a status with a body), built directly."""
+        status = self.status_code
+        if headers is not None or self.media_type != "application/json" or status < 200 or status in (204, 304):
+            super().init_headers(headers)
+            return
+        self.raw_headers = [(b"content-length", b"%d" % len(self.body)), (b"content-type", b"application/json")]
+
 
 async def read_json(request: Request, *, max_bytes: int = MAX_JSON_BODY_BYTES) -> dict[str, Any]:
     """The request's JSON object, or the real API's 400 for bodies that are not one (413 past `max_bytes`:

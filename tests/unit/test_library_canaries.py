@@ -123,3 +123,17 @@ def test_starlette_response_sends_what_the_hot_path_sends_for_it() -> None:
     assert sent == [{"type": "http.response.start", "status": 201, "headers": response.raw_headers},
                     {"type": "http.response.body", "body": response.body}]
     assert hot._PLAIN is Response.__call__ and JSONResponse.__call__ is Response.__call__
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 404, 101, 500])
+@pytest.mark.parametrize("headers", [None, {"X-A": "b"}, {"content-type": "text/plain"}])
+def test_json_response_headers_are_starlettes(status: int, headers: dict | None) -> None:
+    """mockserver.http.JSONResponse builds the common case's headers itself: the same list Starlette builds."""
+    from starlette.responses import Response
+
+    from mockserver.http import JSONResponse
+
+    ours = JSONResponse({"a": "é"}, status_code=status, headers=headers)
+    theirs = Response(ours.body, status_code=status, headers=headers, media_type="application/json")
+    assert ours.raw_headers == theirs.raw_headers
+    assert JSONResponse([], media_type="text/x").raw_headers == Response(b"[]", media_type="text/x").raw_headers
