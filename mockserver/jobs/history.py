@@ -119,9 +119,10 @@ def _step_events(ctx: Context, run: Sequence, step: int) -> list[simulator.NewEv
     started, base, seconds = run[1], run[2], run[3]
     at = started + (step - base) * seconds
     out = []
-    if ctx.reported(step):
-        out.append(simulator.metric_event(at, ctx.seed, step, ctx.total, ctx.validation))
-    if step != ctx.total and step in ctx.checkpoint_steps():
+    total = ctx.total
+    if total <= MAX_METRIC_EVENTS or ctx.reported(step):
+        out.append(simulator.metric_event(at, ctx.seed, step, total, ctx.validation))
+    if step != total and step in ctx.checkpoint_steps():
         name = simulator.checkpoint_name(ctx.final_model, step, final=False)
         out.append(simulator.NewEvent(at, f"Checkpoint created at step {step} with Snapshot ID: {name}"))
     return out
@@ -162,6 +163,7 @@ class _Index:
 
     def __init__(self, log: list, ctx: Context) -> None:
         self.log, self.ctx = log, ctx
+        self._id_key: tuple[str, int] | None = None
         self.ends: list[int] = []
         n = 0
         for e in log:
@@ -180,7 +182,14 @@ class _Index:
 
     def event_id(self, pos: int) -> str:
         entry, _ = self.entry(pos)
-        return entry[6] if entry[0] == "e" and len(entry) > 6 else event_id(self.ctx.job_id, pos)
+        return entry[6] if entry[0] == "e" and len(entry) > 6 else self.derived_id(pos)
+
+    def derived_id(self, pos: int) -> str:
+        """`event_id(job, pos)`, the job's key looked up once per index."""
+        key = self._id_key
+        if key is None:
+            key = self._id_key = _key(f"event:{self.ctx.job_id}")
+        return f"ftevent-{key[0]}{_tail((pos + key[1]) % _SPACE)}"
 
     def desc(self, start: int) -> Iterator[tuple[int, str, simulator.NewEvent]]:
         """(position, id, event) from `start` back to the first event."""
@@ -193,7 +202,7 @@ class _Index:
                 pos -= 1
             elif entry[0] == "r":
                 for ev in _run_desc(self.ctx, entry, offset):
-                    yield pos, event_id(self.ctx.job_id, pos), ev
+                    yield pos, self.derived_id(pos), ev
                     pos -= 1
             i -= 1
             offset = _size(self.ctx, self.log[i]) - 1 if i >= 0 else 0
@@ -227,11 +236,20 @@ def _key(scope: str) -> tuple[str, int]:
     return head, int.from_bytes(digest[16:], "big") % _SPACE
 
 
+def _tail(v: int) -> str:
+    """The _TAIL (6) base-62 digits of 0 <= v < _SPACE, least significant first."""
+    a = _ALNUM
+    v, d0 = divmod(v, 62)
+    v, d1 = divmod(v, 62)
+    v, d2 = divmod(v, 62)
+    v, d3 = divmod(v, 62)
+    v, d4 = divmod(v, 62)
+    return a[d0] + a[d1] + a[d2] + a[d3] + a[d4] + a[v % 62]
+
+
 def _encode(prefix: str, scope: str, position: int) -> str:
     head, mask = _key(scope)
-    v = (position + mask) % _SPACE
-    tail = "".join(_ALNUM[(v // 62 ** i) % 62] for i in range(_TAIL))
-    return f"{prefix}{head}{tail}"
+    return f"{prefix}{head}{_tail((position + mask) % _SPACE)}"
 
 
 def _decode(prefix: str, scope: str, value: str) -> int | None:

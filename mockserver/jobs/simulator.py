@@ -12,10 +12,10 @@ are deterministic functions of the job seed and the step, so a replay gives iden
 
 from __future__ import annotations
 
+import _random
 import functools
 import hashlib
 import math
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,18 +140,36 @@ def resolve_plan(requested: dict[str, Any], *, n_examples: int, billing_tokens: 
 
 
 def metrics_at(seed: int, step: int, total: int, *, validation: bool) -> dict[str, float]:
-    """Loss falls with noise and accuracy rises, deterministically for (seed, step)."""
-    rng = random.Random(seed * 1_000_003 + step)
+    """Loss falls with noise and accuracy rises, deterministically for (seed, step).
+
+    The noise is `random.Random(seed * 1_000_003 + step).gauss(0, σ)` drawn two or three times, computed here
+    without the Python layers around the generator (a metric event is derived per step on every read of a
+    job's events: this is most of an events page's cost): `_random.Random` is the generator `random.Random`
+    subclasses, seeded the same way, and `_gauss_pair` is `random.Random.gauss`'s own computation of a pair
+    (its first call draws two numbers and keeps the second value for the next call).
+    `tests/unit/test_simulator.py` checks both against `random.Random` itself."""
+    draw = _random.Random(seed * 1_000_003 + step).random
+    g1, g2 = _gauss_pair(draw)
     progress = step / max(total, 1)
     start, floor = 1.6 + (seed % 7) * 0.05, 0.05 + (seed % 5) * 0.01
     base = floor + (start - floor) * math.exp(-4.0 * progress)
-    loss = max(0.0001, base * (1 + rng.gauss(0, 0.08)))
-    acc = min(1.0, max(0.0, 1.0 - base / (start + 0.2) + rng.gauss(0, 0.015)))
+    loss = max(0.0001, base * (1 + (0 + g1 * 0.08)))
+    acc = min(1.0, max(0.0, 1.0 - base / (start + 0.2) + (0 + g2 * 0.015)))
     out = {"train_loss": round(loss, 5), "train_mean_token_accuracy": round(acc, 5)}
     if validation:
-        v = max(0.0001, base * 1.15 * (1 + rng.gauss(0, 0.06)))
+        v = max(0.0001, base * 1.15 * (1 + (0 + _gauss_pair(draw)[0] * 0.06)))
         out |= {"valid_loss": round(v, 5), "valid_mean_token_accuracy": round(max(0.0, acc - 0.03), 5)}
     return out
+
+
+_TWOPI = 2.0 * math.pi   # random.TWOPI
+
+
+def _gauss_pair(draw: Any) -> tuple[float, float]:
+    """The two standard normal values `random.Random.gauss` makes from two draws of `draw` (random())."""
+    x2pi = draw() * _TWOPI
+    g2rad = math.sqrt(-2.0 * math.log(1.0 - draw()))
+    return math.cos(x2pi) * g2rad, math.sin(x2pi) * g2rad
 
 
 def _token(seed_text: str) -> str:

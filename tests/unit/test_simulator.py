@@ -109,6 +109,43 @@ def test_auto_plan_and_totals():
     assert (big.batch_size, big.learning_rate_multiplier, big.beta, big.n_epochs) == (50, 1.8, 0.1, 1)
 
 
+def _metrics_as_first_written(seed: int, step: int, total: int, *, validation: bool) -> dict[str, float]:
+    """metrics_at before its draws were inlined: random.Random(...).gauss, the values every stored history and
+    every client already holds."""
+    import math
+    import random
+
+    rng = random.Random(seed * 1_000_003 + step)
+    progress = step / max(total, 1)
+    start, floor = 1.6 + (seed % 7) * 0.05, 0.05 + (seed % 5) * 0.01
+    base = floor + (start - floor) * math.exp(-4.0 * progress)
+    loss = max(0.0001, base * (1 + rng.gauss(0, 0.08)))
+    acc = min(1.0, max(0.0, 1.0 - base / (start + 0.2) + rng.gauss(0, 0.015)))
+    out = {"train_loss": round(loss, 5), "train_mean_token_accuracy": round(acc, 5)}
+    if validation:
+        v = max(0.0001, base * 1.15 * (1 + rng.gauss(0, 0.06)))
+        out |= {"valid_loss": round(v, 5), "valid_mean_token_accuracy": round(max(0.0, acc - 0.03), 5)}
+    return out
+
+
+def test_metrics_draw_exactly_what_random_Random_draws():
+    """Canary for metrics_at's inlined draws (`_random.Random`, random.Random.gauss's pair): the same values as
+    random.Random itself, for seeds as jobs get them (63 bits), small ones, every step of small jobs and
+    steps of huge ones, with and without validation."""
+    import random
+
+    rnd = random.Random(20261201)
+    cases = [(seed, step, total) for seed in (0, 1, 42, 2**63 - 1) for total in (1, 30) for step in range(1, total + 1)]
+    for _ in range(3000):
+        total = rnd.randrange(1, 200_000)
+        cases.append((rnd.randrange(2**63), rnd.randrange(1, total + 1), total))
+    for seed, step, total in cases:
+        for validation in (False, True):
+            assert sim.metrics_at(seed, step, total, validation=validation) == \
+                _metrics_as_first_written(seed, step, total, validation=validation), (seed, step, total)
+    assert issubclass(random.Random, sim._random.Random)
+
+
 def test_metrics_are_deterministic_and_loss_falls():
     a = [sim.metrics_at(42, s, 300, validation=True) for s in range(1, 301)]
     assert a == [sim.metrics_at(42, s, 300, validation=True) for s in range(1, 301)]
