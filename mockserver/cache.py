@@ -61,33 +61,35 @@ _local_generation = [0]
 def bump(session: Session) -> None:
     """Mark every process's cached facts stale once `session` commits (call it with the write)."""
     session.execute(_BUMP)
-    if "cache_bump" in session.info:
-        return
-    session.info["cache_bump"] = True
-    path = _file_of(str(session.get_bind().url))
-    if path is None:
-        event.listen(session, "after_commit", _bump_local, once=True)
-        return
-    stamp = _Stamp.of(path)   # raises if the stamp cannot be opened: a bump other processes miss is worse
-    event.listen(session, "before_commit", lambda s: _enter(s, stamp))
-    event.listen(session, "after_transaction_end", lambda s, t: _leave(s, t, stamp))
+    info = session.info
+    if "cache_bump" not in info:   # this transaction's first bump (its stamp, when the database has one)
+        path = _file_of(str(session.get_bind().url))
+        info["cache_bump"] = _Stamp.of(path) if path else None   # raises if the stamp cannot be opened
+    if "cache_hooks" not in info:   # once per session, however many transactions it runs
+        info["cache_hooks"] = True
+        event.listen(session, "before_commit", _enter)
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_transaction_end", _leave)
 
 
-def _enter(session: Session, stamp: _Stamp) -> None:
-    if not session.in_nested_transaction() and "cache_stamp" not in session.info:
+def _enter(session: Session) -> None:
+    info = session.info
+    stamp = info.get("cache_bump")
+    if stamp is not None and not session.in_nested_transaction() and "cache_entered" not in info:
         stamp.enter()
-        session.info["cache_stamp"] = True
+        info["cache_entered"] = True
 
 
-def _leave(session: Session, transaction: Any, stamp: _Stamp) -> None:
+def _committed(session: Session) -> None:
+    if "cache_bump" in session.info and not session.in_nested_transaction():
+        _local_generation[0] = next(_local)   # an in-memory database's generation (see Caches.generation)
+
+
+def _leave(session: Session, transaction: Any) -> None:
     if transaction.parent is None:   # the root transaction committed or rolled back
-        session.info.pop("cache_bump", None)
-        if session.info.pop("cache_stamp", None):
+        stamp = session.info.pop("cache_bump", None)
+        if session.info.pop("cache_entered", None):
             stamp.leave()
-
-
-def _bump_local(_session: Session) -> None:
-    _local_generation[0] = next(_local)
 
 
 class Caches:

@@ -199,3 +199,31 @@ def test_one_stamp_for_a_database_reached_by_two_paths(tmp_path: Path) -> None:
     caches_b.close()
     a.dispose()
     b.dispose()
+
+
+def test_a_session_that_runs_several_transactions_moves_the_stamp_for_those_that_bump(two_processes) -> None:
+    (db_a, caches_a), (_, caches_b) = two_processes
+    stamp = caches_a._stamp
+    start = stamp.value()
+    with db_a.session() as s:
+        bump(s)
+        s.commit()                                   # first transaction: bumped
+        assert stamp.value() == start + 2
+        s.execute(cache._READ)
+        s.commit()                                   # second one: no bump, no move
+        assert stamp.value() == start + 2
+        caches_b.view().put_slot("policy", "p")
+        bump(s)                                      # third one bumps again: seen by the other process
+    assert stamp.value() == start + 4 and caches_b.view().slot("policy") is None
+
+
+def test_in_memory_sessions_reused_after_a_bump_still_invalidate() -> None:
+    db = Database("sqlite://", durable=False)
+    caches = Caches(db)
+    with db.session() as s:
+        bump(s)
+        s.commit()
+        caches.view().put_slot("fixtures", ["f"])
+        bump(s)
+    assert caches.view().slot("fixtures") is None
+    db.dispose()
