@@ -5,6 +5,7 @@ the load generator or a neighbour taking the core.
 
     python -m bench.h11_profile 5000              # µs per request: bare endpoint, emulator, their ratio (3 rounds)
     python -m bench.h11_profile 5000 --profile    # cProfile of the emulator's requests (and the bare ones)
+    python -m bench.h11_profile 20000 --only protocol   # the protocol alone: the SDK's GET head, a trivial app
     py-spy record -r 2000 -f raw -o h11.txt -- python -m bench.h11_profile 20000 --only ours   # one server
 
 The emulator runs as `mockserver serve --transitions immediate` builds it (SQLite and blobs in a temporary data
@@ -88,6 +89,25 @@ async def _requests(proto, transport, request: bytes, n: int) -> list[float]:
     return out
 
 
+# What the SDK sends for a retrieve (its 16 headers) and what a trivial app answers with the API's usual headers.
+SDK_GET = (b"GET /v1/fine_tuning/jobs/ftjob-abc HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAccept-Encoding: gzip, deflate\r\n"
+           b"Connection: keep-alive\r\nAccept: application/json\r\nContent-Type: application/json\r\n"
+           b"User-Agent: OpenAI/Python 3.0.0\r\nX-Stainless-Lang: python\r\nX-Stainless-Package-Version: 3.0.0\r\n"
+           b"X-Stainless-OS: Linux\r\nX-Stainless-Arch: x64\r\nX-Stainless-Runtime: CPython\r\n"
+           b"X-Stainless-Runtime-Version: 3.11.9\r\nAuthorization: Bearer sk-bench-lifecycle\r\n"
+           b"X-Stainless-Async: false\r\nx-stainless-retry-count: 0\r\nx-stainless-read-timeout: 600\r\n\r\n")
+_TRIVIAL_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"2"),
+                    (b"x-request-id", b"req_0123456789abcdef01234567"), (b"openai-version", b"2020-10-01"),
+                    (b"openai-processing-ms", b"1"), (b"openai-organization", b"org-x"),
+                    (b"x-ratelimit-limit-requests", b"10000"), (b"x-ratelimit-remaining-requests", b"9999")]
+
+
+async def _trivial(scope, receive, send) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": _TRIVIAL_HEADERS})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
 async def _run(n: int, profile: bool, only: str | None) -> None:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -103,7 +123,12 @@ async def _run(n: int, profile: bool, only: str | None) -> None:
     tmp = tempfile.TemporaryDirectory(prefix="bench-h11-", dir=WORK)
     ours_app = _app(tmp.name)
     await _lifespan(ours_app)
-    servers = {"bare": _protocol(chat_app(), H11Protocol), "ours": _protocol(ours_app, EmulatorH11Protocol)}
+    servers = {"bare": _protocol(chat_app(), H11Protocol), "ours": _protocol(ours_app, EmulatorH11Protocol),
+               "protocol": _protocol(_trivial, EmulatorH11Protocol)}
+    if only == "protocol":
+        request = SDK_GET
+    else:
+        del servers["protocol"]
     if only:
         servers = {only: servers[only]}
     for proto, transport in servers.values():   # warm-up: imports, vocabularies, caches
@@ -142,7 +167,7 @@ async def _run(n: int, profile: bool, only: str | None) -> None:
 
 def main(argv: list[str]) -> None:
     if not argv or not argv[0].isdigit():
-        raise SystemExit("usage: python -m bench.h11_profile N [--profile] [--only bare|ours]")
+        raise SystemExit("usage: python -m bench.h11_profile N [--profile] [--only bare|ours|protocol]")
     only = argv[argv.index("--only") + 1] if "--only" in argv else None
     asyncio.run(_run(int(argv[0]), "--profile" in argv, only))
 
