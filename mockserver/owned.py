@@ -60,12 +60,12 @@ def row_of(table: Any, values: Any) -> Any:
     return table.model_construct(**{attr: values[column] for attr, column in _attributes(table)})
 
 
-def insert_row(s: Session, row: Any) -> Any:
+def insert_row(s: Session | Connection, row: Any) -> Any:
     """INSERT a new row built with `model_construct` (every column set, `seq` left to the database) at once,
     as one Core statement built once per table: no unit of work, no flush. Returns `row` (read-only, see
     `snapshot`)."""
     table = type(row)
-    s.connection().execute(_insert(table), {column: getattr(row, attr) for attr, column in _attributes(table)
+    (s.connection() if isinstance(s, Session) else s).execute(_insert(table), {column: getattr(row, attr) for attr, column in _attributes(table)
                                             if attr != "seq"})
     return row
 

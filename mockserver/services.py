@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from mockserver.cache import Caches, View
@@ -50,7 +51,7 @@ class Services:
         return clock.change_policy(self.db, change, default_transitions=self.settings.transitions,
                                    default_scale=self.settings.time_scale, wall=self.wall)
 
-    def policy(self, session: Session | None = None, *, view: View | None = None) -> clock.Policy:
+    def policy(self, session: Session | Connection | None = None, *, view: View | None = None) -> clock.Policy:
         """The shared clock policy, through the per-process caches (mockserver.cache: any change to it,
         in any process, moves the database's cache generation and so reloads it).
 
@@ -69,7 +70,7 @@ class Services:
                     wall=self.wall))
         return policy
 
-    def now(self, session: Session | None = None) -> int:
+    def now(self, session: Session | Connection | None = None) -> int:
         """Virtual Unix seconds, the timestamp every new object gets."""
         return int(self.policy(session).now(self.wall()))
 

@@ -21,13 +21,12 @@ def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None)
     entry = catalog.lookup(model_id) if model is None else None
     if entry is not None:  # what resolve_callable answers for a catalog model, without a session
         model = CallableModel(id=model_id, base=entry, kind="base")
-    if model is None or policy is None:
-        with svc.db.session() as s:
-            if model is None:
-                model = resolve_callable(s, tenant=tenant, model_id=model_id)
-            if policy is None:
-                policy = svc.policy(s)
-        view.put("models", key, model)
+    if model is None:
+        with svc.db.engine.connect() as conn:   # one read: no session, nothing to commit
+            model = resolve_callable(conn, tenant=tenant, model_id=model_id)
+    if policy is None:
+        policy = svc.policy(view=view)   # loaded on a session of its own (see Services.policy)
+    view.put("models", key, model)
     return model, int(policy.now(svc.wall()))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import event, update
+from sqlalchemy import Connection, event, update
 from sqlmodel import Session, select
 
 from contracts import errors
@@ -38,7 +38,7 @@ def deleted_wire(file_id: str) -> dict:
     return {"id": file_id, "object": "file", "deleted": True}
 
 
-def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, filename: str, purpose: str,
+def create_file(s: Session | Connection, svc: Services, *, tenant: str, blob: BlobWriter, filename: str, purpose: str,
                 size: int, expires_after: int | None = None) -> FileRow:
     """Publish a closed blob and record it; the row commits only after the bytes are durable."""
     file_id = svc.ids.new("file")
@@ -50,7 +50,7 @@ def create_file(s: Session, svc: Services, *, tenant: str, blob: BlobWriter, fil
         deleted=False))
 
 
-def derived_file(s: Session, svc: Services, *, tenant: str, kind: str, key: str, filename: str, purpose: str,
+def derived_file(s: Session | Connection, svc: Services, *, tenant: str, kind: str, key: str, filename: str, purpose: str,
                  created_at: int) -> str:
     """Record a file whose content `content` derives on read (one INSERT, nothing written to disk)."""
     file_id = svc.ids.new("file")

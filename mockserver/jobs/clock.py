@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection, select
 from sqlmodel import Session
 
 from mockserver.cache import bump
@@ -48,9 +49,14 @@ class Policy:
                 "anchor_wall": self.anchor_wall, "anchor_virtual": self.anchor_virtual}
 
 
-def load_policy(session: Session, *, default_transitions: str, default_scale: float,
+def load_policy(session: Session | Connection, *, default_transitions: str, default_scale: float,
                 wall: WallClock = time.time) -> Policy:
-    return _policy(session.get(Meta, _KEY), default_transitions, default_scale, wall)
+    if isinstance(session, Connection):   # a Database.transaction() (an in-memory database's only connection)
+        found = session.execute(select(Meta).where(Meta.key == _KEY)).first()
+        row = None if found is None else Meta.model_construct(key=found.key, value=found.value)
+    else:
+        row = session.get(Meta, _KEY)
+    return _policy(row, default_transitions, default_scale, wall)
 
 
 def _policy(row: Meta | None, default_transitions: str, default_scale: float, wall: WallClock) -> Policy:

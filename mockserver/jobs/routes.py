@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from contracts.jobs import parse_job_request
-from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route
+from mockserver.deps import ServicesDep, TenantDep, TransactionDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
 from mockserver.jobs.simulator import TERMINAL
@@ -42,7 +42,7 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
 
 
 @router.post("")
-async def create_job(request: Request, svc: ServicesDep, s: SessionDep, tenant: TenantDep) -> JSONResponse:
+async def create_job(request: Request, svc: ServicesDep, s: TransactionDep, tenant: TenantDep) -> JSONResponse:
     req = parse_job_request(await read_json(request))
     row = store.create_job(s, svc, tenant=tenant, req=req)
     return JSONResponse(store.job_to_wire(row))

@@ -49,7 +49,7 @@ def event_to_wire(event_id: str, ev: simulator.NewEvent) -> dict:
             "level": ev.level, "message": ev.message, "type": ev.type, "data": ev.data}
 
 
-def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> None:
+def _check_file(s: Session | Connection, tenant: Tenant, file_id: str | None, param: str) -> None:
     if file_id is None:
         return
     row = snapshot(s, FileRow, tenant.key, file_id, live=True)
@@ -57,7 +57,7 @@ def _check_file(s: Session, tenant: Tenant, file_id: str | None, param: str) -> 
         raise errors.invalid_training_file(file_id, param)
 
 
-def create_job(s: Session, svc: Services, *, tenant: Tenant, req: JobRequest) -> JobRow:
+def create_job(s: Session | Connection, svc: Services, *, tenant: Tenant, req: JobRequest) -> JobRow:
     base = catalog.fine_tunable(req.model)
     if base is None:
         raise errors.model_not_available(req.model)
@@ -243,8 +243,8 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
         policy = svc.policy(view=view)
         plan, error = _plan_for(svc, row, policy, view)
         try:
-            with svc.db.session() as s:
-                return _advance_once(s, svc, row, policy, plan, error, action)
+            with svc.db.transaction() as conn:   # Core statements only: no session
+                return _advance_once(conn, svc, row, policy, plan, error, action)
         except (_Conflict, IntegrityError, OperationalError):
             continue
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
@@ -262,7 +262,7 @@ def _plan_for(svc: Services, row: JobRow, policy, view: View) -> tuple[simulator
     return _validate(svc, row, view)
 
 
-def _advance_once(s: Session, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
+def _advance_once(s: Connection, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
     now = policy.now(svc.wall())
     state = _fields(row)
     fx = simulator.advance(state, now=now, timing=simulator.Timing.scaled(policy.duration), plan=plan,
@@ -301,7 +301,7 @@ _COLUMNS = {attr.key: attr.columns[0].name for attr in JobRow.__mapper__.column_
 _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("cas_id"), _TABLE.c.version == bindparam("cas_version"))
 
 
-def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
+def _commit(s: Connection, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
             now: float) -> dict:
     """One UPDATE of the job row (its compact log grows by the new entries) under the optimistic lock,
     then at most one INSERT of model rows and one of the results file's row."""
@@ -315,7 +315,7 @@ def _commit(s: Session, svc: Services, row: JobRow, fx: simulator.Effects, plan:
                                                 filename="step_metrics.csv", purpose="fine-tune-results",
                                                 created_at=int(now))]
         changes["trained_tokens"] = plan.trained_tokens
-    result = s.connection().execute(_UPDATE, {_COLUMNS[k]: v for k, v in changes.items()} |
+    result = s.execute(_UPDATE, {_COLUMNS[k]: v for k, v in changes.items()} |
                                     {"cas_id": row.id, "cas_version": row.version})
     if result.rowcount != 1:
         raise _Conflict()

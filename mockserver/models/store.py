@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, false
+from sqlalchemy import Connection, bindparam, false
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
@@ -100,14 +100,14 @@ _CALLABLE = (core_select(_M.c.id, _M.c.base_model, _M.c.kind, _M.c.job_id, _M.c.
              .where(_M.c.tenant == bindparam("tenant"), _M.c.id == bindparam("model_id"), _M.c.deleted == false()))
 
 
-def resolve_callable(s: Session, *, tenant: str, model_id: str) -> CallableModel:
+def resolve_callable(s: Session | Connection, *, tenant: str, model_id: str) -> CallableModel:
     """The model a completion request names, or the real 404 `model_not_found`."""
     entry = catalog.lookup(model_id)
     if entry is not None:
         return CallableModel(id=model_id, base=entry, kind="base")
     row = None
     if model_id.startswith("ft:"):
-        row = s.connection().execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
+        row = (s.connection() if isinstance(s, Session) else s).execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
     if row is None:
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]

@@ -227,3 +227,42 @@ def test_in_memory_sessions_reused_after_a_bump_still_invalidate() -> None:
         bump(s)
     assert caches.view().slot("fixtures") is None
     db.dispose()
+
+
+def test_a_core_transaction_bumps_as_a_session_does(two_processes) -> None:
+    """`Database.transaction()` (a Core connection, no session hooks) commits through `cache.commit`: the stamp
+    moves once per bumping transaction, the other process drops its caches; a rollback moves nothing and leaves
+    no mark on the pooled connection for its next user."""
+    (db_a, caches_a), (_, caches_b) = two_processes
+    stamp = caches_a._stamp
+    start = stamp.value()
+    caches_b.view().put_slot("policy", "p")
+    with pytest.raises(RuntimeError), db_a.transaction() as conn:
+        bump(conn)
+        raise RuntimeError("rolled back")
+    assert stamp.value() == start and caches_b.view().slot("policy") == "p"
+    with db_a.transaction() as conn:
+        assert "cache_bump" not in conn.info
+        conn.execute(cache._READ)                      # no bump: no move
+    assert stamp.value() == start
+    with db_a.transaction() as conn:
+        bump(conn)
+        bump(conn)                                     # twice in one transaction: one enter, one leave
+    assert stamp.value() == start + 2 and caches_b.view().slot("policy") is None
+    assert stamp._lock.acquire(blocking=False)
+    stamp._lock.release()
+    assert caches_b.generation() == 2   # the counter moved by each bump, as a session's bumps move it
+
+
+def test_in_memory_core_transactions_invalidate() -> None:
+    db = Database("sqlite://", durable=False)
+    caches = Caches(db)
+    caches.view().put_slot("fixtures", ["f"])
+    with pytest.raises(RuntimeError), db.transaction() as conn:
+        bump(conn)
+        raise RuntimeError("rolled back")
+    assert caches.view().slot("fixtures") == ["f"]
+    with db.transaction() as conn:
+        bump(conn)
+    assert caches.view().slot("fixtures") is None
+    db.dispose()
