@@ -33,12 +33,12 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
     """`fn` (store.advance_job, or a lister that starts with it) for a read of the job: the row is read here, on
     the loop (a read waits on no lock: SQLite in WAL mode, PostgreSQL readers; as the chat path reads its model);
     a job that has ended has nothing left to advance, so `fn` runs here too, else on a worker thread (`_run`),
-    handed the row so it is not read twice."""
+    handed the row (and its training file's key, read with it) so neither is read twice."""
     with svc.db.engine.connect() as conn:
-        row = store.get_job(conn, tenant=tenant.key, job_id=job_id)
-    if row.status in TERMINAL:
-        return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=row, **kwargs)
-    return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=row, **kwargs)
+        read = store.read_job(conn, tenant=tenant.key, job_id=job_id)   # with its training file's key
+    if read.row.status in TERMINAL:
+        return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
+    return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
 
 
 @router.post("")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -14,13 +16,13 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
-from mockserver.owned import insert_row, owned, scope, snapshot
+from mockserver.owned import insert_row, owned, row_of, scope, snapshot
 from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
-__all__ = ["job_to_wire", "event_to_wire", "create_job", "get_job", "advance_job", "list_jobs", "list_events",
+__all__ = ["job_to_wire", "event_to_wire", "create_job", "get_job", "read_job", "JobRead", "advance_job", "list_jobs", "list_events",
            "list_checkpoints", "force_failure", "results_content"]
 
 _MAX_CAS_TRIES = 50
@@ -91,6 +93,22 @@ def get_job(s: Session | Connection, *, tenant: str, job_id: str) -> JobRow:
     return row
 
 
+class JobRead(NamedTuple):
+    """A job's row and its training file's blob key (None: the file's row is gone or tombstoned), read together
+    (`read_job`): a job that validates next needs no read of its file of its own."""
+
+    row: JobRow
+    training: str | None
+
+
+def read_job(conn: Connection, *, tenant: str, job_id: str) -> JobRead:
+    """`get_job` and the training file's key in one statement (the tenant's file named by the job), or the 404."""
+    found = conn.execute(_JOB_AND_FILE, {"tenant": tenant, "object_id": job_id}).mappings().first()
+    if found is None:
+        raise errors.no_such_object("FineTuningJob", job_id, "fine_tuning_job_id")
+    return JobRead(row_of(JobRow, found), None if found["training_deleted"] in (None, True) else found["training_key"])
+
+
 def _final_model(row: JobRow) -> str:
     return simulator.model_name(row.model, row.org_name, row.suffix or "", row.model_token)
 
@@ -114,7 +132,8 @@ _job_locks: dict[str, threading.Lock] = {}   # one per job being validated: jobs
 _job_locks_guard = threading.Lock()
 
 
-def _validate(svc: Services, row: JobRow, view: View) -> tuple[simulator.Plan | None, dict | None]:
+def _validate(svc: Services, row: JobRow, view: View, training: str | None | object
+              ) -> tuple[simulator.Plan | None, dict | None]:
     outcome = view.get("validation", row.id)
     if outcome is not None:
         return outcome
@@ -124,7 +143,7 @@ def _validate(svc: Services, row: JobRow, view: View) -> tuple[simulator.Plan | 
         with lock:   # concurrent reads of the same job validate it once
             outcome = view.get("validation", row.id)
             if outcome is None:
-                outcome = view.put("validation", row.id, _run_validation(svc, row, view))
+                outcome = view.put("validation", row.id, _run_validation(svc, row, view, training))
     finally:
         with _job_locks_guard:
             _job_locks.pop(row.id, None)
@@ -137,8 +156,28 @@ def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
                   "could validate it."}
 
 
-def _run_validation(svc: Services, row: JobRow, view: View) -> tuple[simulator.Plan | None, dict | None]:
+_UNREAD = object()   # the training file was not read with the job
+
+
+def _run_validation(svc: Services, row: JobRow, view: View, training: str | None | object
+                    ) -> tuple[simulator.Plan | None, dict | None]:
     method = (row.method or {}).get("type", "supervised")
+    if training is not _UNREAD and row.validation_file is None:   # read with the job (read_job): no read here
+        if training is None:
+            return _deleted(row.training_file, "training_file")
+        keys = {"training_file": training}
+    else:
+        keys = _file_keys(svc, row)
+        if isinstance(keys, tuple):
+            return keys
+    try:
+        return _validate_blobs(svc, row, method, keys, view)
+    except FileNotFoundError:   # the file was deleted while we read it
+        return _deleted(row.training_file, "training_file")
+
+
+def _file_keys(svc: Services, row: JobRow) -> dict | tuple[None, dict]:
+    """The blob keys of the job's files by parameter, or the job's outcome when one was deleted."""
     with svc.db.engine.connect() as conn:
         keys = {}
         for param, file_id in (("training_file", row.training_file), ("validation_file", row.validation_file)):
@@ -148,10 +187,7 @@ def _run_validation(svc: Services, row: JobRow, view: View) -> tuple[simulator.P
             if f is None or f.deleted:
                 return _deleted(file_id, param)
             keys[param] = f.path
-    try:
-        return _validate_blobs(svc, row, method, keys, view)
-    except FileNotFoundError:   # the file was deleted while we read it
-        return _deleted(row.training_file, "training_file")
+    return keys
 
 
 def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict, view: View) -> tuple[simulator.Plan | None, dict | None]:
@@ -224,13 +260,15 @@ class _Conflict(Exception):
     """Another request (or process) advanced the job first; re-read and try again."""
 
 
-def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None, read: JobRow | None = None
+def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None = None, read: JobRead | None = None
                 ) -> JobRow:
     """Bring the job up to the current virtual time, then apply `action`; returns the committed row. `read`: the
-    job's row as the caller just read it (get_job), used instead of a first read of its own."""
+    job as the caller just read it (read_job), used instead of a first read of its own (and, when the job
+    validates now, of its training file)."""
     for _ in range(_MAX_CAS_TRIES):
+        training: str | None | object = _UNREAD
         if read is not None:
-            row, read = read, None
+            (row, training), read = read, None
         else:
             with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
                 row = get_job(conn, tenant=tenant, job_id=job_id)
@@ -241,7 +279,7 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
         # call sees the newer clock, or loses the compare-and-set below and retries).
         view = svc.caches.view()   # the call's one read of the cache generation
         policy = svc.policy(view=view)
-        plan, error = _plan_for(svc, row, policy, view)
+        plan, error = _plan_for(svc, row, policy, view, training)
         try:
             with svc.db.transaction() as conn:   # Core statements only: no session
                 return _advance_once(conn, svc, row, policy, plan, error, action)
@@ -250,7 +288,8 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
 
 
-def _plan_for(svc: Services, row: JobRow, policy, view: View) -> tuple[simulator.Plan | None, dict | None]:
+def _plan_for(svc: Services, row: JobRow, policy, view: View, training: str | None | object = None
+              ) -> tuple[simulator.Plan | None, dict | None]:
     if row.plan:
         return simulator.Plan(**row.plan), None
     if row.status != "validating_files":
@@ -259,7 +298,7 @@ def _plan_for(svc: Services, row: JobRow, policy, view: View) -> tuple[simulator
         return None, None
     if row.forced and row.forced.get("stage") == "validating_files":
         return None, None
-    return _validate(svc, row, view)
+    return _validate(svc, row, view, training)
 
 
 def _advance_once(s: Connection, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
@@ -299,6 +338,11 @@ def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, 
 _TABLE = JobRow.__table__  # type: ignore[attr-defined]
 _COLUMNS = {attr.key: attr.columns[0].name for attr in JobRow.__mapper__.column_attrs}  # attribute → column
 _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("cas_id"), _TABLE.c.version == bindparam("cas_version"))
+_FILE = FileRow.__table__  # type: ignore[attr-defined]
+_JOB_AND_FILE = (core_select(_TABLE, _FILE.c.path.label("training_key"), _FILE.c.deleted.label("training_deleted"))
+                 .select_from(_TABLE.outerjoin(_FILE, (_FILE.c.id == _TABLE.c.training_file)
+                                               & (_FILE.c.tenant == _TABLE.c.tenant)))
+                 .where(_TABLE.c.tenant == bindparam("tenant"), _TABLE.c.id == bindparam("object_id")))
 
 
 def _commit(s: Connection, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
@@ -373,7 +417,7 @@ def _filter_metadata(svc: Services, *, tenant: str, limit: int, after: str | Non
 
 
 def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None,
-                read: JobRow | None = None) -> Page:
+                read: JobRead | None = None) -> Page:
     """Newest first, derived from the job row: O(page), whatever the job's size."""
     row = advance_job(svc, tenant=tenant, job_id=job_id, read=read)
     before = None
@@ -386,7 +430,7 @@ def list_events(svc: Services, *, tenant: str, job_id: str, limit: int, after: s
 
 
 def list_checkpoints(svc: Services, *, tenant: str, job_id: str, limit: int, after: str | None,
-                     read: JobRow | None = None) -> Page:
+                     read: JobRead | None = None) -> Page:
     row = advance_job(svc, tenant=tenant, job_id=job_id, read=read)
     return page_of(history.checkpoints(row.log or [], _context(row), row.steps_done), limit=limit, after=after)
 
