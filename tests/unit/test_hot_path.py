@@ -221,7 +221,7 @@ def test_an_unexpected_error_in_a_fast_route_is_the_logged_500(apps, monkeypatch
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(store, "get_job", boom)
+    monkeypatch.setattr(store, "read_job", boom)
     status, _, body, raised = _same(*apps, "/v1/fine_tuning/jobs/ftjob-x", b"", method="GET")
     assert status == 500 and raised is RuntimeError
     assert orjson.loads(body)["error"]["message"].startswith("The server had an error")
