@@ -132,7 +132,10 @@ _job_locks: dict[str, threading.Lock] = {}   # one per job being validated: jobs
 _job_locks_guard = threading.Lock()
 
 
-def _validate(svc: Services, row: JobRow, view: View, training: str | None | object
+_UNREAD = object()   # the training file was not read with the job
+
+
+def _validate(svc: Services, row: JobRow, view: View, training: str | None | object = _UNREAD
               ) -> tuple[simulator.Plan | None, dict | None]:
     outcome = view.get("validation", row.id)
     if outcome is not None:
@@ -156,10 +159,7 @@ def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
                   "could validate it."}
 
 
-_UNREAD = object()   # the training file was not read with the job
-
-
-def _run_validation(svc: Services, row: JobRow, view: View, training: str | None | object
+def _run_validation(svc: Services, row: JobRow, view: View, training: str | None | object = _UNREAD
                     ) -> tuple[simulator.Plan | None, dict | None]:
     method = (row.method or {}).get("type", "supervised")
     if training is not _UNREAD and row.validation_file is None:   # read with the job (read_job): no read here

@@ -56,7 +56,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
 
     release, entered = threading.Event(), threading.Event()
 
-    def fake_run(svc, row, view):
+    def fake_run(svc, row, view, training=None):
         if row.id == "ftjob-slow":
             entered.set()
             release.wait(30)
