@@ -14,6 +14,15 @@
   then its body) leave together (`_Corked`). The bytes on the wire are the same; the server spends one
   system call less per response, and a loopback client gets one segment (`make bench`, http: server CPU
   per chat request 213 → 192 µs).
+* A lingering close. When a response is complete but the client is still sending its request body (it sent
+  `Connection: close`, or the server ends the connection) and the connection is to close, uvicorn closes the
+  socket at once; with the client's unread bytes still in the kernel's receive queue, Linux answers them with
+  a reset, which can destroy the response on its way (the client reads "connection reset" instead of the
+  answer, or its tail is cut off). Here the response is sent, the write side is shut (FIN after the
+  response's last byte) and what the client still sends is read and dropped until it stops for
+  `_LINGER_IDLE` seconds or `_LINGER_TOTAL` pass (memory stays flat: nothing is kept), then the connection
+  closes — as nginx's lingering close does. A stalled request (read timeout) or a connection that never
+  answered is closed at once, as before.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -49,10 +59,13 @@ class _Corked:
     Held bytes go out at the end of the step, at once past _CORK_BYTES (so flow control still sees a large
     body), and before the transport is closed or asked anything else."""
 
-    __slots__ = ("_transport", "_loop", "_held", "_size")
+    __slots__ = ("_transport", "_loop", "_held", "_size", "_linger", "_lingering")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop,
+                 linger: Callable[[], bool] | None = None) -> None:
         self._transport, self._loop, self._held, self._size = transport, loop, None, 0
+        self._linger = linger   # asked before closing: True when it takes the close over (a lingering close)
+        self._lingering = False
 
     def write(self, data: bytes) -> None:
         if not data:
@@ -73,12 +86,22 @@ class _Corked:
             if not self._transport.is_closing():
                 self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
+    @property
+    def raw(self) -> asyncio.Transport:
+        """The transport itself (a lingering close uses it after the connection's users saw it closed)."""
+        return self._transport
+
     def is_closing(self) -> bool:
-        return self._transport.is_closing()
+        return self._lingering or self._transport.is_closing()
 
     def close(self) -> None:
         self._flush()
-        self._transport.close()
+        if self._lingering:
+            return
+        if self._linger is not None and self._linger():
+            self._lingering = True   # closed as far as the connection's users can tell
+        else:
+            self._transport.close()
 
     def pause_reading(self) -> None:
         self._transport.pause_reading()
@@ -92,11 +115,15 @@ class _Corked:
 
 
 _CORK_BYTES = 64 * 1024
+_LINGER_IDLE = 2.0     # a lingering connection closes once the client sends nothing for this long
+_LINGER_TOTAL = 10.0   # and at the latest this long after the response
 
 
 class EmulatorH11Protocol(H11Protocol):
     _read_timer: asyncio.TimerHandle | None = None
     _head_started = False
+    _lingering: float | None = None   # while lingering: when it ends at the latest (loop time)
+    _linger_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
@@ -104,11 +131,14 @@ class EmulatorH11Protocol(H11Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._header_timeout, self._body_timeout = _timeouts()
-        super().connection_made(_Corked(transport, self.loop))
+        super().connection_made(_Corked(transport, self.loop, self._linger))
         self._arm(self._header_timeout)
         self._head_started = True
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:   # the rest of a body nobody reads: dropped
+            self._arm_linger()
+            return
         super().data_received(data)
         state = self.conn.their_state
         if state is h11.IDLE:          # (part of) a request head: its deadline runs from its first byte
@@ -146,7 +176,36 @@ class EmulatorH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
         super().connection_lost(exc)
+
+    def _linger(self) -> bool:
+        """Asked by the transport before it closes: linger (and say so) when a complete response is on its way
+        while the client is still sending the request's body."""
+        cycle, raw = self.cycle, self.transport.raw
+        if (self._lingering is not None or cycle is None or not cycle.response_complete
+                or self.conn.their_state is not h11.SEND_BODY or raw.is_closing() or not raw.can_write_eof()):
+            return False
+        self._disarm()
+        self._lingering = self.loop.time() + _LINGER_TOTAL
+        raw.write_eof()        # FIN after the response's last byte: the client reads it all, then EOF
+        raw.resume_reading()
+        self._arm_linger()
+        return True
+
+    def _arm_linger(self) -> None:
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        left = self._lingering - self.loop.time()
+        if left <= 0:
+            self._end_linger()
+        else:
+            self._linger_timer = self.loop.call_later(min(_LINGER_IDLE, left), self._end_linger)
+
+    def _end_linger(self) -> None:
+        self._linger_timer = None
+        self.transport.raw.close()
 
     def on_response_complete(self) -> None:
         self._head_started = False   # the next request's head deadline starts with its first byte

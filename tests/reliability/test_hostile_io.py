@@ -191,6 +191,21 @@ def test_multipart_repeated_and_unterminated_bodies(srv: Server) -> None:
     assert list((srv.data_dir / "tmp").iterdir()) == []
 
 
+def test_an_answer_given_before_the_body_is_read_arrives_whole(srv: Server) -> None:
+    """`Connection: close` and a 4 MB body the handler never reads (a GET with a body; a refusal before the
+    body): the server answers while the client is still sending. Closing the socket then would make the
+    kernel reset the connection and destroy the answer (every such request did before the lingering close,
+    mockserver.protocol); now the client gets the whole answer, then the end of the stream."""
+    for path in ("/v1/models", "/v1/files?limit=10000"):
+        r = TALLY.send(srv.port, request("GET", path, body=b"x" * (4 << 20)))
+        assert r.status == 200 and r.error is None, (path, r.status, r.error)
+        assert json.loads(r.body)["object"] == "list"
+    refused = TALLY.send(srv.port, request("POST", "/v1/files", body=b"x" * (4 << 20),
+                                           headers={"Content-Type": "text/plain"}))   # refused before the body
+    assert refused.status == 400 and refused.error is None, (refused.status, refused.error)
+    assert error_of(refused)["code"] == "invalid_content_type"
+
+
 # --- 8. I/O failures ---------------------------------------------------------------------------------
 
 

@@ -126,3 +126,97 @@ def test_a_response_leaves_in_one_write() -> None:
 
     writes = asyncio.run(scenario())
     assert len(writes) == 2 and all(w.startswith(b"HTTP/1.1 200 OK\r\n") and w.endswith(b"\r\n\r\n{}") for w in writes)
+
+
+# --- a lingering close ----------------------------------------------------------------------------------------
+
+class _HalfClosable(_Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.eof = False
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+
+def _answering_protocol(monkeypatch, idle: float, total: float):
+    """EmulatorH11Protocol serving an app that answers without reading the request's body."""
+    from uvicorn import Config
+    from uvicorn.server import ServerState
+
+    from mockserver import protocol
+
+    monkeypatch.setattr(protocol, "_LINGER_IDLE", idle)
+    monkeypatch.setattr(protocol, "_LINGER_TOTAL", total)
+
+    async def app(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    config = Config(app, http=EmulatorH11Protocol, log_level="warning")
+    config.load()
+    return EmulatorH11Protocol(config=config, server_state=ServerState(), app_state={})
+
+
+async def _steps(n: int = 20) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> None:
+    """`Connection: close` with a body the handler never reads: the answer is written, the write side shut
+    (FIN), the socket kept open to drain what the client still sends (a close now would make the kernel reset
+    the connection and could destroy the answer), then closed once the client goes quiet."""
+    async def scenario() -> None:
+        proto = _answering_protocol(monkeypatch, idle=0.05, total=5)
+        raw = _HalfClosable()
+        proto.connection_made(raw)
+        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n"
+                            + b"x" * 1000)
+        await _steps()
+        assert raw.writes and raw.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and raw.writes[-1].endswith(b"{}")
+        assert raw.eof and not raw.closed            # answered, half-closed, still reading
+        for _ in range(3):
+            proto.data_received(b"x" * 30_000)       # the rest of the body: dropped, nothing answered again
+            await asyncio.sleep(0.02)
+        assert not raw.closed and len(raw.writes) == 1
+        await asyncio.sleep(0.1)                      # the client went quiet
+        assert raw.closed
+        proto.connection_lost(None)
+
+    asyncio.run(scenario())
+
+
+def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
+    async def scenario() -> None:
+        proto = _answering_protocol(monkeypatch, idle=0.05, total=0.2)
+        raw = _HalfClosable()
+        proto.connection_made(raw)
+        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 999999999\r\n\r\n")
+        await _steps()
+        assert raw.eof and not raw.closed
+        for _ in range(20):                           # a client that never stops sending
+            if raw.closed:
+                break
+            proto.data_received(b"x" * 1000)
+            await asyncio.sleep(0.02)
+        assert raw.closed                             # closed at the total bound, well before the 20 × 20 ms
+        proto.connection_lost(None)
+
+    asyncio.run(scenario())
+
+
+def test_a_connection_whose_request_was_read_whole_closes_at_once(monkeypatch) -> None:
+    async def scenario() -> None:
+        proto = _answering_protocol(monkeypatch, idle=5, total=5)
+        raw = _HalfClosable()
+        proto.connection_made(raw)
+        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc")
+        await _steps()
+        assert raw.closed and not raw.eof
+        proto.connection_lost(None)
+
+    asyncio.run(scenario())
