@@ -28,9 +28,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import itertools
 import logging
 import os
 import secrets
+import time
 from typing import Any, BinaryIO
 
 from mockserver.files.blobs import (
@@ -66,6 +68,9 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 def _missing(e: Exception) -> bool:
     code = str(getattr(e, "response", {}).get("Error", {}).get("Code", ""))
     return code in ("404", "NoSuchKey", "NotFound", "NoSuchUpload")
+
+
+_COPY_TRIES = 3   # a copy that failed while its destination is missing is tried again, this often in all
 
 
 class S3BlobStore(SharedBlobStore):
@@ -133,18 +138,27 @@ class S3BlobStore(SharedBlobStore):
     def copy(self, key: str, name: str) -> str:
         """A server-side copy. Several processes may snapshot one job at once: when a copy fails but the
         destination now holds the source's bytes (another copy won; moto, for one, answers the loser of
-        concurrent copies to one key with a 500), the copy that is there is kept."""
+        concurrent copies to one key with a 500), the copy that is there is kept. A failed copy whose
+        destination is not there (yet: the winner may still be writing it) is tried again — copying one
+        object to one key is idempotent — up to _COPY_TRIES times."""
         dest = file_key(name)
-        try:
-            self.copy_object(self.obj(key), self.obj(dest))
-        except FileNotFoundError:
-            raise
-        except Exception:
-            source, there = self._head(key), self._head(dest)
-            # (a copy's ETag differs from a multipart source's: the size is what can be compared)
-            if source is None or there is None or source["ContentLength"] != there["ContentLength"]:
+        for attempt in itertools.count(1):
+            try:
+                self.copy_object(self.obj(key), self.obj(dest))
+                return dest
+            except FileNotFoundError:
                 raise
-        return dest
+            except Exception:
+                source, there = self._head(key), self._head(dest)
+                if source is None:
+                    raise
+                # (a copy's ETag differs from a multipart source's: the size is what can be compared)
+                if there is not None and source["ContentLength"] == there["ContentLength"]:
+                    return dest
+                if attempt == _COPY_TRIES:
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("itertools.count ended")   # (for the type checker: the loop returns or raises)
 
     def remove(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=self.obj(key))
