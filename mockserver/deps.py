@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
-from sqlalchemy import Connection
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Route
@@ -19,8 +18,8 @@ from mockserver.tenancy import Tenant
 
 T = TypeVar("T")
 
-__all__ = ["ServicesDep", "SessionDep", "TransactionDep", "TenantDep", "CallerDep", "get_services", "get_session",
-           "get_transaction", "get_tenant", "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop", "fast_route"]
+__all__ = ["ServicesDep", "SessionDep", "TenantDep", "CallerDep", "get_services", "get_session", "get_tenant",
+           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop", "fast_route"]
 
 
 async def get_services(request: Request) -> Services:
@@ -55,13 +54,6 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield s
 
 
-async def get_transaction(request: Request) -> AsyncIterator[Connection]:
-    """As `get_session`, a Core connection in a transaction (`Database.transaction`): for handlers whose store
-    work runs prebuilt Core statements only (an upload's INSERT, a job's create), ~40 µs a request cheaper."""
-    with request.app.state.services.db.transaction() as conn:
-        yield conn
-
-
 async def get_caller(request: Request) -> str | None:
     """The control plane's caller: the tenant of its bearer key when it sends one (acts on that tenant),
     else None (acts on every tenant)."""
@@ -85,8 +77,6 @@ CallerDep = Annotated[str | None, Depends(get_caller)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """The request owns the transaction (scope "function": it ends when the handler returns, so nothing is held
 while a streamed response is sent); store functions take it."""
-TransactionDep = Annotated[Connection, Depends(get_transaction, scope="function")]
-"""A Core connection the request's transaction runs on, committed as `SessionDep` is."""
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
 
 
@@ -106,8 +96,8 @@ ControlGuard = Depends(control_guard)
 
 def fast_route(path: str, endpoint: Callable[..., Any], methods: list[str]) -> Route:
     """A FastAPI handler also served as a plain Starlette route (app.create_app puts these ahead of every
-    other route), its parameters filled as FastAPI would: `Request`, `ServicesDep`, `TenantDep`, `SessionDep` or
-    `TransactionDep` (committed when the handler returns, rolled back when it raises), path parameters, and optional string
+    other route), its parameters filled as FastAPI would: `Request`, `ServicesDep`, `TenantDep`, `SessionDep`
+    (committed when the handler returns, rolled back when it raises), path parameters, and optional string
     query parameters. FastAPI's per-request machinery (dependency solving, its request wrapper, matching
     through the included routers) costs more than a lifecycle call's own work; the FastAPI route stays for
     the OpenAPI schema. A parameter of another kind is refused here, at start-up."""
@@ -122,9 +112,7 @@ def fast_route(path: str, endpoint: Callable[..., Any], methods: list[str]) -> R
         if how is None:
             raise TypeError(f"{endpoint.__name__}: parameter {name!r} cannot be filled by fast_route")
         fill.append((name, how, param.default))
-    opens = next((how for _, how, _ in fill if how in ("session", "transaction")), None)
-    if sum(how in ("session", "transaction") for _, how, _ in fill) > 1:
-        raise TypeError(f"{endpoint.__name__}: one session or transaction per handler")
+    needs_session = any(how == "session" for _, how, _ in fill)
 
     async def handle(request: Request) -> Any:
         kwargs: dict[str, Any] = {}
@@ -132,11 +120,10 @@ def fast_route(path: str, endpoint: Callable[..., Any], methods: list[str]) -> R
             kwargs[name] = (request if how == "request" else request.app.state.services if how == "services" else
                             authenticate(request) if how == "tenant" else request.path_params[name] if how == "path"
                             else request.query_params.get(name, default) if how == "query" else None)
-        if opens is None:
+        if not needs_session:
             return await endpoint(**kwargs)
-        db = request.app.state.services.db
-        with db.session() if opens == "session" else db.transaction() as s:
-            kwargs.update((name, s) for name, how, _ in fill if how == opens)
+        with request.app.state.services.db.session() as s:
+            kwargs.update((name, s) for name, how, _ in fill if how == "session")
             return await endpoint(**kwargs)
 
     route = Route(path, handle, methods=methods, include_in_schema=False)
@@ -144,4 +131,4 @@ def fast_route(path: str, endpoint: Callable[..., Any], methods: list[str]) -> R
     return route
 
 
-_FILLED_BY = {get_services: "services", get_tenant: "tenant", get_session: "session", get_transaction: "transaction"}
+_FILLED_BY = {get_services: "services", get_tenant: "tenant", get_session: "session"}

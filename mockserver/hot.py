@@ -39,7 +39,7 @@ from starlette.types import Receive, Scope, Send
 
 from contracts import errors
 from mockserver.errors import http_error, render, unexpected
-from mockserver.files.storage import WRITE_FREE_POSTS
+from mockserver.files.storage import WRITE_FREE_POSTS, may_write
 from mockserver.guard import BrowserGuard
 from mockserver.http import api_headers, url_problem, with_api_headers
 
@@ -86,7 +86,7 @@ class HotPath:
             problem = url_problem(scope) or self.guard.problem(scope)
             if problem is not None:
                 raise problem
-            if scope["method"] not in ("GET", "HEAD", "OPTIONS") and scope["path"] not in WRITE_FREE_POSTS:
+            if may_write(scope):
                 self.check_alive()
             response = await endpoint(request)
         except errors.APIError as e:

@@ -21,8 +21,8 @@
   answer, or its tail is cut off). Here the response is sent, the write side is shut (FIN after the
   response's last byte) and what the client still sends is read and dropped until it stops for
   `_LINGER_IDLE` seconds or `_LINGER_TOTAL` pass (memory stays flat: nothing is kept), then the connection
-  closes — as nginx's lingering close does. A stalled request (read timeout) or a connection that never
-  answered is closed at once, as before.
+  closes — as nginx's lingering close does. A stalled request (read timeout), a connection that never
+  answered and every connection of a server that is stopping are closed at once, as before.
 """
 
 from __future__ import annotations
@@ -103,6 +103,11 @@ class _Corked:
         else:
             self._transport.close()
 
+    def close_now(self) -> None:
+        """Close without lingering (a stalled client, a lingering close that ended, a server stopping)."""
+        self._flush()
+        self._transport.close()
+
     def pause_reading(self) -> None:
         self._transport.pause_reading()
 
@@ -124,6 +129,7 @@ class EmulatorH11Protocol(H11Protocol):
     _head_started = False
     _lingering: float | None = None   # while lingering: when it ends at the latest (loop time)
     _linger_timer: asyncio.TimerHandle | None = None
+    _stopping = False
 
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
@@ -172,7 +178,7 @@ class EmulatorH11Protocol(H11Protocol):
             return
         if state in (h11.IDLE, h11.SEND_BODY):
             self.logger.info("closing a connection whose request stalled (%s)", "head" if state is h11.IDLE else "body")
-            self.transport.close()
+            self.transport.close_now()   # a stalled client is not lingered for
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -184,7 +190,7 @@ class EmulatorH11Protocol(H11Protocol):
         """Asked by the transport before it closes: linger (and say so) when a complete response is on its way
         while the client is still sending the request's body."""
         cycle, raw = self.cycle, self.transport.raw
-        if (self._lingering is not None or cycle is None or not cycle.response_complete
+        if (self._stopping or self._lingering is not None or cycle is None or not cycle.response_complete
                 or self.conn.their_state is not h11.SEND_BODY or raw.is_closing() or not raw.can_write_eof()):
             return False
         self._disarm()
@@ -205,7 +211,18 @@ class EmulatorH11Protocol(H11Protocol):
 
     def _end_linger(self) -> None:
         self._linger_timer = None
-        self.transport.raw.close()
+        self.transport.close_now()
+
+    def shutdown(self) -> None:
+        """The server is stopping: a lingering connection closes now, and none starts to linger, so nothing holds
+        the shutdown back."""
+        self._stopping = True
+        if self._lingering is not None:
+            if self._linger_timer is not None:
+                self._linger_timer.cancel()
+            self._end_linger()
+            return
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         self._head_started = False   # the next request's head deadline starts with its first byte

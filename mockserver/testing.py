@@ -190,8 +190,11 @@ class AsgiBridge:
                     return self.loop.run_until_complete(asgi_request(self.app, method, url, headers, body))
             finally:
                 self._selector.hold(False)
+                # Read while the loop is still ours: once released, the loop thread may run it and change
+                # the very lists `_work_before` reads.
+                wake = _work_before(self.loop, self._selector.deadline)
                 self._driver.release()
-                if _work_before(self.loop, self._selector.deadline):
+                if wake:
                     self.loop.call_soon_threadsafe(_nothing)   # the loop thread looks again
         return self._handed_over(asgi_request(self.app, method, url, headers, body))
 

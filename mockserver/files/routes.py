@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from contracts import errors
 from contracts.requests import api_error, parse
-from mockserver.deps import ServicesDep, SessionDep, TenantDep, TransactionDep, fast_route, off_loop
+from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route, off_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
@@ -37,14 +37,17 @@ FilesQuery = list_query("files", ahead={"order": (Annotated[str, BeforeValidator
 
 
 @router.post("")
-async def create_file(request: Request, svc: ServicesDep, s: TransactionDep, tenant: TenantDep) -> JSONResponse:
+async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     form = await receive_form(request, svc.files.writer(), max_file_bytes=svc.settings.max_file_bytes)
     with form as blob:
         fields = parse(FileForm, FileForm.of(form.filename, form.fields),
                        require_jsonl=svc.settings.require_jsonl_extension)
-        row = store.create_file(s, svc, tenant=tenant.key, blob=blob, filename=fields.file or "file",
-                                purpose=fields.purpose, size=form.size,
-                                expires_after=fields.expires_after.seconds if fields.expires_after else None)
+        # The transaction (a Core one: only prebuilt statements run) begins once the body is in: no pooled
+        # connection is held while an upload streams, however many stream at once.
+        with svc.db.transaction() as conn:
+            row = store.create_file(conn, svc, tenant=tenant.key, blob=blob, filename=fields.file or "file",
+                                    purpose=fields.purpose, size=form.size,
+                                    expires_after=fields.expires_after.seconds if fields.expires_after else None)
     return JSONResponse(store.file_to_wire(row))
 
 

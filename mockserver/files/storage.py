@@ -256,6 +256,12 @@ def _fsync_dir(path: Path) -> None:
 WRITE_FREE_POSTS = frozenset({"/v1/chat/completions", "/v1/completions"})
 
 
+def may_write(scope) -> bool:
+    """Whether an HTTP request may store something: not a GET/HEAD/OPTIONS, nor a WRITE_FREE_POSTS path (the
+    requests the data-dir guard checks, in the middleware stack and on the hot path alike)."""
+    return scope["method"] not in ("GET", "HEAD", "OPTIONS") and scope["path"] not in WRITE_FREE_POSTS
+
+
 class DataDirGuard:
     """ASGI middleware: every request that may write (not GET/HEAD/OPTIONS, nor a WRITE_FREE_POSTS path)
     first checks that the data dir is still the one the server started with; a deleted or replaced one is a
@@ -266,8 +272,7 @@ class DataDirGuard:
         self.store = store
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS") \
-                and scope["path"] not in WRITE_FREE_POSTS:
+        if scope["type"] == "http" and may_write(scope):
             try:
                 self.store.check_alive()
             except errors.APIError as e:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from contracts.jobs import parse_job_request
-from mockserver.deps import ServicesDep, TenantDep, TransactionDep, fast_route
+from mockserver.deps import ServicesDep, TenantDep, fast_route
 from mockserver.http import JSONResponse, read_json
 from mockserver.jobs import store
 from mockserver.jobs.simulator import TERMINAL
@@ -42,9 +42,10 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
 
 
 @router.post("")
-async def create_job(request: Request, svc: ServicesDep, s: TransactionDep, tenant: TenantDep) -> JSONResponse:
+async def create_job(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     req = parse_job_request(await read_json(request))
-    row = store.create_job(s, svc, tenant=tenant, req=req)
+    with svc.db.transaction() as conn:   # begun once the body is read (a Core one: prebuilt statements only)
+        row = store.create_job(conn, svc, tenant=tenant, req=req)
     return JSONResponse(store.job_to_wire(row))
 
 

@@ -288,7 +288,7 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
 
 
-def _plan_for(svc: Services, row: JobRow, policy, view: View, training: str | None | object = None
+def _plan_for(svc: Services, row: JobRow, policy, view: View, training: str | None | object = _UNREAD
               ) -> tuple[simulator.Plan | None, dict | None]:
     if row.plan:
         return simulator.Plan(**row.plan), None

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from mockserver.cache import bump
-from mockserver.owned import find, owned
+from mockserver.owned import connection, find, owned
 from mockserver.tables import JobRow, ModelRow
 
 __all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
@@ -107,7 +107,7 @@ def resolve_callable(s: Session | Connection, *, tenant: str, model_id: str) -> 
         return CallableModel(id=model_id, base=entry, kind="base")
     row = None
     if model_id.startswith("ft:"):
-        row = (s.connection() if isinstance(s, Session) else s).execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
+        row = connection(s).execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
     if row is None:
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]

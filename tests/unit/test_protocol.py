@@ -171,7 +171,7 @@ def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> N
     (FIN), the socket kept open to drain what the client still sends (a close now would make the kernel reset
     the connection and could destroy the answer), then closed once the client goes quiet."""
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=0.05, total=5)
+        proto = _answering_protocol(monkeypatch, idle=0.5, total=30)
         raw = _HalfClosable()
         proto.connection_made(raw)
         proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n"
@@ -181,9 +181,12 @@ def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> N
         assert raw.eof and not raw.closed            # answered, half-closed, still reading
         for _ in range(3):
             proto.data_received(b"x" * 30_000)       # the rest of the body: dropped, nothing answered again
-            await asyncio.sleep(0.02)
+            await _steps(3)
         assert not raw.closed and len(raw.writes) == 1
-        await asyncio.sleep(0.1)                      # the client went quiet
+        for _ in range(100):                          # the client went quiet: closed after the idle time
+            if raw.closed:
+                break
+            await asyncio.sleep(0.05)
         assert raw.closed
         proto.connection_lost(None)
 
@@ -192,18 +195,33 @@ def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> N
 
 def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=0.05, total=0.2)
+        proto = _answering_protocol(monkeypatch, idle=30, total=0.2)
         raw = _HalfClosable()
         proto.connection_made(raw)
         proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 999999999\r\n\r\n")
         await _steps()
         assert raw.eof and not raw.closed
-        for _ in range(20):                           # a client that never stops sending
+        for _ in range(100):                          # a client that never stops sending
             if raw.closed:
                 break
             proto.data_received(b"x" * 1000)
             await asyncio.sleep(0.02)
-        assert raw.closed                             # closed at the total bound, well before the 20 × 20 ms
+        assert raw.closed                             # by the total bound (the idle one is 30 s)
+        proto.connection_lost(None)
+
+    asyncio.run(scenario())
+
+
+def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch) -> None:
+    async def scenario() -> None:
+        proto = _answering_protocol(monkeypatch, idle=30, total=30)
+        raw = _HalfClosable()
+        proto.connection_made(raw)
+        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 99999\r\n\r\n")
+        await _steps()
+        assert raw.eof and not raw.closed
+        proto.shutdown()
+        assert raw.closed
         proto.connection_lost(None)
 
     asyncio.run(scenario())
