@@ -166,17 +166,24 @@ async def _steps(n: int = 20) -> None:
         await asyncio.sleep(0)
 
 
+async def _answered(monkeypatch, *, idle: float, total: float, length: int, sent: bytes = b""):
+    """(protocol, transport) once a `Connection: close` request declaring a `length`-byte body, of which `sent`
+    arrived, has been answered."""
+    proto = _answering_protocol(monkeypatch, idle=idle, total=total)
+    raw = _HalfClosable()
+    proto.connection_made(raw)
+    proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % length
+                        + sent)
+    await _steps()
+    return proto, raw
+
+
 def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> None:
     """`Connection: close` with a body the handler never reads: the answer is written, the write side shut
     (FIN), the socket kept open to drain what the client still sends (a close now would make the kernel reset
     the connection and could destroy the answer), then closed once the client goes quiet."""
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=0.5, total=30)
-        raw = _HalfClosable()
-        proto.connection_made(raw)
-        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n"
-                            + b"x" * 1000)
-        await _steps()
+        proto, raw = await _answered(monkeypatch, idle=0.5, total=30, length=100000, sent=b"x" * 1000)
         assert raw.writes and raw.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and raw.writes[-1].endswith(b"{}")
         assert raw.eof and not raw.closed            # answered, half-closed, still reading
         for _ in range(3):
@@ -195,11 +202,7 @@ def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> N
 
 def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=30, total=0.2)
-        raw = _HalfClosable()
-        proto.connection_made(raw)
-        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 999999999\r\n\r\n")
-        await _steps()
+        proto, raw = await _answered(monkeypatch, idle=30, total=0.2, length=999999999)
         assert raw.eof and not raw.closed
         for _ in range(100):                          # a client that never stops sending
             if raw.closed:
@@ -214,11 +217,7 @@ def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
 
 def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch) -> None:
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=30, total=30)
-        raw = _HalfClosable()
-        proto.connection_made(raw)
-        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 99999\r\n\r\n")
-        await _steps()
+        proto, raw = await _answered(monkeypatch, idle=30, total=30, length=99999)
         assert raw.eof and not raw.closed
         proto.shutdown()
         assert raw.closed
@@ -229,11 +228,7 @@ def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch)
 
 def test_a_connection_whose_request_was_read_whole_closes_at_once(monkeypatch) -> None:
     async def scenario() -> None:
-        proto = _answering_protocol(monkeypatch, idle=5, total=5)
-        raw = _HalfClosable()
-        proto.connection_made(raw)
-        proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc")
-        await _steps()
+        proto, raw = await _answered(monkeypatch, idle=5, total=5, length=3, sent=b"abc")
         assert raw.closed and not raw.eof
         proto.connection_lost(None)
 
