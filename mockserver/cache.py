@@ -43,6 +43,7 @@ from cachetools import LRUCache
 from sqlalchemy import Connection, event, select, update
 from sqlmodel import Session
 
+from mockserver.dbfile import sqlite_file
 from mockserver.tables import CacheGeneration
 
 __all__ = ["Caches", "View", "bump", "commit", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS"]
@@ -65,7 +66,7 @@ def bump(session: Session | Connection) -> None:
     session.execute(_BUMP)
     info = session.info
     if "cache_bump" not in info:   # this transaction's first bump (its stamp, when the database has one)
-        path = _file_of(str(session.engine.url if isinstance(session, Connection) else session.get_bind().url))
+        path = sqlite_file(str(session.engine.url if isinstance(session, Connection) else session.get_bind().url))
         info["cache_bump"] = _Stamp.of(path) if path else None   # raises if the stamp cannot be opened
     if isinstance(session, Connection):
         return
@@ -131,7 +132,7 @@ class Caches:
         self._reader = _GenerationReader(db) if not self.in_memory else None
         self._stamp: _Stamp | None = None
         self._stamped = (1, 0)   # (an even stamp, the generation read after it); 1: nothing read yet
-        path = _file_of(db.url)
+        path = sqlite_file(db.url)
         if path is not None:
             try:
                 self._stamp = _Stamp.of(path)
@@ -248,14 +249,6 @@ class _GenerationReader:
         self._closed = True
         while self._idle:
             _close_quietly(self._idle.pop())
-
-
-def _file_of(url: str) -> str | None:
-    """The SQLite file of a database URL; None for PostgreSQL and in-memory SQLite."""
-    if not url.startswith("sqlite:///") or url in ("sqlite:///:memory:",):
-        return None
-    path = url.removeprefix("sqlite:///")   # the file itself (a symlink resolved): one stamp whatever the path
-    return os.path.realpath(path) if path and not path.startswith(":memory:") else None
 
 
 class _Stamp:

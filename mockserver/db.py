@@ -17,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from mockserver import cache, migrations
+from mockserver.dbfile import sqlite_file
 from mockserver.tables import SCHEMA_VERSION, Meta
 
 __all__ = ["Database", "SchemaError"]
@@ -32,6 +33,7 @@ class Database:
         self.url = url
         self.durable = durable
         self.is_sqlite = url.startswith("sqlite")
+        self.file = sqlite_file(url)   # the SQLite file (symlinks resolved): the lock files beside it are named from it
         self.engine = self._make_engine(url)
         self._migrate()
 
@@ -89,7 +91,7 @@ class Database:
         `try_lock(name)` block; False at once when another one is (never waits). A dead process's locks
         go with it: a PostgreSQL session advisory lock, or a byte-range lock on `<database>.locks`."""
         slot = zlib.crc32(name.encode()) & 0x7FFFFFFF
-        mine = (self.url, slot)
+        mine = (self.file or self.url, slot)
         with _REGISTRY:  # POSIX record locks do not exclude the process that holds them: this does
             if mine in _HELD:
                 busy = True
@@ -120,11 +122,10 @@ class Database:
                         conn.execute(text("SELECT pg_advisory_unlock(:space, :slot)"), key)
                         conn.commit()
             return
-        path = self.url.removeprefix("sqlite:///")
-        if not path or path == ":memory:" or self.url == "sqlite://":
-            yield True  # one process only
+        if self.file is None:
+            yield True  # in memory: one process only
             return
-        with _lock_file(path + ".locks") as fd:
+        with _lock_file(self.file + ".locks") as fd:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, slot)
             except OSError:
@@ -155,7 +156,7 @@ def locked_meta(session: Session, key: str) -> Meta:
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
 _WORK_LOCKS = 0x776F726B     # "work": the key space of try_lock (two-key advisory locks)
 _REGISTRY = threading.Lock()
-_HELD: set[tuple[str, int]] = set()             # try_lock slots held in this process, by database URL
+_HELD: set[tuple[str, int]] = set()             # try_lock slots held in this process, by database file (or URL)
 _LOCK_FILES: dict[str, tuple[int, int]] = {}    # lock file → (fd, users) in this process
 
 
@@ -187,12 +188,11 @@ def _migration_lock(db: Database) -> Iterator[Connection]:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             yield conn
         return
-    path = db.url.removeprefix("sqlite:///")
-    if not path or path == ":memory:" or db.url == "sqlite://":
+    if db.file is None:
         with db.engine.begin() as conn:
             yield conn
         return
-    with open(path + ".migrate.lock", "a+b") as lock:
+    with open(db.file + ".migrate.lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with db.engine.begin() as conn:
             yield conn

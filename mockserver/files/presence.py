@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mockserver.dbfile import sqlite_file
+
 __all__ = ["Presence", "presence_for"]
 
 _ALIVE_LOCK = 0x626C6F62  # "blob"
@@ -139,8 +141,8 @@ def presence_for(db_url: str) -> Presence:
             return PostgresPresence(engine)
         finally:
             engine.dispose()
-    path = db_url.removeprefix("sqlite:///")
-    if not path or path == ":memory:" or db_url == "sqlite://":
+    path = sqlite_file(db_url)
+    if path is None:
         return _Alone()
     return FilePresence(Path(path + ".blobs-alive"))
 

@@ -181,3 +181,38 @@ def test_try_lock_excludes_other_processes_and_callers(database_url: str) -> Non
     finally:
         a.dispose()
         b.dispose()
+
+
+def test_the_locks_are_one_whatever_path_reaches_the_database(tmp_path: Path) -> None:
+    """A SQLite file reached through a symlink shares its try-locks, its presence lock and its migration lock
+    with the path it points at (as it shares its cache stamp): every lock file is named from the file itself."""
+    import subprocess
+    import sys
+
+    from mockserver.files.presence import presence_for
+
+    real, link = tmp_path / "state.db", tmp_path / "link.db"
+    a = Database(f"sqlite:///{real}", durable=False)
+    link.symlink_to(real)
+    b = Database(f"sqlite:///{link}", durable=False)
+    probe = ("import sys; from mockserver.db import Database; d = Database(sys.argv[1])\n"
+             "with d.try_lock('batch:1') as got: print(got)")
+    here, there = presence_for(f"sqlite:///{real}"), presence_for(f"sqlite:///{link}")
+    try:
+        with a.try_lock("batch:1") as first:
+            assert first
+            with b.try_lock("batch:1") as other:
+                assert not other
+            other_process = subprocess.run([sys.executable, "-c", probe, f"sqlite:///{link}"], capture_output=True,
+                                           text=True, timeout=120, check=True).stdout.strip()
+            assert other_process == "False"
+        with b.try_lock("batch:1") as again:
+            assert again
+        with here.alone() as alone:
+            assert not alone   # the process on the other path is alive
+    finally:
+        here.close()
+        there.close()
+        a.dispose()
+        b.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("link.db")) == ["link.db"]

@@ -16,6 +16,7 @@ import pytest
 from mockserver import cache
 from mockserver.cache import MAX_TENANTS, Caches, bump
 from mockserver.db import Database
+from mockserver.dbfile import sqlite_file
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_postgres_and_in_memory_databases_have_no_stamp() -> None:
     db = Database("sqlite://", durable=False)
     assert Caches(db)._stamp is None
     db.dispose()
-    assert cache._file_of("postgresql+psycopg://u:p@h/db") is None
+    assert sqlite_file("postgresql+psycopg://u:p@h/db") is None and sqlite_file("sqlite:///:memory:") is None
 
 
 def test_one_stamp_for_a_database_reached_by_two_paths(tmp_path: Path) -> None:
