@@ -40,13 +40,13 @@ import weakref
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy import Connection, event, select, update
+from sqlalchemy import event, select, update
 from sqlmodel import Session
 
 from mockserver.dbfile import sqlite_file
 from mockserver.tables import CacheGeneration
 
-__all__ = ["Caches", "View", "bump", "commit", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS"]
+__all__ = ["Caches", "View", "bump", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS"]
 
 MAX_TENANTS = 10_000
 MAX_MODELS = 10_000
@@ -59,17 +59,13 @@ _local = itertools.count(1)
 _local_generation = [0]
 
 
-def bump(session: Session | Connection) -> None:
-    """Mark every process's cached facts stale once `session` commits (call it with the write). `session` may
-    also be a connection of `Database.transaction()`, whose commit (`commit` below) does what a session's
-    hooks do."""
+def bump(session: Session) -> None:
+    """Mark every process's cached facts stale once `session` commits (call it with the write)."""
     session.execute(_BUMP)
     info = session.info
     if "cache_bump" not in info:   # this transaction's first bump (its stamp, when the database has one)
-        path = sqlite_file(str(session.engine.url if isinstance(session, Connection) else session.get_bind().url))
+        path = sqlite_file(str(session.get_bind().url))
         info["cache_bump"] = _Stamp.of(path) if path else None   # raises if the stamp cannot be opened
-    if isinstance(session, Connection):
-        return
     if "cache_hooks" not in info:   # once per session, however many transactions it runs
         info["cache_hooks"] = True
         event.listen(session, "before_commit", _enter)
@@ -94,25 +90,6 @@ def _leave(session: Session, transaction: Any) -> None:
     if transaction.parent is None:   # the root transaction committed or rolled back
         stamp = session.info.pop("cache_bump", None)
         if session.info.pop("cache_entered", None):
-            stamp.leave()
-
-
-def commit(conn: Connection) -> None:
-    """Commit the transaction of a `Database.transaction()` connection as a session's hooks commit a bumping
-    one: the stamp made odd before, the in-memory generation moved after, the stamp even again once it ended
-    (committed or not). A connection's `info` outlives the checkout (it is the pooled DBAPI connection's):
-    `Database.transaction()` drops the mark when the transaction ends without this."""
-    if "cache_bump" not in conn.info:
-        conn.commit()
-        return
-    stamp = conn.info.pop("cache_bump")
-    if stamp is not None:
-        stamp.enter()
-    try:
-        conn.commit()
-        _local_generation[0] = next(_local)
-    finally:
-        if stamp is not None:
             stamp.leave()
 
 
