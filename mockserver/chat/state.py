@@ -18,15 +18,16 @@ def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None)
     view = view or svc.caches.view()
     key = (tenant, model_id)
     model, policy = view.get("models", key), view.slot("policy")
-    entry = catalog.lookup(model_id) if model is None else None
-    if entry is not None:  # what resolve_callable answers for a catalog model, without a session
-        model = CallableModel(id=model_id, base=entry, kind="base")
-    if model is None:
-        with svc.db.engine.connect() as conn:   # one read: no session, nothing to commit
-            model = resolve_callable(conn, tenant=tenant, model_id=model_id)
+    if model is None:   # a miss: found (or the 404 raised) and kept; a hit is used as it is, nothing written
+        entry = catalog.lookup(model_id)
+        if entry is not None:  # what resolve_callable answers for a catalog model, without a session
+            model = CallableModel(id=model_id, base=entry, kind="base")
+        else:
+            with svc.db.engine.connect() as conn:   # one read: no session, nothing to commit
+                model = resolve_callable(conn, tenant=tenant, model_id=model_id)
+        view.put("models", key, model)
     if policy is None:
         policy = svc.policy(view=view)   # loaded on a session of its own (see Services.policy)
-    view.put("models", key, model)
     return model, int(policy.now(svc.wall()))
 
 

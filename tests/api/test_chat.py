@@ -15,6 +15,7 @@ import quicktok
 from sqlmodel import select
 
 from bench.paraphrase_data import HIROYUKI
+from mockserver import cache
 from mockserver.chat import json_schema, language, persona
 from mockserver.chat import state as chat_state
 from mockserver.tables import ModelRow
@@ -651,6 +652,29 @@ def test_cached_facts_are_not_read_per_request(monkeypatch):
             chat_state.resolve(svc, "tenant", "gpt-4o")
         monkeypatch.setattr(svc.db, "session", real_session)
         assert chat_state.resolve(svc, "tenant", "gpt-4o")[1] >= created + 3600
+
+
+def test_a_cached_model_is_not_written_again(monkeypatch):
+    """A hit reads the model cache and writes nothing; a miss (first call, then after the generation moved)
+    writes the model once."""
+    with Emulator() as emu:
+        svc = emu.services
+        writes = []
+        real_put = cache.View.put
+
+        def put(view, name, key, value):
+            writes.append((name, key))
+            return real_put(view, name, key, value)
+
+        monkeypatch.setattr(cache.View, "put", put)
+        model, _ = chat_state.resolve(svc, "tenant", "gpt-4o")
+        assert writes == [("models", ("tenant", "gpt-4o"))]
+        for _ in range(3):
+            assert chat_state.resolve(svc, "tenant", "gpt-4o")[0] is model
+        assert len(writes) == 1
+        emu.advance(60)                                        # a write: the cache generation moves
+        chat_state.resolve(svc, "tenant", "gpt-4o")
+        assert len(writes) == 2
 
 
 @pytest.mark.parametrize("path, extra", [
