@@ -31,14 +31,19 @@ async def _run(fn, /, **kwargs):
 
 async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
     """`fn` (store.advance_job, or a lister that starts with it) for a read of the job: the row is read here, on
-    the loop (a read waits on no lock: SQLite in WAL mode, PostgreSQL readers; as the chat path reads its model);
-    a job that has ended has nothing left to advance, so `fn` runs here too, else on a worker thread (`_run`),
-    handed the row (and its training file's key, read with it) so neither is read twice."""
+    the loop (a read waits on no lock: SQLite in WAL mode, PostgreSQL readers; as the chat path reads its model).
+    A job that has ended has nothing left to advance, and one whose advance validates no file's bytes (its plan is
+    known, or the verdict is in the caches) is advanced here (`store.advance_on_loop`: a short compare-and-set, as
+    short as the upload's INSERT); then `fn` runs here too. Else `fn` runs on a worker thread (`_run`), handed the
+    row (and its training file's key, read with it) so neither is read twice."""
     with svc.db.engine.connect() as conn:
         read = store.read_job(conn, tenant=tenant.key, job_id=job_id)   # with its training file's key
-    if read.row.status in TERMINAL:
-        return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
-    return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
+    if read.row.status not in TERMINAL:
+        advanced = store.advance_on_loop(svc, read)
+        if advanced is None:
+            return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
+        read = store.JobRead(advanced, read.training, advanced=True)
+    return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
 
 
 @router.post("")

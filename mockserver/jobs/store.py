@@ -22,7 +22,7 @@ from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
 from mockserver.tenancy import Tenant
 
-__all__ = ["job_to_wire", "event_to_wire", "create_job", "get_job", "read_job", "JobRead", "advance_job", "list_jobs", "list_events",
+__all__ = ["job_to_wire", "event_to_wire", "create_job", "get_job", "read_job", "JobRead", "advance_job", "advance_on_loop", "list_jobs", "list_events",
            "list_checkpoints", "force_failure", "results_content"]
 
 _MAX_CAS_TRIES = 50
@@ -95,10 +95,12 @@ def get_job(s: Session | Connection, *, tenant: str, job_id: str) -> JobRow:
 
 class JobRead(NamedTuple):
     """A job's row and its training file's blob key (None: the file's row is gone or tombstoned), read together
-    (`read_job`): a job that validates next needs no read of its file of its own."""
+    (`read_job`): a job that validates next needs no read of its file of its own. `advanced`: the row is what an
+    advance just committed (`advance_on_loop`), nothing to advance again."""
 
     row: JobRow
     training: str | None
+    advanced: bool = False
 
 
 def read_job(conn: Connection, *, tenant: str, job_id: str) -> JobRead:
@@ -153,14 +155,29 @@ def _validate(svc: Services, row: JobRow, view: View, training: str | None | obj
     return outcome
 
 
+def _cached_outcome(svc: Services, row: JobRow, view: View, training: str | None | object
+                    ) -> tuple[simulator.Plan | None, dict | None] | None:
+    """`_validate`'s outcome when no file's bytes need validating to find it — kept for the job, or for its training
+    file read with it (`read_job`) when that is a local file (a `stat`, and for a small file the digest of its
+    ≤ 16 KiB, as `_file_verdict` looks a verdict up) — else None. Takes no per-job lock: it never validates, and
+    two callers that both find the outcome find the same one."""
+    outcome = view.get("validation", row.id)
+    if outcome is None and training is not _UNREAD and row.validation_file is None and (
+            training is None or svc.files.local_path(training) is not None):   # (a shared store's stat is I/O)
+        outcome = _run_validation(svc, row, view, training, cached_only=True)
+        if outcome is not None:
+            view.put("validation", row.id, outcome)
+    return outcome
+
+
 def _deleted(file_id: str | None, param: str) -> tuple[None, dict]:
     return None, {"code": "invalid_training_file", "param": param, "message":
                   f"The job failed due to an invalid training file. File {file_id} was deleted before the job "
                   "could validate it."}
 
 
-def _run_validation(svc: Services, row: JobRow, view: View, training: str | None | object = _UNREAD
-                    ) -> tuple[simulator.Plan | None, dict | None]:
+def _run_validation(svc: Services, row: JobRow, view: View, training: str | None | object = _UNREAD, *,
+                    cached_only: bool = False) -> tuple[simulator.Plan | None, dict | None] | None:
     method = (row.method or {}).get("type", "supervised")
     if training is not _UNREAD and row.validation_file is None:   # read with the job (read_job): no read here
         if training is None:
@@ -171,7 +188,7 @@ def _run_validation(svc: Services, row: JobRow, view: View, training: str | None
         if isinstance(keys, tuple):
             return keys
     try:
-        return _validate_blobs(svc, row, method, keys, view)
+        return _validate_blobs(svc, row, method, keys, view, cached_only=cached_only)
     except FileNotFoundError:   # the file was deleted while we read it
         return _deleted(row.training_file, "training_file")
 
@@ -190,10 +207,14 @@ def _file_keys(svc: Services, row: JobRow) -> dict | tuple[None, dict]:
     return keys
 
 
-def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict, view: View) -> tuple[simulator.Plan | None, dict | None]:
+def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict, view: View, *, cached_only: bool = False
+                    ) -> tuple[simulator.Plan | None, dict | None] | None:
     results = {}
     for param, key in keys.items():
-        error, sizes = _file_verdict(svc, view, key, getattr(row, param), row.model, method, param)
+        verdict = _file_verdict(svc, view, key, getattr(row, param), row.model, method, param, cached_only=cached_only)
+        if verdict is None:   # (cached_only)
+            return None
+        error, sizes = verdict
         if error is not None:
             return None, error
         results[param] = sizes
@@ -205,14 +226,12 @@ def _validate_blobs(svc: Services, row: JobRow, method: str, keys: dict, view: V
 
 
 def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str, method: str,
-                  param: str) -> tuple[dict | None, tuple[int, int]]:
+                  param: str, *, cached_only: bool = False) -> tuple[dict | None, tuple[int, int]] | None:
     """(the job error, or None; (examples, billing tokens)) of one file. Files never change, so the
     verdict is kept (in the validation cache) per (file, model, method, role): a second job on the same
     file does not re-read it. A small file's passing verdict is also kept under the digest of its bytes, so
     a suite uploading one fixture file per test validates it once (a failing verdict names its file: never
-    shared)."""
-    from contracts.dataset import validation
-
+    shared). `cached_only`: None instead of validating the file."""
     identity = svc.files.stat(blob)   # the bytes' identity too: a seeded id can name other bytes after a reset
     if identity is None:
         raise FileNotFoundError(blob)
@@ -222,7 +241,11 @@ def _file_verdict(svc: Services, view: View, blob: str, file_id: str, model: str
     same_bytes = _digest_key(svc, blob, terms) if verdict is None and identity[0] <= _DIGEST_BYTES else None
     if same_bytes is not None and (shared := view.get("validation", same_bytes)) is not None:
         verdict = view.put("validation", key, shared)
+    if verdict is None and cached_only:
+        return None
     if verdict is None:
+        from contracts.dataset import validation
+
         options = {"model": model, "method": method, "file_id": file_id, "param": param,
                    "over_limit": svc.settings.over_limit, "min_examples": 10 if param == "training_file" else 1}
         path = svc.files.local_path(blob)
@@ -268,37 +291,70 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
     for _ in range(_MAX_CAS_TRIES):
         training: str | None | object = _UNREAD
         if read is not None:
-            (row, training), read = read, None
+            (row, training, advanced), read = read, None
+            if advanced and action is None:
+                return row
         else:
             with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
                 row = get_job(conn, tenant=tenant, job_id=job_id)
         if row.status in simulator.TERMINAL and action is None:
             return row
-        # The clock after the job: it is at least the time the job was advanced to, so an action is never
-        # stamped before the history it extends (another process may move both in between; then this
-        # call sees the newer clock, or loses the compare-and-set below and retries).
-        view = svc.caches.view()   # the call's one read of the cache generation
-        policy = svc.policy(view=view)
-        plan, error = _plan_for(svc, row, policy, view, training)
         try:
-            with svc.db.transaction() as conn:   # Core statements only: no session
-                return _advance_once(conn, svc, row, policy, plan, error, action)
+            return _attempt(svc, row, action, _plan_for(svc, row, training))
         except (_Conflict, IntegrityError, OperationalError):
             continue
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
 
 
-def _plan_for(svc: Services, row: JobRow, policy, view: View, training: str | None | object = _UNREAD
-              ) -> tuple[simulator.Plan | None, dict | None]:
+def advance_on_loop(svc: Services, read: JobRead) -> JobRow | None:
+    """`advance_job` for a caller on the event loop (`jobs.routes._on_job`): one attempt of the same compare-and-set,
+    made only when nothing in it can take long — no file's bytes are validated (the plan is known, validation is not
+    due, or its outcome is in the caches: `_cached_outcome`) — its writes being the short Core transaction the
+    upload's and the create's INSERTs also run on the loop. None when it would have to validate, or lost the
+    compare-and-set to another request or process: the caller then runs `advance_job` on a worker thread."""
+    row = read.row
+    due = _plan_for(svc, row, read.training, cached_only=True)
+    if due is None:
+        return None
+    try:
+        return _attempt(svc, row, None, due)
+    except (_Conflict, IntegrityError, OperationalError):
+        return None
+
+
+class _Due(NamedTuple):
+    """What one advance of a job works with: the caches' view and clock policy it was decided under, and the
+    job's plan or validation error (both None: validation is not due yet, or forced to fail)."""
+
+    view: View
+    policy: object
+    plan: simulator.Plan | None
+    error: dict | None
+
+
+def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due) -> JobRow:
+    """One compare-and-set advance of `row` as it was read; raises _Conflict when another one won."""
+    with svc.db.transaction() as conn:   # Core statements only: no session
+        return _advance_once(conn, svc, row, due.policy, due.plan, due.error, action)
+
+
+def _plan_for(svc: Services, row: JobRow, training: str | None | object = _UNREAD, *, cached_only: bool = False
+              ) -> _Due | None:
+    """The advance's view, policy, plan and error; with `cached_only`, None when the job's validation is due and
+    its outcome is not in the caches (finding it could take long)."""
+    # The clock after the job: it is at least the time the job was advanced to, so an action is never
+    # stamped before the history it extends (another process may move both in between; then this
+    # call sees the newer clock, or loses the compare-and-set and retries).
+    view = svc.caches.view()   # the call's one read of the cache generation
+    policy = svc.policy(view=view)
     if row.plan:
-        return simulator.Plan(**row.plan), None
-    if row.status != "validating_files":
-        return None, None
-    if policy.now(svc.wall()) < row.stage_started + simulator.Timing.scaled(policy.duration).validate:
-        return None, None
-    if row.forced and row.forced.get("stage") == "validating_files":
-        return None, None
-    return _validate(svc, row, view, training)
+        return _Due(view, policy, simulator.Plan(**row.plan), None)
+    if (row.status != "validating_files"
+            or policy.now(svc.wall()) < row.stage_started + simulator.Timing.scaled(policy.duration).validate
+            or (row.forced and row.forced.get("stage") == "validating_files")):
+        return _Due(view, policy, None, None)
+    outcome = _cached_outcome(svc, row, view, training) if cached_only else _validate(svc, row, view, training)
+    return None if outcome is None else _Due(view, policy, *outcome)
 
 
 def _advance_once(s: Connection, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:

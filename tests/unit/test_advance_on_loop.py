@@ -1,0 +1,117 @@
+"""A retrieve or events page advances a job on the event loop (jobs.store.advance_on_loop) when the advance
+validates no file's bytes — its plan is known, validation is not due, or the verdict is in the caches — and on a
+worker thread otherwise; either way the answers are the same, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.jobs import routes, store
+from mockserver.testing import Emulator
+from tests.conftest import pig_jsonl
+
+WALL = 1_760_000_000.0
+
+
+def _upload(emu: Emulator, data: bytes) -> str:
+    import orjson
+
+    status, _, body = emu.request("POST", "/v1/files", body=_form(data), headers={
+        "content-type": "multipart/form-data; boundary=b0und4ry"})
+    assert status == 200, body
+    return orjson.loads(body)["id"]
+
+
+def _form(data: bytes) -> bytes:
+    return (b'--b0und4ry\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n--b0und4ry\r\n'
+            b'Content-Disposition: form-data; name="file"; filename="t.jsonl"\r\n\r\n' + data + b"\r\n--b0und4ry--\r\n")
+
+
+def _job(emu: Emulator, training: str, seed: int, **extra: object) -> str:
+    import orjson
+
+    status, _, body = emu.request("POST", "/v1/fine_tuning/jobs", json={
+        "model": "gpt-4o-mini-2024-07-18", "training_file": training, "seed": seed, **extra})
+    assert status == 200, body
+    return orjson.loads(body)["id"]
+
+
+def _answers(emu: Emulator, paths: list[str]) -> list[tuple[int, bytes]]:
+    return [emu.request("GET", p)[::2] for p in paths]
+
+
+def _scenario(hops: list[str]) -> list[tuple[int, bytes]]:
+    """Every answer of: two jobs on the same bytes finished at once (the second one's verdict is cached), one whose
+    file is deleted first, and jobs moved through manual time (polled while validating, queued, running, paused)."""
+    out = []
+    with Emulator(transitions="immediate", wall=lambda: WALL) as emu:
+        emu.control("seed", {"seed": 5})
+        first, second, gone = (_upload(emu, pig_jsonl(10)) for _ in range(3))
+        jobs = [_job(emu, first, 11), _job(emu, second, 12), _job(emu, gone, 13)]
+        assert emu.request("DELETE", f"/v1/files/{gone}")[0] == 200
+        hops.append("immediate")
+        for j in jobs:
+            out += _answers(emu, [f"/v1/fine_tuning/jobs/{j}", f"/v1/fine_tuning/jobs/{j}/events?limit=7",
+                                  f"/v1/fine_tuning/jobs/{j}/checkpoints"])
+    with Emulator(transitions="manual", wall=lambda: WALL) as emu:
+        emu.control("seed", {"seed": 6})
+        emu.set_transitions("manual", time_scale=1)
+        f = _upload(emu, pig_jsonl(10))
+        a, b = _job(emu, f, 21), _job(emu, f, 22, hyperparameters={"n_epochs": 2})
+        hops.append("manual")
+        for seconds in (1, 30, 15, 9, 7, 1000):
+            emu.advance(seconds)
+            if seconds == 9:
+                assert emu.request("POST", f"/v1/fine_tuning/jobs/{a}/pause", json={})[0] == 200
+            if seconds == 7:
+                assert emu.request("POST", f"/v1/fine_tuning/jobs/{a}/resume", json={})[0] == 200
+            for j in (a, b):
+                out += _answers(emu, [f"/v1/fine_tuning/jobs/{j}/events", f"/v1/fine_tuning/jobs/{j}"])
+    return out
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What went to a worker thread (`routes._run`), after markers the scenario adds."""
+    seen: list[str] = []
+    real = routes._run
+
+    async def counting(fn, /, **kwargs):
+        seen.append(fn.__name__)
+        return await real(fn, **kwargs)
+
+    monkeypatch.setattr(routes, "_run", counting)
+    return seen
+
+
+def test_answers_are_the_same_on_the_loop_and_on_a_worker_thread(hops: list[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    on_loop = _scenario(hops)
+    assert hops[:hops.index("manual")] == ["immediate", "advance_job"], hops   # only the first file is validated
+    # the first poll once validation is due, then the pause and the resume (actions always go to a worker thread)
+    assert hops[hops.index("manual"):] == ["manual", "list_events", "advance_job", "advance_job"], hops
+    hops.clear()
+    monkeypatch.setattr(store, "advance_on_loop", lambda svc, read: None)
+    on_threads = _scenario(hops)
+    assert len([h for h in hops if h not in ("immediate", "manual")]) > 10
+    assert on_loop == on_threads
+    assert all(status == 200 for status, _ in on_loop)
+
+
+def test_a_conflict_on_the_loop_goes_to_the_worker_thread(hops: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compare-and-set lost on the loop (another process advanced the job first) is not retried there."""
+    real = store._attempt
+
+    def losing(*args, **kwargs):
+        monkeypatch.setattr(store, "_attempt", real)
+        raise store._Conflict()
+
+    with Emulator(transitions="immediate") as emu:
+        f = _upload(emu, pig_jsonl(10))
+        _ = emu.request("GET", f"/v1/fine_tuning/jobs/{_job(emu, f, 1)}")   # the verdict is cached from here on
+        job = _job(emu, _upload(emu, pig_jsonl(10)), 2)
+        hops.clear()
+        monkeypatch.setattr(store, "_attempt", losing)
+        status, _, body = emu.request("GET", f"/v1/fine_tuning/jobs/{job}")
+    assert status == 200 and b'"succeeded"' in body
+    assert hops == ["advance_job"]
