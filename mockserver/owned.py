@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, false, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-__all__ = ["owns", "scope", "owned", "find", "snapshot", "connection", "row_of", "insert_row"]
+__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_of", "insert_row"]
 
 
 def owns(table: Any, tenant: str) -> ColumnElement[bool]:
@@ -79,11 +79,28 @@ def _insert(table: Any) -> Any:
     return insert(table.__table__)
 
 
+def joined_by_id(table: Any, link: str, other: Any, labels: dict[str, str], *, only: tuple[str, ...] = (),
+                 live: bool = False) -> Any:
+    """`snapshot`'s read as a Core statement to build once and run with the parameters `tenant` and `object_id`:
+    the tenant's row of `table` (its columns `only`, else all) with the columns of the row of `other` that
+    `table.<link>` names, outer-joined under `labels` (column → label). They are null when there is no such
+    row, or when it is not the same tenant's: another tenant's object is one that does not exist."""
+    t, o = table.__table__, other.__table__
+    on = (o.c.id == t.c[link]) & (o.c.tenant == t.c.tenant)
+    picked = [t.c[name] for name in only] if only else [t]
+    return (core_select(*picked, *(o.c[column].label(label) for column, label in labels.items()))
+            .select_from(t.outerjoin(o, on)).where(*_core_where(t, live)))
+
+
 @functools.lru_cache(maxsize=64)
 def _core_by_id(table: Any, live: bool) -> Any:
-    t = table.__table__
+    return core_select(table.__table__).where(*_core_where(table.__table__, live))
+
+
+def _core_where(t: Any, live: bool) -> list[Any]:
+    """The row of Core table `t` with id `:object_id`, the tenant `:tenant`'s (not tombstoned when `live`)."""
     where = [t.c.tenant == bindparam("tenant"), t.c.id == bindparam("object_id")]
-    return core_select(t).where(*where, *([t.c.deleted == false()] if live else []))
+    return [*where, t.c.deleted == false()] if live else where
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,6 @@ import threading
 from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, update
-from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -16,7 +15,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
-from mockserver.owned import insert_row, owned, row_of, scope, snapshot
+from mockserver.owned import insert_row, joined_by_id, owned, row_of, scope, snapshot
 from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
@@ -394,11 +393,8 @@ def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, 
 _TABLE = JobRow.__table__  # type: ignore[attr-defined]
 _COLUMNS = {attr.key: attr.columns[0].name for attr in JobRow.__mapper__.column_attrs}  # attribute → column
 _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("cas_id"), _TABLE.c.version == bindparam("cas_version"))
-_FILE = FileRow.__table__  # type: ignore[attr-defined]
-_JOB_AND_FILE = (core_select(_TABLE, _FILE.c.path.label("training_key"), _FILE.c.deleted.label("training_deleted"))
-                 .select_from(_TABLE.outerjoin(_FILE, (_FILE.c.id == _TABLE.c.training_file)
-                                               & (_FILE.c.tenant == _TABLE.c.tenant)))
-                 .where(_TABLE.c.tenant == bindparam("tenant"), _TABLE.c.id == bindparam("object_id")))
+_JOB_AND_FILE = joined_by_id(JobRow, "training_file", FileRow,
+                             {"path": "training_key", "deleted": "training_deleted"})
 
 
 def _commit(s: Connection, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,

@@ -4,9 +4,14 @@ deleted (or never the tenant's) before validation fails the job, a live one trai
 
 from __future__ import annotations
 
+import openai
 import pytest
+from sqlalchemy import update
 
-from mockserver.testing import Emulator
+from contracts import errors
+from mockserver.jobs import store
+from mockserver.tables import JobRow
+from mockserver.testing import DEFAULT_KEY, Emulator
 from tests.conftest import pig_jsonl
 
 
@@ -43,3 +48,26 @@ def test_a_live_training_file_trains_the_job(emu: Emulator, validation: bool) ->
     client, _, job = _job(emu, validation=validation)
     job = client.fine_tuning.jobs.retrieve(job.id)
     assert job.status == "succeeded" and job.trained_tokens
+
+
+def test_the_joined_read_is_the_tenants_own(emu: Emulator) -> None:
+    """read_job (the job and its training file in one statement) finds a job of its tenant only, and joins
+    the training file only when it is the job's tenant's: another tenant's objects are ones that do not exist."""
+    client, train, job = _job(emu)
+    keys = emu.services.keys
+    mine, theirs = (keys.authenticate(f"Bearer {k}").key for k in (DEFAULT_KEY, DEFAULT_KEY + "-other"))
+    with emu.services.db.engine.connect() as conn:
+        assert store.read_job(conn, tenant=mine, job_id=job.id).training is not None
+        with pytest.raises(errors.NotFound):
+            store.read_job(conn, tenant=theirs, job_id=job.id)
+    other = emu.client(api_key=DEFAULT_KEY + "-other", max_retries=0)
+    for read in (other.fine_tuning.jobs.retrieve, other.fine_tuning.jobs.list_events,
+                 other.fine_tuning.jobs.checkpoints.list):
+        with pytest.raises(openai.NotFoundError) as e:
+            read(job.id)
+        assert e.value.status_code == 404 and e.value.body["param"] == "fine_tuning_job_id"
+    with emu.services.db.transaction() as conn:   # a job of the other tenant naming this tenant's file
+        conn.execute(update(JobRow.__table__).where(JobRow.__table__.c.id == job.id).values(tenant=theirs))
+    with emu.services.db.engine.connect() as conn:
+        found = store.read_job(conn, tenant=theirs, job_id=job.id)
+    assert found.row.id == job.id and found.row.training_file == train.id and found.training is None
