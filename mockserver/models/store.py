@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, false
-from sqlalchemy import select as core_select
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from contracts import catalog, errors
 from mockserver.cache import bump
-from mockserver.owned import connection, find, owned
+from mockserver.owned import connection, find, joined_by_id, owned
 from mockserver.tables import JobRow, ModelRow
 
 __all__ = ["base_to_wire", "model_to_wire", "list_models", "get_model_wire", "delete_model", "CallableModel",
@@ -94,10 +93,8 @@ def _trained_epochs(plan: object, kind: str, step: int | None) -> tuple[float | 
 
 
 # A tenant's live model and its job's plan in one statement, built once (the chat path's read of a tuned model).
-_M, _J = ModelRow.__table__, JobRow.__table__  # type: ignore[attr-defined]
-_CALLABLE = (core_select(_M.c.id, _M.c.base_model, _M.c.kind, _M.c.job_id, _M.c.training_file, _M.c.step, _J.c.plan)
-             .select_from(_M.outerjoin(_J, _J.c.id == _M.c.job_id))
-             .where(_M.c.tenant == bindparam("tenant"), _M.c.id == bindparam("model_id"), _M.c.deleted == false()))
+_CALLABLE = joined_by_id(ModelRow, "job_id", JobRow, {"plan": "plan"}, live=True,
+                         only=("id", "base_model", "kind", "job_id", "training_file", "step"))
 
 
 def resolve_callable(s: Session | Connection, *, tenant: str, model_id: str) -> CallableModel:
@@ -107,7 +104,7 @@ def resolve_callable(s: Session | Connection, *, tenant: str, model_id: str) -> 
         return CallableModel(id=model_id, base=entry, kind="base")
     row = None
     if model_id.startswith("ft:"):
-        row = connection(s).execute(_CALLABLE, {"tenant": tenant, "model_id": model_id}).first()
+        row = connection(s).execute(_CALLABLE, {"tenant": tenant, "object_id": model_id}).first()
     if row is None:
         raise errors.model_not_found(model_id)
     base = catalog.CATALOG[row.base_model]

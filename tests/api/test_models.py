@@ -58,3 +58,6 @@ def test_other_tenants_model_is_invisible(api):
     with pytest.raises(openai.NotFoundError):
         other.models.delete(name)
     assert name not in {m.id for m in other.models.list()}
+    with pytest.raises(openai.NotFoundError) as e:   # the chat path's read (models.store.resolve_callable)
+        other.chat.completions.create(model=name, messages=[{"role": "user", "content": "hi"}])
+    assert e.value.code == "model_not_found"
