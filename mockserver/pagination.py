@@ -19,7 +19,8 @@ from contracts import errors
 from contracts.limits import LIST_LIMITS
 from contracts.requests import RequestModel, api_error, parse
 
-__all__ = ["Page", "paginate", "page_of", "ListQuery", "list_query", "list_params", "cursor_seq", "bad_cursor"]
+__all__ = ["Page", "paginate", "page_of", "ListQuery", "QueryInt", "list_query", "list_params", "cursor_seq",
+           "bad_cursor"]
 
 
 class Page:
@@ -47,6 +48,11 @@ def _query_int(raw: Any) -> Any:
         return int(raw)
     except (TypeError, ValueError):
         raise api_error("invalid_type", "an integer", raw) from None
+
+
+QueryInt = Annotated[int | None, BeforeValidator(_query_int)]
+"""An integer query parameter other than `limit` (a query model's field, default None, read with `list_params`),
+checked as `limit` is: absent or empty is the default, anything but an integer the same `invalid_type` 400."""
 
 
 class ListQuery(RequestModel):

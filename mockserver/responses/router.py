@@ -17,12 +17,12 @@ from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from contracts import errors, tokens
-from contracts.requests import api_error
+from contracts import tokens
+from contracts.requests import RequestModel, api_error
 from mockserver.chat import state as chat_state
 from mockserver.deps import ServicesDep, SessionDep, TenantDep
 from mockserver.http import JSONResponse, read_json
-from mockserver.pagination import list_params, list_query
+from mockserver.pagination import QueryInt, list_params, list_query
 from mockserver.responses import engine, store, stream
 from mockserver.responses.request import parse_create, parse_input_tokens
 from mockserver.responses.run import generate, input_messages
@@ -38,6 +38,13 @@ def _order(value: Any) -> Any:
 
 
 InputItemsQuery = list_query("input_items", behind={"order": (Annotated[str | None, BeforeValidator(_order)], None)})
+
+
+class ReplayQuery(RequestModel):
+    """`GET /v1/responses/{id}?stream=true`'s own query parameter: `starting_after`, a sequence number."""
+
+    starting_after: QueryInt = None
+
 
 BACKGROUND_SECONDS = 10.0   # simulated time a background response takes
 
@@ -85,18 +92,14 @@ async def retrieve_response(response_id: str, svc: ServicesDep, tenant: TenantDe
     body = await asyncio.to_thread(store.get, svc, tenant=tenant.key, response_id=response_id)
     if stream not in ("true", "True", "1"):
         return JSONResponse(body)
-    after = -1
-    if starting_after not in (None, ""):
-        if not starting_after.isdigit():
-            raise errors.invalid_type("starting_after", "an integer", starting_after)
-        after = int(starting_after)
+    after = list_params(ReplayQuery, starting_after=starting_after).starting_after
     if body["status"] in ("queued", "cancelled"):   # nothing generated (yet): the lifecycle events only
         events = [{"type": "response.created", "response": body, "sequence_number": 0}]
         if body["status"] == "queued":
             events.append({"type": "response.queued", "response": body, "sequence_number": 1})
     else:
         events = list(stream_events(body, tokens.encoding_for_model(body["model"])))
-    return _sse(e for e in events if e["sequence_number"] > after)
+    return _sse(e for e in events if after is None or e["sequence_number"] > after)
 
 
 @router.delete("/v1/responses/{response_id}")

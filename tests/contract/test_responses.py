@@ -185,3 +185,16 @@ def test_retrieve_with_stream_replays_the_events(api):
     with client.responses.stream(response_id=made.id) as replay:
         final = replay.get_final_response()
     assert final.id == made.id and final.output_text == made.output_text
+
+
+@pytest.mark.emulator_only
+@pytest.mark.parametrize("raw", ["three", "1.5", "%C2%B2", "99999999999999999999x"])
+def test_a_bad_starting_after_is_refused_as_a_bad_list_parameter_is(api, raw):
+    """`starting_after` (a sequence number) is checked by the shared query parsing: its 400 is the one
+    `limit` gets on a list endpoint, with the parameter's own name (a superscript digit was a 500)."""
+    made = _strict(api).responses.create(model=CHEAP, input="Replay me", max_output_tokens=16)
+    err = error_of(api.raw_json("GET", f"/v1/responses/{made.id}?stream=true&starting_after={raw}"), 400)
+    listed = error_of(api.raw_json("GET", f"/v1/responses/{made.id}/input_items?limit={raw}"), 400)
+    assert err == {**listed, "message": listed["message"].replace("'limit'", "'starting_after'"),
+                   "param": "starting_after"}
+    assert err["code"] == "invalid_type"
