@@ -326,7 +326,7 @@ def _stream_options(v: Any) -> bool:
 def _logit_bias(path: str, v: Any) -> None:
     _obj(path, v)
     for key, value in v.items():
-        if not key.lstrip("-").isdigit():
+        if not (key.isascii() and key.lstrip("-").isdigit()):   # "²" and other non-ASCII digits are no ids
             raise errors.invalid_value(path, f"Invalid key in '{path}': {key}. Only token ids (integers) are "
                                        "allowed.")
         _num(f"{path}.{key}", value, -100, 100)

@@ -50,7 +50,7 @@ def _created_at(value: Any) -> Any:
 
 def _form_seconds(value: Any) -> int:
     """`expires_after[seconds]`: a form field holding a whole number of seconds in EXPIRES_AFTER_RANGE."""
-    if not isinstance(value, str) or not value.isdigit():
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):   # int() refuses "²"
         raise api_error("invalid_type", "an integer", value)
     seconds, (low, high) = int(value), EXPIRES_AFTER_RANGE
     if seconds < low:

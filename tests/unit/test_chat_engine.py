@@ -164,6 +164,9 @@ def test_enum_picks_the_reply_when_it_is_a_member():
     assert json_schema.generate({"enum": ["cat", "dog"]}, " Dog ") == "dog"
     with pytest.raises(json_schema.SchemaError):
         json_schema.generate({"$ref": "#/$defs/missing"}, "x")
+    with pytest.raises(json_schema.SchemaError):   # not an index (int() refuses it): was a ValueError, a 500
+        json_schema.generate({"allOf": [{}], "properties": {"a": {"$ref": "#/allOf/\u00b2"}}}, "x")
+    assert json_schema.generate({"allOf": [{}], "properties": {"a": {"$ref": "#/allOf/0"}}}, "x") is not None
 
 
 # --- replies and options ----------------------------------------------------------------------------------
@@ -299,6 +302,7 @@ def test_parse_chat_fills_the_request():
     ({"parallel_tool_calls": True}, "parallel_tool_calls"),
     ({"metadata": {"k": 1}}, "metadata.k"),
     ({"logit_bias": {"abc": 1}}, "logit_bias"),
+    ({"logit_bias": {"\u00b2": 1}}, "logit_bias"),
     ({"service_tier": "gold"}, "service_tier"),
 ])
 def test_parse_chat_errors(body, param):
