@@ -7,6 +7,7 @@ tombstoned rows (files, models, responses are deleted by marking them, so cursor
 
 from __future__ import annotations
 
+import collections
 import functools
 from typing import Any
 
@@ -14,7 +15,8 @@ from sqlalchemy import ColumnElement, Connection, bindparam, false, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_of", "insert_row"]
+__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_of", "new_row",
+           "snapshot_type", "insert_row"]
 
 
 def owns(table: Any, tenant: str) -> ColumnElement[bool]:
@@ -49,7 +51,8 @@ def _by_id(table: Any, live: bool) -> Any:
 def snapshot(s: Session | Connection, table: Any, tenant: str, object_id: str, *, live: bool = False) -> Any:
     """The tenant's row of `table` with this id as a read-only snapshot, or None: the same answer as `find`
     in about a third of its time (a Core statement built once, no identity map, no validation). The snapshot
-    belongs to no session: never add it to one or expect a change to it to be written."""
+    is a named tuple with the model's attributes (`snapshot_type`), not a model instance: it belongs to no
+    session, and a change is made by `_replace` (a new snapshot), never written by itself."""
     found = connection(s).execute(_core_by_id(table, live), {"tenant": tenant, "object_id": object_id}).mappings().first()
     return None if found is None else row_of(table, found)
 
@@ -60,15 +63,41 @@ def connection(s: Session | Connection) -> Connection:
 
 
 def row_of(table: Any, values: Any) -> Any:
-    """A read-only `table` instance (see `snapshot`) from a mapping keyed by column name."""
-    return table.model_construct(**{attr: values[column] for attr, column in _attributes(table)})
+    """A snapshot of a `table` row (see `snapshot`) from a mapping keyed by column name: ~1 µs, against ~11 for a
+    model instance (`model_construct` sets each attribute through SQLAlchemy's instrumentation)."""
+    return snapshot_type(table)._make([values[column] for _, column in _attributes(table)])
+
+
+def new_row(table: Any, **values: Any) -> Any:
+    """A snapshot of a new `table` row (for `insert_row`): `values`, and every other attribute its model's default,
+    as `model_construct` fills them (a default factory called for each row)."""
+    defaults = _defaults(table)
+    return snapshot_type(table)._make([values[attr] if attr in values else defaults[attr]()
+                                       for attr, _ in _attributes(table)])
+
+
+@functools.lru_cache(maxsize=64)
+def snapshot_type(table: Any) -> type:
+    """The named tuple a snapshot of `table` is: one field per column attribute, in the mapper's order; its
+    `__model__` is `table`."""
+    kind = collections.namedtuple(f"{table.__name__}Snapshot", [attr for attr, _ in _attributes(table)])  # type: ignore[misc]
+    kind.__model__ = table
+    return kind
+
+
+@functools.lru_cache(maxsize=64)
+def _defaults(table: Any) -> dict[str, Any]:
+    """Attribute → a callable giving its default (`model_construct`'s: the field's default, or its factory's)."""
+    fields = table.model_fields
+    return {attr: (fields[attr].default_factory if fields[attr].default_factory is not None else
+                   functools.partial(fields[attr].get_default, call_default_factory=True))
+            for attr, _ in _attributes(table)}
 
 
 def insert_row(s: Session | Connection, row: Any) -> Any:
-    """INSERT a new row built with `model_construct` (every column set, `seq` left to the database) at once,
-    as one Core statement built once per table: no unit of work, no flush. Returns `row` (read-only, see
-    `snapshot`)."""
-    table = type(row)
+    """INSERT a new row (`new_row`: every column set, `seq` left to the database) at once, as one Core statement
+    built once per table: no unit of work, no flush. Returns `row`."""
+    table = getattr(type(row), "__model__", type(row))
     connection(s).execute(_insert(table), {column: getattr(row, attr) for attr, column in _attributes(table)
                                            if attr != "seq"})
     return row

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from contracts import errors
 from mockserver.files.blobs import DERIVED, BlobWriter
-from mockserver.owned import find, insert_row, scope
+from mockserver.owned import find, insert_row, new_row, scope
 from mockserver.pagination import Page, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow
@@ -44,8 +44,8 @@ def create_file(s: Session | Connection, svc: Services, *, tenant: str, blob: Bl
     file_id = svc.ids.new("file")
     path = blob.publish(file_id)
     now = svc.now(s)
-    return insert_row(s, FileRow.model_construct(
-        id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
+    return insert_row(s, new_row(
+        FileRow, id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,
         expires_at=now + expires_after if expires_after else None, status="processed", status_details=None, path=path,
         deleted=False))
 
@@ -54,8 +54,8 @@ def derived_file(s: Session | Connection, svc: Services, *, tenant: str, kind: s
                  created_at: int) -> str:
     """Record a file whose content `content` derives on read (one INSERT, nothing written to disk)."""
     file_id = svc.ids.new("file")
-    insert_row(s, FileRow.model_construct(
-        id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=-1, created_at=created_at,
+    insert_row(s, new_row(
+        FileRow, id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=-1, created_at=created_at,
         expires_at=None, status="processed", status_details=None, path=f"{DERIVED}{kind}:{key}", deleted=False))
     return file_id
 

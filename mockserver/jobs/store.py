@@ -15,7 +15,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
-from mockserver.owned import insert_row, joined_by_id, owned, row_of, scope, snapshot
+from mockserver.owned import insert_row, joined_by_id, new_row, owned, row_of, scope, snapshot, snapshot_type
 from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
@@ -73,15 +73,15 @@ def create_job(s: Session | Connection, svc: Services, *, tenant: Tenant, req: J
         files += f" and validation file: {req.validation_file}"
     log = history.extend(None, [simulator.NewEvent(now, f"Created fine-tuning job: {job_id}"),
                                 simulator.NewEvent(now, files)])
-    row = JobRow.model_construct(
-        id=job_id, tenant=tenant.key, organization_id=tenant.organization_id, org_name=tenant.model_slug,
+    row = new_row(
+        JobRow, id=job_id, tenant=tenant.key, organization_id=tenant.organization_id, org_name=tenant.model_slug,
         model=base.id, status="validating_files", training_file=req.training_file,
         validation_file=req.validation_file, hyperparameters=hp,
         method=simulator.method_echo(req.method, req.hyperparameters), suffix=normalise_suffix(req.suffix),
         user_provided_suffix=req.suffix, seed=seed, metadata_=req.metadata, integrations=req.integrations,
         created_at=int(now), result_files=[], stage_started=now, model_token=svc.ids.chars("model", 8), log=log,
         event_count=2)
-    return insert_row(s, row)   # model_construct gave the other columns their defaults
+    return insert_row(s, row)   # new_row gave the other columns their defaults
 
 
 def get_job(s: Session | Connection, *, tenant: str, job_id: str) -> JobRow:
@@ -125,6 +125,7 @@ def _fields(row: JobRow) -> dict:
 
 
 _FIELD_NAMES = tuple(JobRow.model_fields)
+_JOB_SNAPSHOT = snapshot_type(JobRow)
 
 
 # --- validation (outside any transaction; cached per process in svc.caches.validation) -------------
@@ -369,7 +370,7 @@ def _advance_once(s: Connection, svc: Services, row: JobRow, policy, plan, error
     if not fx:
         return row
     changes = _commit(s, svc, row, fx, plan, now)
-    return JobRow.model_construct(**(_fields(row) | changes))   # what the UPDATE wrote: no second read
+    return _JOB_SNAPSHOT(**(_fields(row) | changes))   # what the UPDATE wrote: no second read
 
 
 def _apply_action(row: JobRow, state: dict, fx: simulator.Effects, action: str, now: float) -> None:

@@ -1,0 +1,52 @@
+"""Read-only snapshots (mockserver.owned: named tuples, not model instances) hold what the models hold: a new
+row's defaults are `model_construct`'s, and a row read as a snapshot has every attribute a session's read of it
+has, so the wire objects made from either are equal."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from mockserver.files.store import file_to_wire
+from mockserver.jobs.store import get_job, job_to_wire
+from mockserver.owned import _attributes, new_row, snapshot
+from mockserver.tables import FileRow, JobRow, ModelRow
+from mockserver.testing import Emulator
+from tests.conftest import pig_jsonl
+
+REQUIRED = {
+    JobRow: {"id": "ftjob-1", "tenant": "t", "organization_id": "org", "org_name": "o", "model": "m", "status": "queued",
+             "training_file": "file-1", "seed": 3, "created_at": 5, "model_token": "abcdefgh"},
+    FileRow: {"id": "file-1", "tenant": "t", "filename": "f", "purpose": "fine-tune", "bytes": 3, "created_at": 5,
+              "status": "processed", "path": "files/file-1"},
+    ModelRow: {"id": "ft:m", "tenant": "t", "created": 5, "owned_by": "org", "base_model": "m", "job_id": "ftjob-1"},
+}
+
+
+@pytest.mark.parametrize("table", list(REQUIRED), ids=lambda t: t.__name__)
+def test_a_new_row_has_model_constructs_defaults(table) -> None:
+    built, constructed = new_row(table, **REQUIRED[table]), table.model_construct(**REQUIRED[table])
+    for attr, _ in _attributes(table):
+        assert getattr(built, attr) == getattr(constructed, attr), attr
+    mutable = [attr for attr, _ in _attributes(table) if isinstance(getattr(built, attr), list | dict)]
+    again = new_row(table, **REQUIRED[table])
+    assert all(getattr(again, attr) is not getattr(built, attr) for attr in mutable)   # factories called per row
+
+
+def test_a_snapshot_has_what_a_session_reads() -> None:
+    with Emulator(transitions="immediate") as emu:
+        client = emu.client()
+        f = client.files.create(file=("t.jsonl", pig_jsonl(10)), purpose="fine-tune")
+        job = client.fine_tuning.jobs.create(model="gpt-4o-mini-2024-07-18", training_file=f.id,
+                                             metadata={"k": "v"})
+        client.fine_tuning.jobs.retrieve(job.id)
+        with emu.services.db.session() as s:
+            orm_job = s.exec(select(JobRow).where(JobRow.id == job.id)).one()
+            orm_file = s.exec(select(FileRow).where(FileRow.id == f.id)).one()
+            snap_job = get_job(s, tenant=orm_job.tenant, job_id=job.id)
+            snap_file = snapshot(s, FileRow, orm_file.tenant, f.id)
+        for table, orm, snap in ((JobRow, orm_job, snap_job), (FileRow, orm_file, snap_file)):
+            for attr, _ in _attributes(table):
+                assert getattr(snap, attr) == getattr(orm, attr), attr
+        assert job_to_wire(snap_job) == job_to_wire(orm_job) and snap_job.status == "succeeded"
+        assert file_to_wire(snap_file) == file_to_wire(orm_file)
