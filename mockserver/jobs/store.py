@@ -310,14 +310,15 @@ def advance_on_loop(svc: Services, read: JobRead) -> JobRow | None:
     """`advance_job` for a caller on the event loop (`jobs.routes._on_job`): one attempt of the same compare-and-set,
     made only when nothing in it can take long — no file's bytes are validated (the plan is known, validation is not
     due, or its outcome is in the caches: `_cached_outcome`) — its writes being the short Core transaction the
-    upload's and the create's INSERTs also run on the loop. None when it would have to validate, or lost the
-    compare-and-set to another request or process: the caller then runs `advance_job` on a worker thread."""
+    upload's and the create's INSERTs also run on the loop. None when it would have to validate, lost the
+    compare-and-set to another request or process, or (SQLite) would have to wait for the write lock another
+    connection holds: the caller then runs `advance_job` on a worker thread, which waits there."""
     row = read.row
     due = _plan_for(svc, row, read.training, cached_only=True)
     if due is None:
         return None
     try:
-        return _attempt(svc, row, None, due)
+        return _attempt(svc, row, None, due, wait=False)   # a write lock held elsewhere: no waiting on the loop
     except (_Conflict, IntegrityError, OperationalError):
         return None
 
@@ -332,9 +333,10 @@ class _Due(NamedTuple):
     error: dict | None
 
 
-def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due) -> JobRow:
-    """One compare-and-set advance of `row` as it was read; raises _Conflict when another one won."""
-    with svc.db.transaction() as conn:   # Core statements only: no session
+def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due, *, wait: bool = True) -> JobRow:
+    """One compare-and-set advance of `row` as it was read; raises _Conflict when another one won (and, with
+    `wait=False`, OperationalError when SQLite's write lock is held elsewhere: `Database.transaction`)."""
+    with svc.db.transaction(wait=wait) as conn:   # Core statements only: no session
         return _advance_once(conn, svc, row, due.policy, due.plan, due.error, action)
 
 

@@ -115,3 +115,93 @@ def test_a_conflict_on_the_loop_goes_to_the_worker_thread(hops: list[str], monke
         status, _, body = emu.request("GET", f"/v1/fine_tuning/jobs/{job}")
     assert status == 200 and b'"succeeded"' in body
     assert hops == ["advance_job"]
+
+
+def test_a_write_lock_held_elsewhere_does_not_hold_up_the_loop(hops: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another connection (another process, or a worker thread of this one) holds SQLite's write lock, the
+    advance on the loop does not wait for it (busy_timeout): it goes to a worker thread, and the loop answers
+    another request in the meantime. The database's own busy timeout is made longer than the holder's patience
+    here, so an advance that waited on the loop would be seen waiting, whatever the machine's speed."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+
+    from mockserver.testing import DEFAULT_KEY, asgi_request
+
+    with Emulator(transitions="immediate") as emu:
+        f = _upload(emu, pig_jsonl(10))
+        _ = emu.request("GET", f"/v1/fine_tuning/jobs/{_job(emu, f, 1)}")   # the verdict is cached from here on
+        job = _job(emu, _upload(emu, pig_jsonl(10)), 2)                  # so this job's advance runs on the loop
+        engine = emu.services.db.engine
+        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=600000"))
+        engine.dispose()   # every connection from here on waits up to 10 minutes for a lock
+        hops.clear()
+        tried, answered, held = asyncio.Event(), threading.Event(), threading.Event()
+        real = store.advance_on_loop
+
+        def attempt(svc, read):
+            tried.set()
+            return real(svc, read)
+
+        monkeypatch.setattr(store, "advance_on_loop", attempt)
+        patience: list[bool] = []
+
+        def hold() -> None:   # the write lock, as another process's transaction holds it
+            other = sqlite3.connect(emu.services.db.file, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            held.set()
+            patience.append(answered.wait(60))   # (a bound for the failing case only)
+            other.execute("ROLLBACK")
+            other.close()
+
+        auth = [(b"authorization", f"Bearer {DEFAULT_KEY}".encode())]
+
+        async def scenario() -> tuple[tuple, tuple]:
+            retrieve = asyncio.ensure_future(asgi_request(emu.app, "GET", f"http://emulator.test/v1/fine_tuning/jobs/{job}",
+                                                          auth, b""))
+            await tried.wait()
+            other = await asgi_request(emu.app, "GET", "http://emulator.test/v1/models", auth, b"")
+            answered.set()
+            return await retrieve, other
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert held.wait(60)
+        try:
+            (status, _, body), (other_status, _, _) = asyncio.run_coroutine_threadsafe(
+                scenario(), emu.bridge.loop).result(600)
+        finally:
+            answered.set()
+            holder.join()
+    assert patience == [True]   # the other request was answered while the lock was still held
+    assert other_status == 200 and status == 200 and b'"succeeded"' in body
+    assert hops == ["advance_job"]   # the advance went to a worker thread, which waited for the lock there
+
+
+def test_a_transaction_that_does_not_wait_leaves_its_connection_waiting_as_before(tmp_path) -> None:
+    """`Database.transaction(wait=False)` refuses a write lock held elsewhere and gives its pooled connection
+    back with the database's busy timeout: the next user of the connection waits for a lock as before."""
+    import sqlite3
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from mockserver.db import Database
+    from mockserver.tables import Meta
+
+    db = Database(f"sqlite:///{tmp_path / 'state.db'}", durable=False)
+    db.engine.dispose()   # one connection from here on
+    other = sqlite3.connect(db.file, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="locked"), db.transaction(wait=False) as conn:
+            conn.execute(update(Meta).where(Meta.key == "schema_version").values(key=Meta.key))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert db.engine.pool.checkedin() == 1
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    db.dispose()
