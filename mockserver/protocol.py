@@ -1,4 +1,6 @@
-"""The HTTP/1.1 protocol uvicorn serves the emulator with: uvicorn's h11 protocol with these changes.
+"""The emulator's HTTP/1.1 protocol on uvicorn's h11 one (`EmulatorH11Protocol`, the fallback and `--http h11`),
+and what it shares with the httptools one (mockserver.protocol_httptools, served by default, same bytes):
+`Guarded`, the changes below, and `refusal`, the 400.
 
 * TCP_NODELAY on every connection. uvicorn sets it only when asyncio does, and asyncio skips the
   listening socket uvicorn binds itself for `--workers N` (protocol number 0): without it every
@@ -40,7 +42,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from contracts import errors
 
-__all__ = ["EmulatorH11Protocol"]
+__all__ = ["EmulatorH11Protocol", "Guarded", "refusal", "HEAD", "BODY", "OTHER"]
 
 
 def _timeouts() -> tuple[float, float]:
@@ -124,12 +126,22 @@ _LINGER_IDLE = 2.0     # a lingering connection closes once the client sends not
 _LINGER_TOTAL = 10.0   # and at the latest this long after the response
 
 
-class EmulatorH11Protocol(H11Protocol):
+class Guarded:
+    """What the emulator adds to either of uvicorn's HTTP/1.1 protocols (TCP_NODELAY, the cork, read timeouts, a
+    lingering close). A subclass says where its client is (`_phase`: a request head, a body, or neither) and
+    parses with `_parse`."""
+
     _read_timer: asyncio.TimerHandle | None = None
     _head_started = False
     _lingering: float | None = None   # while lingering: when it ends at the latest (loop time)
     _linger_timer: asyncio.TimerHandle | None = None
     _stopping = False
+
+    def _phase(self) -> int:
+        raise NotImplementedError
+
+    def _parse(self, data: bytes) -> None:
+        raise NotImplementedError
 
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
@@ -145,13 +157,13 @@ class EmulatorH11Protocol(H11Protocol):
         if self._lingering is not None:   # the rest of a body nobody reads: dropped
             self._arm_linger()
             return
-        super().data_received(data)
-        state = self.conn.their_state
-        if state is h11.IDLE:          # (part of) a request head: its deadline runs from its first byte
+        self._parse(data)
+        phase = self._phase()
+        if phase == HEAD:          # (part of) a request head: its deadline runs from its first byte
             if not self._head_started:
                 self._head_started = True
                 self._arm(self._header_timeout)
-        elif state is h11.SEND_BODY:   # body bytes arrived: the idle deadline starts again
+        elif phase == BODY:        # body bytes arrived: the idle deadline starts again
             self._head_started = False
             self._arm(self._body_timeout)
         else:
@@ -172,12 +184,12 @@ class EmulatorH11Protocol(H11Protocol):
         self._read_timer = None
         if self.transport.is_closing():
             return
-        state = self.conn.their_state
-        if state is h11.SEND_BODY and self.flow.read_paused:   # the server is not reading: not the client's stall
+        phase = self._phase()
+        if phase == BODY and self.flow.read_paused:   # the server is not reading: not the client's stall
             self._arm(self._body_timeout)
             return
-        if state in (h11.IDLE, h11.SEND_BODY):
-            self.logger.info("closing a connection whose request stalled (%s)", "head" if state is h11.IDLE else "body")
+        if phase in (HEAD, BODY):
+            self.logger.info("closing a connection whose request stalled (%s)", "head" if phase == HEAD else "body")
             self.transport.close_now()   # a stalled client is not lingered for
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -191,7 +203,7 @@ class EmulatorH11Protocol(H11Protocol):
         while the client is still sending the request's body."""
         cycle, raw = self.cycle, self.transport.raw
         if (self._stopping or self._lingering is not None or cycle is None or not cycle.response_complete
-                or self.conn.their_state is not h11.SEND_BODY or raw.is_closing() or not raw.can_write_eof()):
+                or self._phase() != BODY or raw.is_closing() or not raw.can_write_eof()):
             return False
         self._disarm()
         self._lingering = self.loop.time() + _LINGER_TOTAL
@@ -229,15 +241,38 @@ class EmulatorH11Protocol(H11Protocol):
         self._disarm()
         super().on_response_complete()
 
+
+HEAD, BODY, OTHER = 0, 1, 2   # where a connection's client is: sending a request head, a body, or neither
+
+
+class EmulatorH11Protocol(Guarded, H11Protocol):
+    """uvicorn's h11 protocol with the emulator's additions (`Guarded`) and the API's 400."""
+
+    def _phase(self) -> int:
+        state = self.conn.their_state
+        return HEAD if state is h11.IDLE else BODY if state is h11.SEND_BODY else OTHER
+
+    def _parse(self, data: bytes) -> None:
+        H11Protocol.data_received(self, data)
+
     def send_400_response(self, msg: str) -> None:
-        body = orjson.dumps(errors.envelope(f"{msg} The request could not be parsed as HTTP/1.1.",
-                                            code="invalid_http_request"))
-        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
-                   (b"x-should-retry", b"false")]
-        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
-                      h11.EndOfMessage()):
-            try:
-                self.transport.write(self.conn.send(event))
-            except h11.LocalProtocolError:  # the parser's state allows no response: just close
-                break
+        for chunk in refusal(self.conn, msg):
+            self.transport.write(chunk)
         self.transport.close()
+
+
+def refusal(conn: h11.Connection, msg: str) -> list[bytes]:
+    """What h11 writes on `conn` for a request that could not be parsed: the API's 400 (`invalid_http_request`),
+    as far as the connection's state allows one (none once a response has started)."""
+    body = orjson.dumps(errors.envelope(f"{msg} The request could not be parsed as HTTP/1.1.",
+                                        code="invalid_http_request"))
+    headers = [(b"content-type", b"application/json"), (b"connection", b"close"), (b"x-should-retry", b"false")]
+    out = []
+    for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                  h11.EndOfMessage()):
+        try:
+            out.append(conn.send(event))
+        except h11.LocalProtocolError:  # the parser's state allows no response (or no body, for HEAD): stop
+            break
+    return out
+
