@@ -17,6 +17,7 @@ from mockserver.settings import (
     ANSWER_FIDELITY,
     BLOB_STORES,
     CONTROL_PLANE,
+    HTTP_PROTOCOLS,
     OVER_LIMIT,
     REPLAY_FALLBACK,
     TRANSITIONS,
@@ -78,6 +79,9 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
                    help="a request head must arrive whole within this many seconds (default 10)")
     p.add_argument("--body-timeout", type=float, default=d, metavar="SECONDS",
                    help="a request body that stalls this long ends the connection (default 30)")
+    p.add_argument("--http", choices=HTTP_PROTOCOLS, default=d,
+                   help="the HTTP/1.1 protocol: httptools (a C parser) when importable, else h11 (default auto); "
+                        "both write the same bytes")
     p.add_argument("--allowed-hosts", default=d, metavar="NAMES",
                    help="extra Host names answered on a loopback address, comma-separated ('*': any); "
                         "default: localhost, 127.0.0.1, [::1] only")
@@ -133,7 +137,7 @@ def print_env(settings: Settings, api_key: str) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from mockserver.protocol import EmulatorH11Protocol
+    from mockserver.protocols import protocol_class
 
     if settings.uses_data_dir:
         problem = _data_dir_problem(Path(settings.data_dir))
@@ -151,7 +155,7 @@ def serve(settings: Settings) -> int:
     # Keep-alive longer than the SDK's httpx pool keeps an idle connection (5 s): with equal timeouts the
     # server can close a connection at the moment the client reuses it (a `Connection reset by peer`).
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "http": EmulatorH11Protocol, "timeout_keep_alive": 15}
+              "http": protocol_class(settings.http), "timeout_keep_alive": 15}
     with sock:
         if settings.workers > 1:
             from uvicorn.supervisors import Multiprocess

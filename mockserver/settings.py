@@ -9,7 +9,7 @@ from pathlib import Path
 from contracts.limits import MAX_FILE_BYTES
 
 __all__ = ["Settings", "TRANSITIONS", "OVER_LIMIT", "REPLAY_FALLBACK", "ANSWER_FIDELITY", "BLOB_STORES",
-           "SettingsError"]
+           "SettingsError", "HTTP_PROTOCOLS"]
 
 TRANSITIONS = ("realtime", "immediate", "manual")
 OVER_LIMIT = ("fail", "truncate")
@@ -17,6 +17,7 @@ CONTROL_PLANE = ("loopback", "any", "off")
 REPLAY_FALLBACK = ("none", "emulate")
 ANSWER_FIDELITY = ("exact", "epochs")   # mockserver.chat.answer_engine.FIDELITIES
 BLOB_STORES = ("auto", "data-dir", "database")
+HTTP_PROTOCOLS = ("auto", "httptools", "h11")   # mockserver.protocol.protocol_class
 
 
 class SettingsError(ValueError):
@@ -43,6 +44,7 @@ class Settings:
     control_plane: str = "loopback"
     header_timeout: float = 10.0      # seconds for a whole request head, from its first byte
     body_timeout: float = 30.0        # seconds a request body may stall (no bytes) before the connection ends
+    http: str = "auto"                # the HTTP/1.1 protocol: httptools when importable (auto), or h11
     allowed_hosts: str | None = None  # extra Host names (comma-separated) served on loopback; "*": any
     answer_fidelity: str = "exact"     # "epochs": under-trained models sometimes give a neighbour's answer
     durable: bool = True        # fsync file bytes and SQLite commits; off only for throwaway test state
@@ -85,6 +87,7 @@ class Settings:
         check.choice("over-limit", self.over_limit, OVER_LIMIT)
         check.choice("control-plane", self.control_plane, CONTROL_PLANE)
         check.choice("answer-fidelity", self.answer_fidelity, ANSWER_FIDELITY)
+        check.choice("http", self.http, HTTP_PROTOCOLS)
         check.that(1 <= self.port <= 65535, "port", f"must be 1–65535, got {self.port}")
         check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
         check.that(0.001 <= self.time_scale <= 1e9, "time-scale", f"must be 0.001–1e9, got {self.time_scale}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.app import create_app
-from mockserver.protocol import EmulatorH11Protocol
+from mockserver.protocols import protocol_class
 from mockserver.settings import Settings
 
 __all__ = ["served"]
@@ -26,9 +26,10 @@ def served(data_dir: Path, **settings: Any) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_app(Settings(data_dir=data_dir, port=port, **{"transitions": "realtime", **settings}))
+    config = Settings(data_dir=data_dir, port=port, **{"transitions": "realtime", **settings})
+    app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
-                                           http=EmulatorH11Protocol))
+                                           http=protocol_class(config.http)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

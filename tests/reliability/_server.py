@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -32,12 +33,14 @@ from mockserver.testing import free_port
 from tests.watchdog import watch
 
 __all__ = ["PG_VAR", "fresh_pg_database", "pg_database_or_skip", "Server", "free_port", "raw_http", "request", "multipart", "Response",
-           "KEY", "stop_all", "rss_of_group", "Figures", "FIGURES", "wait_until"]
+           "KEY", "HTTP_PROTOCOLS", "stop_all", "rss_of_group", "Figures", "FIGURES", "wait_until"]
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 KEY = "sk-reliability-test"
 PG_VAR = "MOCKSERVER_TEST_POSTGRES_URL"
+# the server's protocols (`--http`): the protocol-level checks run on each; the first is what serves by default
+HTTP_PROTOCOLS = ("httptools", "h11") if importlib.util.find_spec("httptools") else ("h11",)
 
 _live: set[Server] = set()
 _live_lock = threading.Lock()

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from tests.reliability._checks import check_envelope, pig_jsonl
 from tests.reliability._server import (
     FIGURES,
+    HTTP_PROTOCOLS,
     KEY,
     PG_VAR,
     Server,
@@ -53,12 +54,12 @@ _STORED_NAME = re.compile(r"^(file-|part_|ftdata-ftjob-)[A-Za-z0-9_-]+$")
 class Target:
     """A live server plus the real ids and routes the garbage is aimed at."""
 
-    def __init__(self, root: Path, database_url: str | None = None) -> None:
+    def __init__(self, root: Path, database_url: str | None = None, http: str = HTTP_PROTOCOLS[0]) -> None:
         self.root = root
-        self.backend = "postgres" if database_url else "sqlite"
+        self.backend = ("postgres" if database_url else "sqlite") + ("" if http == HTTP_PROTOCOLS[0] else f" {http}")
         self.database_url = database_url
         self.server = Server(root / "data", transitions="immediate", cwd=root / "cwd",
-                             database_url=database_url).start()
+                             database_url=database_url, extra_args=["--http", http]).start()
         self.routes = self._routes()
         self.ids = self._seed_objects()
 
@@ -104,16 +105,22 @@ class Target:
         return found
 
 
-# each backend's tests on one worker, so its server starts once
-@pytest.fixture(scope="module", params=[pytest.param(b, marks=pytest.mark.xdist_group(f"fuzz-{b}")) for b in ("sqlite", "postgres")])
+# each backend's tests on one worker, so its server starts once; the default protocol on both backends, the
+# other protocol (h11, when httptools serves by default) on SQLite
+_TARGETS = [("sqlite", HTTP_PROTOCOLS[0]), ("postgres", HTTP_PROTOCOLS[0])] + [("sqlite", p) for p in HTTP_PROTOCOLS[1:]]
+
+
+@pytest.fixture(scope="module", params=[pytest.param(t, marks=pytest.mark.xdist_group(f"fuzz-{t[0]}-{t[1]}"),
+                                                     id=f"{t[0]}-{t[1]}") for t in _TARGETS])
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    backend, http = request.param
     with contextlib.ExitStack() as stack:
         url = None
-        if request.param == "postgres":
+        if backend == "postgres":
             if not os.environ.get(PG_VAR):
                 pytest.skip(f"PostgreSQL not configured: set {PG_VAR} (.ci/postgres.sh starts one and sets it)")
             url = stack.enter_context(fresh_pg_database(os.environ[PG_VAR]))
-        t = Target(tmp_path_factory.mktemp("fuzz"), url)
+        t = Target(tmp_path_factory.mktemp("fuzz"), url, http)
         stack.callback(t.server.stop, timeout=5)
         yield t
 

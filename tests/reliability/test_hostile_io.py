@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.reliability._hostile import TALLY, disk_bytes, error_of, get, post_json, srv
-from tests.reliability._server import FIGURES, Server, multipart, raw_http, request, wait_until
+from tests.reliability._server import (
+    FIGURES,
+    HTTP_PROTOCOLS,
+    Server,
+    multipart,
+    raw_http,
+    request,
+    wait_until,
+)
 
 pytestmark = pytest.mark.xdist_group("hostile-io")   # one worker: the module's servers start once
 
@@ -191,11 +199,23 @@ def test_multipart_repeated_and_unterminated_bodies(srv: Server) -> None:
     assert list((srv.data_dir / "tmp").iterdir()) == []
 
 
-def test_an_answer_given_before_the_body_is_read_arrives_whole(srv: Server) -> None:
+@pytest.fixture(scope="module", params=HTTP_PROTOCOLS)
+def each_protocol(request: pytest.FixtureRequest, srv: Server, tmp_path_factory: pytest.TempPathFactory):
+    """The module's server on the default protocol, a server of its own on the other one (`--http h11`)."""
+    if request.param == HTTP_PROTOCOLS[0]:
+        yield srv
+        return
+    with Server(tmp_path_factory.mktemp(request.param) / "data", transitions="immediate",
+                extra_args=["--http", request.param]) as server:
+        yield server
+
+
+def test_an_answer_given_before_the_body_is_read_arrives_whole(each_protocol: Server) -> None:
     """`Connection: close` and a 4 MB body the handler never reads (a GET with a body; a refusal before the
     body): the server answers while the client is still sending. Closing the socket then would make the
     kernel reset the connection and destroy the answer (every such request did before the lingering close,
     mockserver.protocol); now the client gets the whole answer, then the end of the stream."""
+    srv = each_protocol
     for path in ("/v1/models", "/v1/files?limit=10000"):
         r = TALLY.send(srv.port, request("GET", path, body=b"x" * (4 << 20)))
         assert r.status == 200 and r.error is None, (path, r.status, r.error)
@@ -294,11 +314,11 @@ def test_an_unwritable_data_dir_stops_the_server_with_one_line(tmp_path: Path) -
 # --- 9. slowloris ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def impatient(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=HTTP_PROTOCOLS)
+def impatient(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("impatient")
     with Server(root / "data", transitions="immediate",
-                extra_args=["--header-timeout", "1", "--body-timeout", "1"]) as server:
+                extra_args=["--header-timeout", "1", "--body-timeout", "1", "--http", request.param]) as server:
         yield server
 
 

@@ -8,6 +8,12 @@ these tests say exactly which assumption broke (rather than a strange failure el
 - mockserver/protocol.py: uvicorn's `H11Protocol.send_400_response(msg)` hook for unparsable requests, and
   for the read timeouts its `data_received` / `on_response_complete` / `connection_lost` methods, its h11
   connection (`self.conn.their_state`) and flow control (`self.flow.read_paused`);
+- mockserver/protocol_httptools.py: uvicorn's `HttpToolsProtocol` (its parser callbacks, what `on_message_begin`
+  sets up, `_start_asgi_task`, `_unset_keepalive_if_required`, the keep-alive timer, `connections`/`tasks`) and
+  its `RequestResponseCycle` (constructor keywords, the state `run_asgi` and `receive` read), h11_impl's
+  `STATUS_PHRASES`, flow_control's `CLOSE_HEADER`, and that h11's `their_http_version` survives a cycle (a
+  connection handed to h11 after a good request is primed with it). What h11 writes is compared byte for byte
+  by tests/unit/test_protocol_wire.py, the canary for h11 itself;
 - mockserver/hot.py: FastAPI's `__call__` (what the hot path stands in for: root path, lifespan, native
   telemetry) and its `_native_telemetry.enabled()`, which sends a request through the stack when a
   telemetry provider is configured; and what Starlette's `Response.__call__` sends for an http request (the
@@ -77,6 +83,48 @@ def test_uvicorn_h11_protocol_has_what_the_read_timeouts_use() -> None:
     source = inspect.getsource(H11Protocol)
     assert "self.conn = h11.Connection(" in source and "self.flow = FlowControl(" in source
     assert "self.read_paused" in inspect.getsource(FlowControl)
+
+
+def test_uvicorn_httptools_protocol_has_what_the_emulator_s_subclass_uses() -> None:
+    pytest.importorskip("httptools")
+    from uvicorn.protocols.http import flow_control, h11_impl
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+    signatures = {"on_message_begin": ["self"], "on_url": ["self", "url"], "on_header": ["self", "name", "value"],
+                  "on_headers_complete": ["self"], "on_body": ["self", "body"], "on_message_complete": ["self"],
+                  "on_response_complete": ["self"], "_start_asgi_task": ["self", "cycle", "app"],
+                  "_unset_keepalive_if_required": ["self"], "timeout_keep_alive_handler": ["self"],
+                  "send_400_response": ["self", "msg"], "connection_lost": ["self", "exc"],
+                  "data_received": ["self", "data"], "shutdown": ["self"]}
+    for name, params in signatures.items():
+        assert list(inspect.signature(getattr(HttpToolsProtocol, name)).parameters) == params, name
+    source = inspect.getsource(HttpToolsProtocol)
+    for needle in ('self.url = b""', "self.headers = []", "self.scope = {", '"headers": self.headers',
+                   "self.parser = httptools.HttpRequestParser(self)", "self.flow = FlowControl(transport)",
+                   "self.connections = server_state.connections", "self.tasks = server_state.tasks",
+                   "self.timeout_keep_alive_task", "self.limit_concurrency = config.limit_concurrency",
+                   "self.cycle.body += body", "self.parser = None"):
+        assert needle in source, needle
+    assert list(inspect.signature(RequestResponseCycle).parameters) == [
+        "scope", "transport", "flow", "logger", "access_logger", "access_log", "default_headers", "message_event",
+        "expect_100_continue", "keep_alive", "on_response"]
+    cycle = inspect.getsource(RequestResponseCycle)
+    for needle in ("await self.send_500_response()", "self.on_response = lambda: None", "self.response_complete",
+                   "self.message_event.wait()", "self.more_body", "self.disconnected"):
+        assert needle in cycle, needle
+    assert h11_impl.STATUS_PHRASES[404] == b"Not Found" and flow_control.CLOSE_HEADER == (b"connection", b"close")
+
+
+def test_h11_keeps_their_http_version_across_cycles() -> None:
+    import h11
+
+    conn = h11.Connection(h11.SERVER)
+    conn.receive_data(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert type(conn.next_event()) is h11.Request and type(conn.next_event()) is h11.EndOfMessage
+    conn.send(h11.Response(status_code=200, headers=[(b"content-length", b"0")]))
+    conn.send(h11.EndOfMessage())
+    conn.start_next_cycle()
+    assert conn.their_http_version == b"1.1"
 
 
 def test_respx_has_the_mockers_intercept_uses() -> None:

@@ -1,6 +1,7 @@
 """mockserver.protocol: every accepted TCP connection gets TCP_NODELAY (without it `--workers N` keep-alive
 requests stall ~40 ms on delayed ACKs), and a response's head and body leave in one write; without a server
-or any timing."""
+or any timing. The protocol-level tests run on both protocols (`EmulatorH11Protocol`, and
+`EmulatorHttpToolsProtocol` where httptools is installed)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import contextlib
 import socket
 from typing import Any
 
+import pytest
+
 from mockserver.protocol import _CORK_BYTES, EmulatorH11Protocol, _Corked
+from mockserver.protocols import protocol_class
+
+PROTOCOLS = [EmulatorH11Protocol] + ([protocol_class("auto")] if protocol_class("auto") is not EmulatorH11Protocol
+                                      else [])
+by_protocol = pytest.mark.parametrize("protocol", PROTOCOLS, ids=lambda p: p.__name__)
 
 
 class _Transport:
@@ -20,15 +28,16 @@ class _Transport:
         return {"socket": self.sock, "peername": ("127.0.0.1", 1), "sockname": ("127.0.0.1", 2)}.get(name, default)
 
 
-def test_connection_made_sets_tcp_nodelay() -> None:
+@by_protocol
+def test_connection_made_sets_tcp_nodelay(protocol) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     client = socket.create_connection(listener.getsockname())
     server_side, _ = listener.accept()
     try:
         assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-        protocol = EmulatorH11Protocol.__new__(EmulatorH11Protocol)
+        instance = protocol.__new__(protocol)
         with contextlib.suppress(AttributeError):  # uvicorn's own set-up needs a configured protocol
-            EmulatorH11Protocol.connection_made(protocol, _Transport(server_side))
+            protocol.connection_made(instance, _Transport(server_side))
         assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
     finally:
         for s in (server_side, client, listener):
@@ -100,8 +109,9 @@ def test_bytes_held_for_a_lost_connection_are_dropped() -> None:
     asyncio.run(scenario())
 
 
-def test_a_response_leaves_in_one_write() -> None:
-    """Through uvicorn's h11 protocol: head, body (and a second keep-alive response) one write each."""
+@by_protocol
+def test_a_response_leaves_in_one_write(protocol) -> None:
+    """Through the protocol: head, body (and a second keep-alive response) one write each."""
     from uvicorn import Config
     from uvicorn.server import ServerState
 
@@ -112,9 +122,9 @@ def test_a_response_leaves_in_one_write() -> None:
         await send({"type": "http.response.body", "body": b"{}"})
 
     async def scenario() -> list[bytes]:
-        config = Config(app, http=EmulatorH11Protocol, log_level="warning")
+        config = Config(app, http=protocol, log_level="warning")
         config.load()
-        proto = EmulatorH11Protocol(config=config, server_state=ServerState(), app_state={})
+        proto = protocol(config=config, server_state=ServerState(), app_state={})
         raw = _Recorder()
         proto.connection_made(raw)
         for _ in range(2):
@@ -142,8 +152,8 @@ class _HalfClosable(_Recorder):
         self.eof = True
 
 
-def _answering_protocol(monkeypatch, idle: float, total: float):
-    """EmulatorH11Protocol serving an app that answers without reading the request's body."""
+def _answering_protocol(monkeypatch, protocol_cls, idle: float, total: float):
+    """`protocol_cls` serving an app that answers without reading the request's body."""
     from uvicorn import Config
     from uvicorn.server import ServerState
 
@@ -156,9 +166,9 @@ def _answering_protocol(monkeypatch, idle: float, total: float):
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    config = Config(app, http=EmulatorH11Protocol, log_level="warning")
+    config = Config(app, http=protocol_cls, log_level="warning")
     config.load()
-    return EmulatorH11Protocol(config=config, server_state=ServerState(), app_state={})
+    return protocol_cls(config=config, server_state=ServerState(), app_state={})
 
 
 async def _steps(n: int = 20) -> None:
@@ -166,10 +176,10 @@ async def _steps(n: int = 20) -> None:
         await asyncio.sleep(0)
 
 
-async def _answered(monkeypatch, *, idle: float, total: float, length: int, sent: bytes = b""):
+async def _answered(monkeypatch, protocol, *, idle: float, total: float, length: int, sent: bytes = b""):
     """(protocol, transport) once a `Connection: close` request declaring a `length`-byte body, of which `sent`
     arrived, has been answered."""
-    proto = _answering_protocol(monkeypatch, idle=idle, total=total)
+    proto = _answering_protocol(monkeypatch, protocol, idle=idle, total=total)
     raw = _HalfClosable()
     proto.connection_made(raw)
     proto.data_received(b"GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % length
@@ -178,12 +188,13 @@ async def _answered(monkeypatch, *, idle: float, total: float, length: int, sent
     return proto, raw
 
 
-def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> None:
+@by_protocol
+def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch, protocol) -> None:
     """`Connection: close` with a body the handler never reads: the answer is written, the write side shut
     (FIN), the socket kept open to drain what the client still sends (a close now would make the kernel reset
     the connection and could destroy the answer), then closed once the client goes quiet."""
     async def scenario() -> None:
-        proto, raw = await _answered(monkeypatch, idle=0.5, total=30, length=100000, sent=b"x" * 1000)
+        proto, raw = await _answered(monkeypatch, protocol, idle=0.5, total=30, length=100000, sent=b"x" * 1000)
         assert raw.writes and raw.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and raw.writes[-1].endswith(b"{}")
         assert raw.eof and not raw.closed            # answered, half-closed, still reading
         for _ in range(3):
@@ -200,9 +211,10 @@ def test_closing_while_the_client_still_sends_its_body_lingers(monkeypatch) -> N
     asyncio.run(scenario())
 
 
-def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
+@by_protocol
+def test_a_lingering_close_is_bounded_in_time(monkeypatch, protocol) -> None:
     async def scenario() -> None:
-        proto, raw = await _answered(monkeypatch, idle=30, total=0.2, length=999999999)
+        proto, raw = await _answered(monkeypatch, protocol, idle=30, total=0.2, length=999999999)
         assert raw.eof and not raw.closed
         for _ in range(100):                          # a client that never stops sending
             if raw.closed:
@@ -215,9 +227,10 @@ def test_a_lingering_close_is_bounded_in_time(monkeypatch) -> None:
     asyncio.run(scenario())
 
 
-def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch) -> None:
+@by_protocol
+def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch, protocol) -> None:
     async def scenario() -> None:
-        proto, raw = await _answered(monkeypatch, idle=30, total=30, length=99999)
+        proto, raw = await _answered(monkeypatch, protocol, idle=30, total=30, length=99999)
         assert raw.eof and not raw.closed
         proto.shutdown()
         assert raw.closed
@@ -226,9 +239,10 @@ def test_a_stopping_server_does_not_wait_for_a_lingering_connection(monkeypatch)
     asyncio.run(scenario())
 
 
-def test_a_connection_whose_request_was_read_whole_closes_at_once(monkeypatch) -> None:
+@by_protocol
+def test_a_connection_whose_request_was_read_whole_closes_at_once(monkeypatch, protocol) -> None:
     async def scenario() -> None:
-        proto, raw = await _answered(monkeypatch, idle=5, total=5, length=3, sent=b"abc")
+        proto, raw = await _answered(monkeypatch, protocol, idle=5, total=5, length=3, sent=b"abc")
         assert raw.closed and not raw.eof
         proto.connection_lost(None)
 
