@@ -79,9 +79,7 @@ def _add_serve_flags(p: argparse.ArgumentParser) -> None:
                    help="a request head must arrive whole within this many seconds (default 10)")
     p.add_argument("--body-timeout", type=float, default=d, metavar="SECONDS",
                    help="a request body that stalls this long ends the connection (default 30)")
-    p.add_argument("--http", choices=HTTP_PROTOCOLS, default=d,
-                   help="the HTTP/1.1 protocol: httptools (a C parser) when importable, else h11 (default auto); "
-                        "both write the same bytes")
+    p.add_argument("--http", choices=HTTP_PROTOCOLS, default=d, help="HTTP/1.1 parser: auto (default: httptools if installed, else h11), httptools, h11; the same bytes")
     p.add_argument("--allowed-hosts", default=d, metavar="NAMES",
                    help="extra Host names answered on a loopback address, comma-separated ('*': any); "
                         "default: localhost, 127.0.0.1, [::1] only")
