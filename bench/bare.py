@@ -1,4 +1,4 @@
-"""The ceilings the HTTP and upload benchmarks divide by, served by the same uvicorn as the emulator:
+"""The ceilings the HTTP and upload benchmarks divide by, served by the same uvicorn (and parser) as the emulator:
 
     python -m bench.bare chat PORT          FastAPI: POST /v1/chat/completions reads the raw body, returns fixed bytes
     python -m bench.bare upload PORT DIR    FastAPI: POST /v1/files streams request.stream() to a file in DIR
@@ -55,12 +55,28 @@ def upload_app(directory: str) -> FastAPI:
     return app
 
 
+def uvicorn_protocol(name: str = "auto") -> type:
+    """uvicorn's own protocol class on the parser the emulator serves with for `--http NAME`
+    (mockserver.protocols.protocol_class), so the bare endpoint parses as the emulator does."""
+    from mockserver.protocol import EmulatorH11Protocol
+    from mockserver.protocols import protocol_class
+
+    if protocol_class(name) is EmulatorH11Protocol:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    return HttpToolsProtocol
+
+
 def main(argv: list[str]) -> None:
     import uvicorn
 
     kind, port = argv[0], int(argv[1])
     app = chat_app() if kind == "chat" else upload_app(argv[2])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http="h11")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning",
+                http=uvicorn_protocol(os.environ.get("MOCKSERVER_HTTP", "auto")))
 
 
 if __name__ == "__main__":

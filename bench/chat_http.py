@@ -5,9 +5,9 @@ the same prebuilt POST every time) in its own process. wrk cannot stop after a f
 runs for its -d duration, so its req/s would be wrong), so it is used as a second opinion only: two
 5-second duration runs per server, when installed. With 2+ CPUs both servers are pinned to CPU 0 and the
 load generator to CPU 1: the client never takes the server's core. Both servers are uvicorn subprocesses
-(h11, logging at warning), started together and warmed up; each round sends them alternating bursts
-(order flipped each time), so a neighbour's load on the shared machine falls on both alike, and the
-ratio is taken per round.
+on the same parser (httptools when installed, else h11; MOCKSERVER_HTTP=h11 picks h11 for both), logging
+at warning, started together and warmed up; each round sends them alternating bursts (order flipped each
+time), so a neighbour's load on the shared machine falls on both alike, and the ratio is taken per round.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""The HTTP benchmark's two servers without sockets: the same keep-alive POST driven through uvicorn's h11
-protocol (the class each server uses) on an in-memory transport, on one event loop, timed and optionally
-profiled. What it shows is the Python work per request each server does, h11 included, without the kernel,
-the load generator or a neighbour taking the core.
+"""The HTTP benchmark's two servers without sockets: the same keep-alive POST driven through uvicorn's HTTP
+protocol (the class each server uses: h11 or httptools, `--http`) on an in-memory transport, on one event loop,
+timed and optionally profiled. What it shows is the Python work per request each server does, the protocol
+included, without the kernel, the load generator or a neighbour taking the core.
 
     python -m bench.h11_profile 5000              # µs per request: bare endpoint, emulator, their ratio (3 rounds)
     python -m bench.h11_profile 5000 --profile    # cProfile of the emulator's requests (and the bare ones)
     python -m bench.h11_profile 20000 --only protocol   # the protocol alone: the SDK's GET head, a trivial app
+    python -m bench.h11_profile 20000 --only protocol --http h11   # … on the h11 protocol (default: what
+                                                  # `mockserver serve` picks, httptools when installed)
     py-spy record -r 2000 -f raw -o h11.txt -- python -m bench.h11_profile 20000 --only ours   # one server
 
 The emulator runs as `mockserver serve --transitions immediate` builds it (SQLite and blobs in a temporary data
@@ -108,13 +110,16 @@ async def _trivial(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-async def _run(n: int, profile: bool, only: str | None) -> None:
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
+async def _run(n: int, profile: bool, only: str | None, http: str) -> None:
     from bench.asgi_profile import _app, _lifespan
-    from bench.bare import chat_app
+    from bench.bare import chat_app, uvicorn_protocol
     from bench.chat_http import CHAT_REQUEST
     from mockserver.protocol import EmulatorH11Protocol
+    from mockserver.protocols import protocol_class
+
+    emulator = protocol_class(http)
+    bare = uvicorn_protocol("h11" if emulator is EmulatorH11Protocol else "httptools")
+    print(f"protocols: emulator {emulator.__name__}, bare {bare.__name__}")
 
     body = json.dumps(CHAT_REQUEST).encode()
     request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: application/json\r\n"
@@ -123,8 +128,8 @@ async def _run(n: int, profile: bool, only: str | None) -> None:
     tmp = tempfile.TemporaryDirectory(prefix="bench-h11-", dir=WORK)
     ours_app = _app(tmp.name)
     await _lifespan(ours_app)
-    servers = {"bare": _protocol(chat_app(), H11Protocol), "ours": _protocol(ours_app, EmulatorH11Protocol),
-               "protocol": _protocol(_trivial, EmulatorH11Protocol)}
+    servers = {"bare": _protocol(chat_app(), bare), "ours": _protocol(ours_app, emulator),
+               "protocol": _protocol(_trivial, emulator)}
     if only == "protocol":
         request = SDK_GET
     else:
@@ -167,9 +172,11 @@ async def _run(n: int, profile: bool, only: str | None) -> None:
 
 def main(argv: list[str]) -> None:
     if not argv or not argv[0].isdigit():
-        raise SystemExit("usage: python -m bench.h11_profile N [--profile] [--only bare|ours|protocol]")
+        raise SystemExit("usage: python -m bench.h11_profile N [--profile] [--only bare|ours|protocol] "
+                         "[--http auto|httptools|h11]")
     only = argv[argv.index("--only") + 1] if "--only" in argv else None
-    asyncio.run(_run(int(argv[0]), "--profile" in argv, only))
+    http = argv[argv.index("--http") + 1] if "--http" in argv else "auto"
+    asyncio.run(_run(int(argv[0]), "--profile" in argv, only, http))
 
 
 if __name__ == "__main__":
