@@ -81,6 +81,10 @@ class _Corked:
         if self._size > _CORK_BYTES:
             self._flush()
 
+    def flush(self) -> None:
+        """Send what is held now (a connection handed to another protocol keeps its order)."""
+        self._flush()
+
     def _flush(self) -> None:
         held = self._held
         if held is not None:

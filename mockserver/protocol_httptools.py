@@ -45,9 +45,11 @@ _TOKEN = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 # the plain request head both parsers read alike (anything else goes to h11): method, target, header lines
 _HEAD = re.compile(rb"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/[-A-Za-z0-9._~!$&*+,;=:@/?%]*) HTTP/1\.1\r\n"
                    rb"((?:" + _TOKEN + rb":[ \t]*[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?\r\n)*)\r\n")
-_FIELD = re.compile(rb"([^:]+):[ \t]*([^\r]*)\r\n")   # one header line of a head _HEAD took
-_FRAMING = re.compile(rb"^(host|content-length|connection|transfer-encoding|expect|upgrade):[ \t]*([^\r]*)",
-                      re.IGNORECASE | re.MULTILINE)   # the lines that decide how h11 reads the request
+# in the header block of a head _HEAD took, lower-cased with a newline before it: names, and the framing lines;
+# in the block as sent: values
+_FIELD_NAMES = re.compile(rb"\n([^:]+)")
+_FRAMING = re.compile(rb"\n(host|content-length|connection|transfer-encoding|expect|upgrade):[ \t]*([^\r]*)")
+_FIELD_VALUES = re.compile(rb":[ \t]*([^\r]*)\r\n")
 _BLANK_LINE = re.compile(rb"\n\r?\n")   # where h11 ends a head (h11._receivebuffer.blank_line_regex)
 _MAX_HEAD = 16 * 1024                  # h11's limit for an incomplete head (DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
 _CL_DIGITS = 18
@@ -108,10 +110,16 @@ class EmulatorHttpToolsProtocol(Guarded, HttpToolsProtocol):
             return
         end = end.end()
         head = _HEAD.fullmatch(buf, 0, end)
-        if head is None or not self._plain(buf, *head.span(3)):
+        if head is None:
             self._hand_over()
             return
-        self._scope(head, [(name.lower(), value) for name, value in _FIELD.findall(buf, *head.span(3))])
+        block = head[3]
+        lowered = b"\n" + block.lower()
+        if not self._plain(lowered):
+            self._hand_over()
+            return
+        # names lower-cased, values as sent: what h11 gives uvicorn
+        self._scope(head, list(zip(_FIELD_NAMES.findall(lowered), _FIELD_VALUES.findall(block), strict=True)))
         try:
             self.parser.feed_data(buf[:end])   # llhttp: the request line, the headers, the body's framing
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
@@ -126,18 +134,17 @@ class EmulatorHttpToolsProtocol(Guarded, HttpToolsProtocol):
         if body:
             self.parser.feed_data(body)
 
-    def _plain(self, buf: bytes, start: int, end: int) -> bool:
+    def _plain(self, lowered: bytes) -> bool:
         """Whether the head's framing is one h11 and llhttp read alike: one Host, at most one Content-Length
         of digits, no Transfer-Encoding, Expect or Upgrade, Connection `close` or `keep-alive`."""
         hosts, length, closing = 0, None, False
-        for name, value in _FRAMING.findall(buf, start, end):
-            name = name.lower()
+        for name, value in _FRAMING.findall(lowered):
             if name == b"host":
                 hosts += 1
             elif name == b"content-length" and length is None and value.isdigit() and len(value) <= _CL_DIGITS:
                 length = int(value)
-            elif name == b"connection" and value.lower() in (b"close", b"keep-alive"):
-                closing = closing or value.lower() == b"close"
+            elif name == b"connection" and value in (b"close", b"keep-alive"):
+                closing = closing or value == b"close"
             else:
                 return False
         self._length, self._closing = length or 0, closing
@@ -161,7 +168,7 @@ class EmulatorHttpToolsProtocol(Guarded, HttpToolsProtocol):
         self._unset_keepalive_if_required()
         self.connections.discard(self)
         raw = self.transport.raw
-        self.transport._flush()
+        self.transport.flush()
         if self.flow.read_paused:
             raw.resume_reading()
         h11_protocol = EmulatorH11Protocol(config=self.config, server_state=self.server_state,
