@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, false, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_of", "new_row",
+__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_at", "new_row",
            "snapshot_type", "insert_row"]
 
 
@@ -53,8 +54,8 @@ def snapshot(s: Session | Connection, table: Any, tenant: str, object_id: str, *
     in about a third of its time (a Core statement built once, no identity map, no validation). The snapshot
     is a named tuple with the model's attributes (`snapshot_type`), not a model instance: it belongs to no
     session, and a change is made by `_replace` (a new snapshot), never written by itself."""
-    found = connection(s).execute(_core_by_id(table, live), {"tenant": tenant, "object_id": object_id}).mappings().first()
-    return None if found is None else row_of(table, found)
+    found = connection(s).execute(_core_by_id(table, live), {"tenant": tenant, "object_id": object_id}).first()
+    return None if found is None else row_at(table, found)
 
 
 def connection(s: Session | Connection) -> Connection:
@@ -62,10 +63,19 @@ def connection(s: Session | Connection) -> Connection:
     return s.connection() if isinstance(s, Session) else s
 
 
-def row_of(table: Any, values: Any) -> Any:
-    """A snapshot of a `table` row (see `snapshot`) from a mapping keyed by column name: ~1 µs, against ~11 for a
-    model instance (`model_construct` sets each attribute through SQLAlchemy's instrumentation)."""
-    return snapshot_type(table)._make([values[column] for _, column in _attributes(table)])
+def row_at(table: Any, row: Any) -> Any:
+    """A snapshot of a `table` row (see `snapshot`) from a result row that begins with all of the table's columns,
+    in its order (a Core `select(table.__table__, …)`), taken by position: ~1 µs, against ~11 for a model instance
+    (`model_construct` sets each attribute through SQLAlchemy's instrumentation) and ~3 for reading a mapping by
+    column name."""
+    return snapshot_type(table)._make(_positions(table)(row))
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(table: Any) -> Any:
+    """The attributes' values from such a row, in the mapper's order (`_attributes`): an itemgetter."""
+    order = {column.name: i for i, column in enumerate(table.__table__.columns)}
+    return operator.itemgetter(*(order[column] for _, column in _attributes(table)))
 
 
 def new_row(table: Any, **values: Any) -> Any:

@@ -15,7 +15,7 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
-from mockserver.owned import insert_row, joined_by_id, new_row, owned, row_of, scope, snapshot, snapshot_type
+from mockserver.owned import insert_row, joined_by_id, new_row, owned, row_at, scope, snapshot, snapshot_type
 from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
@@ -104,10 +104,10 @@ class JobRead(NamedTuple):
 
 def read_job(conn: Connection, *, tenant: str, job_id: str) -> JobRead:
     """`get_job` and the training file's key in one statement (the tenant's file named by the job), or the 404."""
-    found = conn.execute(_JOB_AND_FILE, {"tenant": tenant, "object_id": job_id}).mappings().first()
+    found = conn.execute(_JOB_AND_FILE, {"tenant": tenant, "object_id": job_id}).first()
     if found is None:
         raise errors.no_such_object("FineTuningJob", job_id, "fine_tuning_job_id")
-    return JobRead(row_of(JobRow, found), None if found["training_deleted"] in (None, True) else found["training_key"])
+    return JobRead(row_at(JobRow, found), None if found.training_deleted in (None, True) else found.training_key)
 
 
 def _final_model(row: JobRow) -> str:

@@ -50,3 +50,18 @@ def test_a_snapshot_has_what_a_session_reads() -> None:
                 assert getattr(snap, attr) == getattr(orm, attr), attr
         assert job_to_wire(snap_job) == job_to_wire(orm_job) and snap_job.status == "succeeded"
         assert file_to_wire(snap_file) == file_to_wire(orm_file)
+
+
+@pytest.mark.parametrize("value", [
+    None, [], {}, {"n_epochs": 3, "learning_rate_multiplier": 1.8, "batch_size": "auto"}, [["e", 1764567000, "Créé 東京 🚀",
+    "info", "message", None], ["r", 1764567001.5, 0, 0.1, 1, 30]], {"k": "\ud800"}, {"big": 2**70, "neg": -(2**64)},
+    {1: "int key", "s": [0.1, 1e-05, 5e-324, 1.7976931348623157e308, -0.0]}, "\x00\x1f\u2028 quoted \" \\ text",
+], ids=repr)
+def test_json_columns_are_written_as_the_standard_library_reads_them(value) -> None:
+    """JSON columns are written by orjson (mockserver.db._json_dumps), falling back to json.dumps: the text differs
+    (compact, UTF-8), the value read back does not."""
+    import json
+
+    from mockserver.db import _json_dumps
+
+    assert json.loads(_json_dumps(value)) == json.loads(json.dumps(value))
