@@ -38,7 +38,7 @@ async def read_json(request: Request, *, max_bytes: int = MAX_JSON_BODY_BYTES) -
     """The request's JSON object, or the real API's 400 for bodies that are not one (413 past `max_bytes`:
     1 MiB by default, chat and completions pass their own larger cap)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:   # int() refuses "²"
         raise errors.PayloadTooLarge(f"Request body too large: {declared} bytes; the limit is {max_bytes}.",
                                      code="request_too_large")
     body = bytearray()

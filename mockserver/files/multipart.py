@@ -142,7 +142,7 @@ async def receive_form(request: Request, blob: BlobWriter, *, max_file_bytes: in
         raise errors.BadRequest("This endpoint expects a multipart/form-data body (a 'file' part and a "
                                 "'purpose' field).", code="invalid_content_type")
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_file_bytes + _SLACK:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_file_bytes + _SLACK:   # int() refuses "²"
         raise errors.file_too_large(max_file_bytes)
     receiver = _Receiver(blob, max_file_bytes, file_field)
     parser = MultipartParser(boundary, receiver.callbacks())
