@@ -12,11 +12,11 @@ import functools
 import operator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, false, insert
+from sqlalchemy import ColumnElement, Connection, bindparam, exists, false, insert
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_at", "new_row",
+__all__ = ["owns", "scope", "owned", "find", "snapshot", "joined_by_id", "connection", "row_at", "new_row", "insert_linked",
            "snapshot_type", "insert_row"]
 
 
@@ -113,9 +113,36 @@ def insert_row(s: Session | Connection, row: Any) -> Any:
     return row
 
 
+def insert_linked(s: Session | Connection, row: Any, links: tuple[tuple[str, Any, tuple[tuple[str, Any], ...]], ...]
+                  ) -> bool:
+    """`insert_row`, made only when every link names a live row of the same tenant: for each (attribute of `row`,
+    other table, ((column, value), …) that row must also have), the other table's row whose id is that attribute's
+    value. One statement (an INSERT … SELECT … WHERE EXISTS, built once per links); False when a link does not
+    hold (nothing inserted), for the caller to say which."""
+    table = getattr(type(row), "__model__", type(row))
+    values = {column: getattr(row, attr) for attr, column in _attributes(table) if attr != "seq"}
+    return connection(s).execute(_insert_linked(table, links), values).rowcount == 1
+
+
 @functools.lru_cache(maxsize=64)
 def _insert(table: Any) -> Any:
     return insert(table.__table__)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_linked(table: Any, links: tuple) -> Any:
+    """INSERT INTO table (columns but seq) SELECT :columns… WHERE EXISTS (the linked row) AND …; the links' id and
+    tenant parameters are the new row's own columns."""
+    t = table.__table__
+    columns = [c for c in t.columns if c.name != "seq"]
+    held = []
+    for attr, other, extra in links:
+        o = other.__table__
+        held.append(exists().where(o.c.tenant == bindparam("tenant"), o.c.id == bindparam(t.c[attr].name),
+                                   o.c.deleted == false(), *(o.c[name] == value for name, value in extra)))
+    picked = core_select(*(bindparam(c.name, type_=c.type) for c in columns)).where(*held)
+    # rowcount kept for the caller: SQLAlchemy reads it for UPDATE and DELETE only (psycopg's INSERT gave -1)
+    return insert(t).from_select([c.name for c in columns], picked).execution_options(preserve_rowcount=True)
 
 
 def joined_by_id(table: Any, link: str, other: Any, labels: dict[str, str], *, only: tuple[str, ...] = (),

@@ -15,7 +15,17 @@ from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
-from mockserver.owned import insert_row, joined_by_id, new_row, owned, row_at, scope, snapshot, snapshot_type
+from mockserver.owned import (
+    insert_linked,
+    insert_row,
+    joined_by_id,
+    new_row,
+    owned,
+    row_at,
+    scope,
+    snapshot,
+    snapshot_type,
+)
 from mockserver.pagination import Page, bad_cursor, cursor_seq, page_of, paginate
 from mockserver.services import Services
 from mockserver.tables import FileRow, JobRow, ModelRow
@@ -58,12 +68,20 @@ def _check_file(s: Session | Connection, tenant: Tenant, file_id: str | None, pa
         raise errors.invalid_training_file(file_id, param)
 
 
+_FINE_TUNE_FILE = (("purpose", "fine-tune"),)   # what a job's file must be besides live and the tenant's
+_LINKS = {False: (("training_file", FileRow, _FINE_TUNE_FILE),),
+          True: (("training_file", FileRow, _FINE_TUNE_FILE), ("validation_file", FileRow, _FINE_TUNE_FILE))}
+
+
 def create_job(s: Session | Connection, svc: Services, *, tenant: Tenant, req: JobRequest) -> JobRow:
+    """The new job's row, INSERTed in one statement together with the check of its files (`owned.insert_linked`);
+    with seeded ids the files are checked first, as a refused job must not draw from the id streams."""
     base = catalog.fine_tunable(req.model)
     if base is None:
         raise errors.model_not_available(req.model)
-    _check_file(s, tenant, req.training_file, "training_file")
-    _check_file(s, tenant, req.validation_file, "validation_file")
+    checked_first = svc.ids.seed is not None or req.training_file is None
+    if checked_first:
+        _check_files(s, tenant, req)
     now = svc.policy(s).now(svc.wall())
     seed = req.seed if req.seed is not None else int(svc.ids.chars("seed", 9, "0123456789"))
     hp = {k: v for k, v in req.hyperparameters.items() if k != "beta"}
@@ -81,7 +99,17 @@ def create_job(s: Session | Connection, svc: Services, *, tenant: Tenant, req: J
         user_provided_suffix=req.suffix, seed=seed, metadata_=req.metadata, integrations=req.integrations,
         created_at=int(now), result_files=[], stage_started=now, model_token=svc.ids.chars("model", 8), log=log,
         event_count=2)
-    return insert_row(s, row)   # new_row gave the other columns their defaults
+    if checked_first:
+        return insert_row(s, row)   # new_row gave the other columns their defaults
+    if not insert_linked(s, row, _LINKS[req.validation_file is not None]):
+        _check_files(s, tenant, req)   # which one: the same error as a check made first
+        raise errors.invalid_training_file(req.training_file, "training_file")   # (came back in between)
+    return row
+
+
+def _check_files(s: Session | Connection, tenant: Tenant, req: JobRequest) -> None:
+    _check_file(s, tenant, req.training_file, "training_file")
+    _check_file(s, tenant, req.validation_file, "validation_file")
 
 
 def get_job(s: Session | Connection, *, tenant: str, job_id: str) -> JobRow:
