@@ -33,6 +33,8 @@ def chunked(body: bytes, size: int = 7) -> bytes:
 
 
 CHAT = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}]}).encode()
+CHAT_STREAM = json.dumps({"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
+                          "messages": [{"role": "user", "content": "tell me a story"}]}).encode()
 JSON = b"Content-Type: application/json"
 PAD = b"X-Pad: " + b"p" * 20_000
 
@@ -48,6 +50,9 @@ CORPUS: dict[str, bytes] = {
     "job create bad file": req("POST", "/v1/fine_tuning/jobs", JSON,
                                 body=b'{"model": "gpt-4o-mini", "training_file": "file-nope"}'),
     "chat": req("POST", "/v1/chat/completions", JSON, body=CHAT),
+    "chat streamed": req("POST", "/v1/chat/completions", JSON, body=CHAT_STREAM),
+    "chat streamed, keep-alive": req("POST", "/v1/chat/completions", JSON, body=CHAT_STREAM, close=False) + CLOSE,
+    "openapi document (a large body)": req("GET", "/openapi.json", auth=False),
     "chat bad json": req("POST", "/v1/chat/completions", JSON, body=b"{nope"),
     "chat no key": req("POST", "/v1/chat/completions", JSON, body=CHAT, auth=False),
     "upload wrong type": req("POST", "/v1/files", b"Content-Type: text/plain", body=b"x" * 100),
