@@ -102,8 +102,10 @@ class Settings:
                    "needs --keys-file to say which keys are known")
         self._validate_record(check)
         url = self.database_url
-        check.that(url is None or url.startswith(("sqlite", "postgresql")), "database-url",
-                   f"must be a sqlite:// or postgresql+psycopg:// URL, got {url!r}")
+        # a SQLite file as sqlite:///PATH only: the lock files and the cache stamp beside it are named from that
+        # form (mockserver.dbfile), so another (sqlite+pysqlite:///, sqlite:PATH) would share no lock across processes
+        check.that(url is None or url == "sqlite://" or url.startswith(("sqlite:///", "postgresql")), "database-url",
+                   f"must be a sqlite:///PATH (sqlite:// in memory) or postgresql+psycopg:// URL, got {url!r}")
         check.choice("blob-store", self.blob_store, BLOB_STORES)
         check.that(self.blob_store != "database" or (url or "").startswith("postgresql"), "blob-store",
                    "'database' keeps file bytes in PostgreSQL: it needs a postgresql+psycopg:// --database-url")

@@ -31,6 +31,8 @@ def test_require_jsonl_extension_from_flag_and_env():
                                            ({"time_scale": 0}, "--time-scale"), ({"time_scale": 1e-300}, "--time-scale"), ({"workers": 0}, "--workers"),
                                            ({"require_known_keys": True}, "needs --keys-file"),
                                            ({"database_url": "mysql://x"}, "--database-url"),
+                                           ({"database_url": "sqlite+pysqlite:////tmp/x.db"}, "--database-url"),
+                                           ({"database_url": "sqlite:x.db"}, "--database-url"),
                                            ({"over_limit": "ignore"}, "--over-limit"),
                                            ({"blob_store": "s3"}, "--blob-store"),
                                            ({"blob_store": "database"}, "needs a postgresql"),
