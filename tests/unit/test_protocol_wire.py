@@ -9,6 +9,7 @@ import asyncio
 import json
 from typing import Any
 
+import h11
 import pytest
 
 from tests.wire_corpus import CORPUS, JSON, req
@@ -169,6 +170,7 @@ RESPONSES = {
     "bad header name": _app(headers=[(b"bad name", b"x")]),
     "bad header value": _app(headers=[(b"x-a", b"a\r\nb")]),
     "value with trailing space": _app(headers=[(b"x-a", b"a ")]),
+    "newline in a second value": _app(headers=[(b"x-thing", b"a  b"), (b"x-thing", b"a\nx-b: c")]),
     "too much data": _app(headers=[CL5], bodies=[{"body": b"hello!"}]),
     "too little data": _app(headers=[CL5], bodies=[{"body": b"hell"}]),
     "204": _app(status=204, bodies=[{"body": b""}]),
@@ -197,6 +199,24 @@ def test_every_response_shape_is_written_as_h11_writes_it(response: str, request
     app = RESPONSES[response]
     raw = REQUESTS[request_name] + req("GET", "/again")   # what follows shows whether the connection went on
     assert _serve(EmulatorHttpToolsProtocol, app, [raw]) == _serve(EmulatorH11Protocol, app, [raw])
+
+
+@pytest.mark.parametrize("value", [b"", b"a", b"a \tb", b" a", b"a\t", b"a\nb", b"a\r\nx-b: c", b"a\x00", b"\x0b",
+                                   b"a\x0cb", b"a\n", b"\n", b"caf\xc3\xa9"])
+def test_the_usual_response_head_checks_values_as_h11_does(value: bytes) -> None:
+    """`_response_head` checks the values of known header names in one match: the same head, or the same error,
+    as h11's steps one by one (`_h11_head`), whatever the value and wherever it stands."""
+    from mockserver.protocol_httptools import _PLAIN, _h11_head, _response_head
+
+    _PLAIN.add(b"x-a")   # a name seen before: the usual path
+    for headers in ([(b"x-a", value)], [(b"x-a", b"ok"), (b"x-a", value), CL5], [(b"x-a", value), (b"x-a", b"")]):
+        results = []
+        for write in (_response_head, _h11_head):
+            try:
+                results.append(write(200, b"OK", headers, "GET", False))
+            except h11.LocalProtocolError as e:
+                results.append(str(e))
+        assert results[0] == results[1], headers
 
 
 def test_bytes_after_a_closing_request_are_refused_as_h11_refuses_them() -> None:
