@@ -7,14 +7,14 @@ import time
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import errors
 from contracts.limits import MAX_JSON_BODY_BYTES
 
-__all__ = ["JSONResponse", "read_json", "HeadersMiddleware", "api_headers", "with_api_headers", "url_problem"]
+__all__ = ["JSONResponse", "read_json", "read_unread_json", "HeadersMiddleware", "api_headers", "with_api_headers", "url_problem"]
 
 
 class JSONResponse(Response):
@@ -39,14 +39,47 @@ async def read_json(request: Request, *, max_bytes: int = MAX_JSON_BODY_BYTES) -
     1 MiB by default, chat and completions pass their own larger cap)."""
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:   # int() refuses "²"
-        raise errors.PayloadTooLarge(f"Request body too large: {declared} bytes; the limit is {max_bytes}.",
-                                     code="request_too_large")
+        raise _too_large(max_bytes, declared)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise errors.PayloadTooLarge(f"Request body too large; the limit is {max_bytes} bytes.",
-                                         code="request_too_large")
+            raise _too_large(max_bytes)
+    return _json_object(body)
+
+
+async def read_unread_json(request: Request, *, max_bytes: int) -> dict[str, Any]:
+    """`read_json` for a request whose body nothing has read yet (the chat and completions handlers): the same
+    answers and errors, its messages taken from `request.receive` as Starlette's stream takes them, without the
+    stream's async generator (~2.5 µs a request; `python -m bench.h11_profile`)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes, declared)
+    receive = request.receive
+    body = bytearray()
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            body += message.get("body", b"")
+            if len(body) > max_bytes:
+                raise _too_large(max_bytes)
+            if not message.get("more_body", False):
+                return _json_object(body)
+        elif kind == "http.disconnect":
+            raise ClientDisconnect()
+
+
+def _too_large(max_bytes: int, declared: str | None = None) -> errors.APIError:
+    if declared is not None:
+        return errors.PayloadTooLarge(f"Request body too large: {declared} bytes; the limit is {max_bytes}.",
+                                      code="request_too_large")
+    return errors.PayloadTooLarge(f"Request body too large; the limit is {max_bytes} bytes.",
+                                  code="request_too_large")
+
+
+def _json_object(body: bytes | bytearray) -> dict[str, Any]:
+    """The JSON object a whole request body holds, or the API's 400."""
     if not body.strip():
         raise errors.invalid_json_body("the body is empty")
     # PostgreSQL cannot store NUL; refused on every backend alike (substring test first: the regex is slow)

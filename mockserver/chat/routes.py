@@ -15,7 +15,7 @@ from mockserver.chat.request import parse_chat, parse_completion
 from mockserver.chat.run import cpu, echoes, run_chat, run_completion
 from mockserver.deps import authenticate
 from mockserver.hot import Endpoint
-from mockserver.http import JSONResponse, read_json
+from mockserver.http import JSONResponse, read_unread_json
 from mockserver.services import Services
 
 router = APIRouter(tags=["chat"])
@@ -52,7 +52,7 @@ def _sse(frames: Iterable[bytes]) -> StreamingResponse:
 async def create_chat_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
     tenant = authenticate(request)  # TenantDep's check, inline: no dependency machinery on the hot path
-    req = parse_chat(await read_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
+    req = parse_chat(await read_unread_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
     out = await run_chat(svc, tenant.key, req)
     if req.stream:
         return _sse(wire.chat_frames(out.head, out.enc, out.choices,
@@ -66,7 +66,7 @@ async def create_chat_completion(request: Request) -> Response:
 async def create_completion(request: Request) -> Response:
     svc: Services = request.app.state.services
     tenant = authenticate(request)
-    req = parse_completion(await read_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
+    req = parse_completion(await read_unread_json(request, max_bytes=MAX_GENERATION_BODY_BYTES))
     out = await run_completion(svc, tenant.key, req)
     echo = echoes(req, out.choices)
     if req.stream:
