@@ -24,7 +24,9 @@ What is cached (Caches attributes):
 - `tenants`: Authorization header → Tenant (derived from the key ring, which never changes while the app
   lives; not database facts, so never dropped);
 - `models`: (tenant, model id) → CallableModel; `policy`: the clock policy; `fixtures`: the fixture list;
-- `answers`: training-data snapshot path → AnswerIndex; `validation`: job id → validation outcome.
+- `answers`: training-data snapshot path → AnswerIndex; `validation`: job id → validation outcome;
+- `jobs`: (tenant, job id) → the row of a job that has ended (succeeded, failed, cancelled), as committed:
+  nothing on such a row changes but by a reset, which bumps the generation (jobs.routes._on_job).
 """
 
 from __future__ import annotations
@@ -46,12 +48,13 @@ from sqlmodel import Session
 from mockserver.dbfile import sqlite_file
 from mockserver.tables import CacheGeneration
 
-__all__ = ["Caches", "View", "bump", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS"]
+__all__ = ["Caches", "View", "bump", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS", "MAX_ENDED_JOBS"]
 
 MAX_TENANTS = 10_000
 MAX_MODELS = 10_000
 MAX_ANSWER_INDEXES = 32
 MAX_VALIDATIONS = 1_024
+MAX_ENDED_JOBS = 1_024
 
 _READ = select(CacheGeneration.value).where(CacheGeneration.id == 1)
 _BUMP = update(CacheGeneration).where(CacheGeneration.id == 1).values(value=CacheGeneration.value + 1)
@@ -105,6 +108,7 @@ class Caches:
         self.models: LRUCache[tuple[str, str], Any] = LRUCache(maxsize=MAX_MODELS)
         self.answers: LRUCache[str, Any] = LRUCache(maxsize=MAX_ANSWER_INDEXES)
         self.validation: LRUCache[str, Any] = LRUCache(maxsize=MAX_VALIDATIONS)
+        self.jobs: LRUCache[tuple[str, str], Any] = LRUCache(maxsize=MAX_ENDED_JOBS)
         self.slots: dict[str, Any] = {}   # single values: "policy", "fixtures"
         self._reader = _GenerationReader(db) if not self.in_memory else None
         self._stamp: _Stamp | None = None
@@ -166,6 +170,7 @@ class Caches:
         self.models.clear()
         self.answers.clear()
         self.validation.clear()
+        self.jobs.clear()
         self.slots.clear()
 
     def _store(self, generation: int, store: Any, key: Any, value: Any) -> None:

@@ -35,14 +35,24 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
     A job that has ended has nothing left to advance, and one whose advance validates no file's bytes (its plan is
     known, or the verdict is in the caches) is advanced here (`store.advance_on_loop`: a short compare-and-set, as
     short as the upload's INSERT); then `fn` runs here too. Else `fn` runs on a worker thread (`_run`), handed the
-    row (and its training file's key, read with it) so neither is read twice."""
+    row (and its training file's key, read with it) so neither is read twice.
+
+    The row of a job that has ended is kept in the caches (`jobs`) and used instead of a read: nothing on it
+    changes but by a reset, which moves the cache generation (every process then drops it)."""
+    view = svc.caches.view()
+    key = (tenant.key, job_id)
+    ended = view.get("jobs", key)
+    if ended is not None:
+        return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=store.JobRead(ended, None), **kwargs)
     with svc.db.engine.connect() as conn:
         read = store.read_job(conn, tenant=tenant.key, job_id=job_id)   # with its training file's key
     if read.row.status not in TERMINAL:
-        advanced = store.advance_on_loop(svc, read)
+        advanced = store.advance_on_loop(svc, read, view)
         if advanced is None:
             return await _run(fn, svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
         read = store.JobRead(advanced, read.training, advanced=True)
+    if read.row.status in TERMINAL:
+        view.put("jobs", key, read.row)
     return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=read, **kwargs)
 
 

@@ -334,15 +334,16 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
     raise errors.ServerError("The job is being updated by too many requests at once; try again.")
 
 
-def advance_on_loop(svc: Services, read: JobRead) -> JobRow | None:
+def advance_on_loop(svc: Services, read: JobRead, view: View | None = None) -> JobRow | None:
     """`advance_job` for a caller on the event loop (`jobs.routes._on_job`): one attempt of the same compare-and-set,
     made only when nothing in it can take long — no file's bytes are validated (the plan is known, validation is not
     due, or its outcome is in the caches: `_cached_outcome`) — its writes being the short Core transaction the
     upload's and the create's INSERTs also run on the loop. None when it would have to validate, lost the
     compare-and-set to another request or process, or (SQLite) would have to wait for the write lock another
-    connection holds: the caller then runs `advance_job` on a worker thread, which waits there."""
+    connection holds: the caller then runs `advance_job` on a worker thread, which waits there. `view`: the caller's
+    (its one read of the cache generation)."""
     row = read.row
-    due = _plan_for(svc, row, read.training, cached_only=True)
+    due = _plan_for(svc, row, read.training, cached_only=True, view=view)
     if due is None:
         return None
     try:
@@ -368,14 +369,14 @@ def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due, *, wait:
         return _advance_once(conn, svc, row, due.policy, due.plan, due.error, action)
 
 
-def _plan_for(svc: Services, row: JobRow, training: str | None | object = _UNREAD, *, cached_only: bool = False
-              ) -> _Due | None:
+def _plan_for(svc: Services, row: JobRow, training: str | None | object = _UNREAD, *, cached_only: bool = False,
+              view: View | None = None) -> _Due | None:
     """The advance's view, policy, plan and error; with `cached_only`, None when the job's validation is due and
     its outcome is not in the caches (finding it could take long)."""
     # The clock after the job: it is at least the time the job was advanced to, so an action is never
     # stamped before the history it extends (another process may move both in between; then this
     # call sees the newer clock, or loses the compare-and-set and retries).
-    view = svc.caches.view()   # the call's one read of the cache generation
+    view = view or svc.caches.view()   # the call's one read of the cache generation
     policy = svc.policy(view=view)
     if row.plan:
         return _Due(view, policy, simulator.Plan(**row.plan), None)

@@ -91,7 +91,7 @@ def test_answers_are_the_same_on_the_loop_and_on_a_worker_thread(hops: list[str]
     # the first poll once validation is due, then the pause and the resume (actions always go to a worker thread)
     assert hops[hops.index("manual"):] == ["manual", "list_events", "advance_job", "advance_job"], hops
     hops.clear()
-    monkeypatch.setattr(store, "advance_on_loop", lambda svc, read: None)
+    monkeypatch.setattr(store, "advance_on_loop", lambda svc, read, view=None: None)
     on_threads = _scenario(hops)
     assert len([h for h in hops if h not in ("immediate", "manual")]) > 10
     assert on_loop == on_threads
@@ -141,9 +141,9 @@ def test_a_write_lock_held_elsewhere_does_not_hold_up_the_loop(hops: list[str], 
         tried, answered, held = asyncio.Event(), threading.Event(), threading.Event()
         real = store.advance_on_loop
 
-        def attempt(svc, read):
+        def attempt(svc, read, view=None):
             tried.set()
-            return real(svc, read)
+            return real(svc, read, view)
 
         monkeypatch.setattr(store, "advance_on_loop", attempt)
         patience: list[bool] = []
@@ -205,3 +205,30 @@ def test_a_transaction_that_does_not_wait_leaves_its_connection_waiting_as_befor
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     db.dispose()
+
+
+def test_an_ended_job_is_answered_from_the_caches_until_a_reset() -> None:
+    """The row of a job that has ended is kept (`caches.jobs`): its retrieve and events pages read nothing; a reset
+    moves the cache generation, so a seeded run that makes a job with the same id again answers with the new one."""
+    from sqlalchemy import event
+
+    def run(emu: Emulator, epochs: int) -> tuple[str, bytes]:
+        f = _upload(emu, pig_jsonl(10))
+        job = _job(emu, f, 3, hyperparameters={"n_epochs": epochs})
+        emu.request("GET", f"/v1/fine_tuning/jobs/{job}")   # finishes it
+        return job, emu.request("GET", f"/v1/fine_tuning/jobs/{job}/events")[2]
+
+    with Emulator(transitions="immediate", wall=lambda: WALL) as emu:
+        emu.control("seed", {"seed": 9})
+        job, events = run(emu, 1)
+        statements: list[str] = []
+        event.listen(emu.services.db.engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql))
+        assert emu.request("GET", f"/v1/fine_tuning/jobs/{job}")[0] == 200
+        assert emu.request("GET", f"/v1/fine_tuning/jobs/{job}/events?limit=3")[0] == 200
+        assert emu.request("GET", f"/v1/fine_tuning/jobs/{job}/checkpoints")[0] == 200
+        assert statements == []
+        emu.control("reset")
+        assert emu.request("GET", f"/v1/fine_tuning/jobs/{job}")[0] == 404
+        emu.control("seed", {"seed": 9})
+        again, events_again = run(emu, 2)
+        assert again == job and events_again != events and b'"total_steps":20' in events_again

@@ -25,9 +25,12 @@ from tests.conftest import pig_jsonl
 # the caches' own connection rather than a statement of the session's: finish 6.
 # Then the generation stamp (ab64b70): the generation statement is skipped while nothing was bumped, one less per call.
 # Then the job and its training file in one joined read (jobs.store.read_job): finish 4.
+# Then the row of a job that has ended kept in the caches (jobs.routes._on_job) once a read saw it ended: the last
+# page 0; the first events page still reads it here (this first job is finished on a worker thread, which does not
+# keep it), and reads nothing in a warm lifecycle, whose finish runs on the loop and keeps it.
 # Then the create's file check folded into its INSERT (owned.insert_linked; checked first with seeded ids): create 1.
 LIFECYCLE = {"upload": 1, "create": 1, "finish": 4, "events": 1, "chat": 3}  # chat: one joined read of the model and its plan
-BIG_JOB = {"create": 1, "finish": 4, "first page": 1, "last page": 1}
+BIG_JOB = {"create": 1, "finish": 4, "first page": 1, "last page": 0}
 
 
 class Counter:
