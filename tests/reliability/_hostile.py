@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,9 +46,17 @@ TALLY = Tally()
 
 
 def post_json(srv: Server, path: str, body: Any, *, headers: dict[str, str] | None = None, key: str | None = KEY,
-              timeout: float = 120.0) -> Response:
-    return TALLY.send(srv.port, request("POST", path, json_body=body, headers=headers, key=key), timeout=timeout,
-                      what=f"POST {path}")
+              timeout: float = 120.0, sent: threading.Event | None = None) -> Response:
+    """POST a JSON body; with `sent`, the event is set once the whole request has been written."""
+    data = request("POST", path, json_body=body, headers=headers, key=key)
+    return TALLY.send(srv.port, data if sent is None else _then_set(data, sent), timeout=timeout, what=f"POST {path}")
+
+
+def _then_set(data: bytes, sent: threading.Event) -> Iterator[bytes]:
+    """`data` as one chunk for raw_http, `sent` set once it has been written (raw_http asks for the next chunk
+    only after sendall returned)."""
+    yield data
+    sent.set()
 
 
 def get(srv: Server, path: str, *, headers: dict[str, str] | None = None, key: str | None = KEY) -> Response:
@@ -87,23 +95,29 @@ class Heavy:
         return json.loads(self.response.body)
 
 
-def during(srv: Server, heavy: Callable[[], Response], *, min_light: int = 3) -> Heavy:
-    """Run `heavy()` in a thread; meanwhile send light requests one after another (at least `min_light`
-    of them, the last ones possibly after the heavy request ended)."""
+def during(srv: Server, heavy: Callable[[threading.Event], Response], *, min_light: int = 3) -> Heavy:
+    """Run `heavy(sent)` in a thread; once it has written its whole request (`sent` set: the server has all of
+    it and is working on it), send light requests one after another (at least `min_light` of them, the last
+    ones possibly after the heavy request ended). Waiting for `sent` rather than a fixed delay keeps the window
+    the server's own work however fast the request is written or answered."""
     out: dict[str, Any] = {}
-    started = threading.Event()
+    started, sent = threading.Event(), threading.Event()
 
     def run() -> None:
         t = time.perf_counter()
         started.set()
-        out["response"] = heavy()
+        try:
+            out["response"] = heavy(sent)
+        finally:
+            sent.set()
         out["seconds"] = time.perf_counter() - t
         out["ended"] = time.perf_counter()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     started.wait()
-    time.sleep(0.05)   # let the heavy request reach the server first
+    sent.wait()        # the heavy request is written (or has failed: then `thread` has ended)
+    time.sleep(0.01)   # and read: the server takes its body off the socket in a few ms, then works on it
     light: list[float] = []
     before = 0
     peak = srv.rss()

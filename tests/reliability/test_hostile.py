@@ -101,7 +101,8 @@ def test_docs_have_a_content_security_policy(srv: Server) -> None:
 def test_catastrophic_fixture_pattern_does_not_stall(srv: Server) -> None:
     assert post_json(srv, "/_mock/fixtures", {"pattern": "^(a+)+$", "reply": {"content": "matched"}}).status == 200
     try:
-        heavy = during(srv, lambda: post_json(srv, "/v1/chat/completions", chat_body("a" * 40 + "!"), timeout=60))
+        heavy = during(srv, lambda sent: post_json(srv, "/v1/chat/completions", chat_body("a" * 40 + "!"), timeout=60,
+                                                   sent=sent))
         assert heavy.response.status == 200, heavy.response.body[:300]
         assert json.loads(heavy.response.body)["choices"][0]["message"]["content"] != "matched"
         hit = post_json(srv, "/v1/chat/completions", chat_body("a" * 40))
@@ -122,13 +123,14 @@ def test_unsupported_fixture_pattern_is_a_400(srv: Server, pattern: str) -> None
 # --- 3. one request freezing everyone: limits and work off the event loop ---------------------------
 
 
-# 5.4 MB: long enough (~0.5 s of counting) that a light request finishes inside it even with a core busy;
-# 2.2 MB took 0.18 s once the chat hot path landed, and a light request could miss that window
+# 5.4 MB: the light requests start once it is all at the server (`during` waits for `sent`), so the window is
+# the server's parsing and counting (~50 ms with the exact counter on a quiet machine; a fixed 50 ms head start
+# stopped leaving any window once httptools and the counter made the whole request take ~65 ms)
 @pytest.mark.parametrize("repeats", [200_000, pytest.param(380_000, marks=pytest.mark.slow)])
 def test_huge_chat_message_does_not_block_other_clients(srv: Server, repeats: int) -> None:
     base = baseline(srv)
     text = "lorem ipsum dolor sit amet " * repeats     # 5.4 MB, and 10.3 MB just under the real limit
-    heavy = during(srv, lambda: post_json(srv, "/v1/chat/completions", chat_body(text, model="gpt-4.1")))
+    heavy = during(srv, lambda sent: post_json(srv, "/v1/chat/completions", chat_body(text, model="gpt-4.1"), sent=sent))
     # the long one is over gpt-4.1's context window: counted (the heavy part), then refused
     assert heavy.response.status == 200 or error_of(heavy.response)["code"] == "context_length_exceeded", \
         heavy.response.body[:300]
@@ -149,7 +151,8 @@ def test_chat_message_over_the_real_limit_is_a_400(srv: Server) -> None:
 def test_min_items_schema_respects_the_output_cap(srv: Server) -> None:
     fmt = {"type": "json_schema", "json_schema": {"name": "big", "schema": {
         "type": "array", "minItems": 1_000_000, "items": {"type": "integer"}}}}
-    heavy = during(srv, lambda: post_json(srv, "/v1/chat/completions", chat_body("json please", response_format=fmt)))
+    heavy = during(srv, lambda sent: post_json(srv, "/v1/chat/completions", chat_body("json please", response_format=fmt),
+                                                sent=sent))
     assert heavy.response.status == 200, heavy.response.body[:300]
     body = heavy.json()
     assert body["choices"][0]["finish_reason"] == "length"
@@ -188,9 +191,9 @@ def test_prompt_arrays_are_capped(srv: Server) -> None:
 
 @pytest.mark.parametrize(("prompts", "n"), [(250, 64), pytest.param(2048, 128, marks=pytest.mark.slow)])
 def test_many_completions_run_off_the_event_loop(srv: Server, prompts: int, n: int) -> None:
-    heavy = during(srv, lambda: post_json(srv, "/v1/completions", {
+    heavy = during(srv, lambda sent: post_json(srv, "/v1/completions", {
         "model": "davinci-002", "prompt": [f"prompt {i}" for i in range(prompts)], "n": n, "max_tokens": 4},
-        timeout=600))
+        timeout=600, sent=sent))
     assert heavy.response.status == 200, heavy.response.body[:300]
     assert len(heavy.json()["choices"]) == prompts * n
     assert heavy.finished_before >= 1, f"no other request finished during the {heavy.seconds:.2f} s heavy one"
