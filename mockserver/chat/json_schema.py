@@ -26,6 +26,7 @@ value is cut short and not validated — more output than any model's max_tokens
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import random
@@ -227,7 +228,7 @@ class _Gen:
         found = slots.candidates(name, "string", self.conv, fmt)
         pool = [*found, *([_format_value(fmt, self.text)] if fmt else []), self.text]
         if variant:
-            pool = [f"{p} {variant + 1}" for p in pool] + pool
+            pool = ([_format_variant(fmt, self.text, variant)] if fmt else []) + [f"{p} {variant + 1}" for p in pool] + pool
         for value in pool:
             if value is not None and _string_ok(value, schema):
                 return value
@@ -282,10 +283,13 @@ class _Gen:
                 continue
             sub = prefix[i] if i < len(prefix) else (items if isinstance(items, dict) else {})
             value = self.make(sub, name, depth + 1, variant)
-            if unique:
+            if unique:   # the next variants in turn: a small domain (integers 0..2, three items) is used up in order
                 tries = 1
                 while _key(value) in seen and tries < 16:
-                    value = self.make(sub, name, depth + 1, variant + i + tries)
+                    try:
+                        value = self.make(sub, name, depth + 1, variant + tries)
+                    except SchemaError:   # no further variant (past the bounds): the duplicate stays, refused below
+                        break
                     tries += 1
                 seen.add(_key(value))
             out.append(value)
@@ -327,6 +331,20 @@ def _format_value(fmt: str, text: str) -> str | None:
     if fmt == "uuid":
         return str(uuid.uuid5(uuid.NAMESPACE_URL, text))
     return _FORMATS.get(fmt)
+
+
+def _format_variant(fmt: str, text: str, variant: int) -> str | None:
+    """The `variant`-th other value of a format (unique items of a formatted string need distinct values)."""
+    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    varied = {"date": lambda: (base + datetime.timedelta(days=variant)).date().isoformat(),
+              "date-time": lambda: (base + datetime.timedelta(seconds=variant)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "time": lambda: (base + datetime.timedelta(seconds=variant)).strftime("%H:%M:%SZ"),
+              "email": lambda: f"user{variant}@example.com", "hostname": lambda: f"host{variant}.example.com",
+              "uri": lambda: f"https://example.com/{variant}", "uri-reference": lambda: f"https://example.com/{variant}",
+              "iri": lambda: f"https://example.com/{variant}", "ipv4": lambda: f"127.0.{variant // 256 % 256}.{variant % 256}",
+              "ipv6": lambda: f"::{variant + 1:x}", "duration": lambda: f"P{variant + 1}D",
+              "uuid": lambda: str(uuid.uuid5(uuid.NAMESPACE_URL, f"{text}#{variant}"))}.get(fmt)
+    return varied() if varied else None
 
 
 def _string_ok(value: str, schema: dict) -> bool:

@@ -9,9 +9,11 @@ and additionalProperties false, anyOf, and $defs/$ref.
 
 from __future__ import annotations
 
+import json
 import re
 
 import jsonschema
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -56,7 +58,8 @@ def numbers(draw):
     if step is not None:
         schema["multipleOf"] = step
     lo = draw(st.one_of(st.none(), st.integers(-1000, 1000)))
-    width = draw(st.integers(1, 200)) * (step or 1) * 2
+    # at least 4 steps wide: an open range still holds 3 allowed values, as many as a unique array's minItems
+    width = draw(st.integers(2, 200)) * (step or 1) * 2
     if lo is not None:
         schema["exclusiveMinimum" if draw(st.booleans()) else "minimum"] = lo
     if draw(st.booleans()):
@@ -140,3 +143,17 @@ def test_a_city_named_in_the_message_becomes_city(city, days):
         "type": "integer", "minimum": 1, "maximum": 14}}, "required": ["city", "days"], "additionalProperties": False}
     value = json_schema.generate(schema, "reply", Conversation(None, f"What's the weather in {city} for {days} days?"))
     assert value == {"city": city, "days": days}
+
+
+@pytest.mark.parametrize("items", [
+    {"type": "integer", "minimum": 0, "maximum": 2},                   # the whole domain, in order
+    *({"type": "string", "format": f} for f in ("date-time", "date", "time", "email", "hostname", "ipv4", "ipv6",
+                                                "uri", "duration", "uuid")),
+])
+def test_unique_items_of_a_small_or_formatted_domain(items):
+    """Found by the property above: the third unique integer in 0..2 asked for a variant past the bounds (a
+    SchemaError), and every variant of a formatted string fell back to the one format value."""
+    schema = {"type": "array", "items": items, "minItems": 3, "maxItems": 3, "uniqueItems": True}
+    value = json_schema.generate(schema, "", Conversation(None, "What's the weather in Paris for 0 days?"))
+    assert [e.message for e in VALIDATOR(schema, format_checker=VALIDATOR.FORMAT_CHECKER).iter_errors(value)] == []
+    assert len({json.dumps(v) for v in value}) == 3
