@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ CONTROL_PLANE = ("loopback", "any", "off")
 REPLAY_FALLBACK = ("none", "emulate")
 ANSWER_FIDELITY = ("exact", "epochs")   # mockserver.chat.answer_engine.FIDELITIES
 BLOB_STORES = ("auto", "data-dir", "database")
-HTTP_PROTOCOLS = ("auto", "httptools", "h11")   # mockserver.protocol.protocol_class
+HTTP_PROTOCOLS = ("auto", "httptools", "h11")   # mockserver.protocols.protocol_class
 
 
 class SettingsError(ValueError):
@@ -88,6 +89,8 @@ class Settings:
         check.choice("control-plane", self.control_plane, CONTROL_PLANE)
         check.choice("answer-fidelity", self.answer_fidelity, ANSWER_FIDELITY)
         check.choice("http", self.http, HTTP_PROTOCOLS)
+        check.that(self.http != "httptools" or importlib.util.find_spec("httptools") is not None, "http",
+                   "httptools is not installed (pip install httptools), or choose auto or h11")
         check.that(1 <= self.port <= 65535, "port", f"must be 1–65535, got {self.port}")
         check.that(1 <= self.workers <= 64, "workers", f"must be 1–64, got {self.workers}")
         check.that(0.001 <= self.time_scale <= 1e9, "time-scale", f"must be 0.001–1e9, got {self.time_scale}")

@@ -128,3 +128,15 @@ def test_make_run_passes_port_and_host_only_when_given():
     assert dry().split() == [".venv/bin/mockserver", "serve"]         # MOCKSERVER_HOST/PORT or defaults apply
     assert dry("PORT=9000").split()[-2:] == ["--port", "9000"]
     assert dry("HOST=0.0.0.0").split()[-2:] == ["--host", "0.0.0.0"]
+
+
+def test_http_httptools_without_httptools_is_a_settings_error(monkeypatch):
+    """`--http httptools` on a machine without httptools: one clear settings line, not an ImportError at serve."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "httptools" else real(name, *a))
+    with pytest.raises(SettingsError) as e:
+        Settings(http="httptools").validate()
+    assert "--http" in str(e.value) and "httptools is not installed" in str(e.value)
+    Settings(http="auto").validate()   # auto falls back to h11
