@@ -215,8 +215,21 @@ def _check_disk(data_dir: Path) -> None:
     assert not missing, f"rows whose bytes are gone: {missing}"
 
 
+def _all_files(srv: Server) -> dict[str, dict]:
+    """Every file, paged: a long run stores more than one page's 10,000 (a faster server uploads more per
+    trial; reading one page once reported the oldest acknowledged uploads as lost)."""
+    out: dict[str, dict] = {}
+    after = ""
+    while True:
+        page = srv.json("GET", f"/v1/files?limit=10000{after}")
+        out.update((f["id"], f) for f in page["data"])
+        if not page.get("has_more") or not page["data"]:
+            return out
+        after = f"&after={page['data'][-1]['id']}"
+
+
 def _check_files(srv: Server, ledger: Ledger, ids: list[str]) -> None:
-    listed = {f["id"]: f for f in srv.json("GET", "/v1/files?limit=10000")["data"]}
+    listed = _all_files(srv)
     names = {f["filename"]: f["id"] for f in listed.values()}
     for f in listed.values():
         if f["purpose"] == "fine-tune-results":
