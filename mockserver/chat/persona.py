@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.chat import language
 
@@ -55,6 +55,10 @@ class Profile:
     sentences: tuple[str, ...] = ()
     joiner: str = " "
     trained: frozenset[int] = frozenset()    # hashes of the trained answers (to avoid repeating one)
+    # `_sentences` of the related answers `compose` was given (answers of this model's data), kept while their
+    # pieces total at most STYLE_CHARS characters: cutting three answers is most of a composed reply's cost
+    split: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    split_chars: int = field(default=0, compare=False, repr=False)
 
 
 def _sentences(text: str) -> list[str]:
@@ -130,9 +134,21 @@ def compose(profile: Profile, seed: int, related: list[str] | None = None) -> st
         return rng.choices(profile.labels, weights=profile.label_weights)[0]
     if not profile.sentences:
         return language.base_reply("", seed, profile.lang)
-    near = [p for t in related[:3] for p in _sentences(t)]
+    near = [p for t in related[:3] for p in _split(profile, t)]
     target = profile.lengths[rng.randrange(len(profile.lengths))]
     return _recombine(profile, rng, target, near)
+
+
+def _split(profile: Profile, text: str) -> tuple[str, ...]:
+    """`_sentences(text)`, kept in the profile's bounded memo (the related answers are the model's own: a
+    model asked again meets them again)."""
+    pieces = profile.split.get(text)
+    if pieces is None:
+        pieces = tuple(_sentences(text))
+        if profile.split_chars + len(text) <= STYLE_CHARS:   # (a race adds one text twice: the same pieces)
+            profile.split[text] = pieces
+            profile.split_chars += len(text)
+    return pieces
 
 
 def _recombine(profile: Profile, rng: random.Random, target: int, near: list[str]) -> str:

@@ -99,3 +99,26 @@ def test_composed_replies_never_repeat_a_trained_answer_on_tiny_data():
                for related in ([], [PIG_ROWS[0][1]], [PIG_ROWS[1][1], PIG_ROWS[2][1]])}
     assert not replies & trained, replies & trained
     assert all(r.endswith("ぶひ!") for r in replies)
+
+
+@pytest.mark.parametrize("rows", [HIROYUKI, MARV, PIG], ids=lambda p: p.name)
+def test_composed_replies_are_the_same_with_the_split_memo(rows, monkeypatch):
+    """`compose` keeps the related answers' sentences in the profile (`_split`): a reply is the same whether the
+    memo is cold, warm or full, and the memo stays under STYLE_CHARS characters."""
+    index = answers.build_index(paraphrase.persona_lines(rows))
+    texts = [a.content for a in index.answers if a.content]
+    relateds = [texts[i:i + 3] for i in range(len(texts))] + [[], texts[-1:]]
+
+    def replies() -> list[str]:
+        return [persona.compose(index.profile, seed, related) for related in relateds for seed in range(40)]
+
+    monkeypatch.setattr(persona, "_split", lambda profile, text: persona._sentences(text))
+    before = replies()
+    monkeypatch.undo()
+    assert replies() == before and index.profile.split   # cold memo, then filled
+    assert replies() == before                           # warm
+    assert all(index.profile.split[t] == tuple(persona._sentences(t)) for t in index.profile.split)
+    full = answers.build_index(paraphrase.persona_lines(rows)).profile
+    full.split_chars = persona.STYLE_CHARS
+    assert [persona.compose(full, seed, related) for related in relateds for seed in range(40)] == before
+    assert not full.split and index.profile.split_chars <= persona.STYLE_CHARS
