@@ -115,14 +115,14 @@ def count(log: list | None, ctx: Context) -> int:
     return sum(_size(ctx, e) for e in log or [])
 
 
-def _step_events(ctx: Context, run: Sequence, step: int) -> list[simulator.NewEvent]:
-    started, base, seconds = run[1], run[2], run[3]
-    at = started + (step - base) * seconds
-    out = []
+def _step_events(ctx: Context, run: Sequence, step: int, ckpts: tuple[int, ...] | None = None) -> list[simulator.NewEvent]:
+    """The events of one step of a run: its metrics when reported, its checkpoint's when it keeps one. `ckpts`:
+    `ctx.checkpoint_steps()`, when the caller has it."""
+    at = run[1] + (step - run[2]) * run[3]
     total = ctx.total
-    if total <= MAX_METRIC_EVENTS or ctx.reported(step):
-        out.append(simulator.metric_event(at, ctx.seed, step, total, ctx.validation))
-    if step != total and step in ctx.checkpoint_steps():
+    out = [simulator.metric_event(at, ctx.seed, step, total, ctx.validation)] \
+        if total <= MAX_METRIC_EVENTS or ctx.reported(step) else []
+    if step != total and step in (ctx.checkpoint_steps() if ckpts is None else ckpts):
         name = simulator.checkpoint_name(ctx.final_model, step, final=False)
         out.append(simulator.NewEvent(at, f"Checkpoint created at step {step} with Snapshot ID: {name}"))
     return out
@@ -149,13 +149,18 @@ def _in_run(ctx: Context, run: Sequence, k: int) -> simulator.NewEvent:
 def _run_desc(ctx: Context, run: Sequence, k: int) -> Iterator[simulator.NewEvent]:
     """A run's events from its k-th back to its first: one bisection, then step by step."""
     step = _step_of(ctx, run, k)
-    evs = _step_events(ctx, run, step)[:k - _run_events_to(ctx, run[4], step - 1) + 1]
+    ckpts = ctx.checkpoint_steps()
+    evs = _step_events(ctx, run, step, ckpts)[:k - _run_events_to(ctx, run[4], step - 1) + 1]
+    first = run[4]
     while True:
-        yield from reversed(evs)
+        if len(evs) == 1:
+            yield evs[0]
+        else:
+            yield from reversed(evs)
         step -= 1
-        if step < run[4]:
+        if step < first:
             return
-        evs = _step_events(ctx, run, step)
+        evs = _step_events(ctx, run, step, ckpts)
 
 
 class _Index:
@@ -236,15 +241,15 @@ def _key(scope: str) -> tuple[str, int]:
     return head, int.from_bytes(digest[16:], "big") % _SPACE
 
 
+_PAIRS = tuple(a + b for b in _ALNUM for a in _ALNUM)   # _PAIRS[v] = digits v % 62, v // 62 (v < 62²)
+
+
 def _tail(v: int) -> str:
-    """The _TAIL (6) base-62 digits of 0 <= v < _SPACE, least significant first."""
-    a = _ALNUM
-    v, d0 = divmod(v, 62)
-    v, d1 = divmod(v, 62)
-    v, d2 = divmod(v, 62)
-    v, d3 = divmod(v, 62)
-    v, d4 = divmod(v, 62)
-    return a[d0] + a[d1] + a[d2] + a[d3] + a[d4] + a[v % 62]
+    """The _TAIL (6) base-62 digits of 0 <= v < _SPACE, least significant first (two at a time: a table of
+    the 3,844 pairs; an events page encodes one id per event)."""
+    v, low = divmod(v, 3844)
+    high, mid = divmod(v, 3844)
+    return _PAIRS[low] + _PAIRS[mid] + _PAIRS[high]
 
 
 def _encode(prefix: str, scope: str, position: int) -> str:

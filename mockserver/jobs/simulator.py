@@ -148,18 +148,29 @@ def metrics_at(seed: int, step: int, total: int, *, validation: bool) -> dict[st
     subclasses, seeded the same way, and `_gauss_pair` is `random.Random.gauss`'s own computation of a pair
     (its first call draws two numbers and keeps the second value for the next call).
     `tests/unit/test_simulator.py` checks both against `random.Random` itself."""
+    loss, acc, v, vacc = _metrics(seed, step, total, validation)
+    out = {"train_loss": loss, "train_mean_token_accuracy": acc}
+    if validation:
+        out |= {"valid_loss": v, "valid_mean_token_accuracy": vacc}
+    return out
+
+
+def _metrics(seed: int, step: int, total: int, validation: bool) -> tuple[float, float, float, float]:
+    """`metrics_at`'s values (train loss, train accuracy, valid loss, valid accuracy; 0.0 for the last two
+    without validation), as a tuple: the events page builds its own dict (`metric_event`)."""
     draw = _random.Random(seed * 1_000_003 + step).random
-    g1, g2 = _gauss_pair(draw)
+    x2pi = draw() * _TWOPI                             # _gauss_pair, inlined (one call less per step)
+    g2rad = math.sqrt(-2.0 * math.log(1.0 - draw()))
+    g1, g2 = math.cos(x2pi) * g2rad, math.sin(x2pi) * g2rad
     progress = step / max(total, 1)
     start, floor = 1.6 + (seed % 7) * 0.05, 0.05 + (seed % 5) * 0.01
     base = floor + (start - floor) * math.exp(-4.0 * progress)
     loss = max(0.0001, base * (1 + (0 + g1 * 0.08)))
     acc = min(1.0, max(0.0, 1.0 - base / (start + 0.2) + (0 + g2 * 0.015)))
-    out = {"train_loss": round(loss, 5), "train_mean_token_accuracy": round(acc, 5)}
-    if validation:
-        v = max(0.0001, base * 1.15 * (1 + (0 + _gauss_pair(draw)[0] * 0.06)))
-        out |= {"valid_loss": round(v, 5), "valid_mean_token_accuracy": round(max(0.0, acc - 0.03), 5)}
-    return out
+    if not validation:
+        return round(loss, 5), round(acc, 5), 0.0, 0.0
+    v = max(0.0001, base * 1.15 * (1 + (0 + _gauss_pair(draw)[0] * 0.06)))
+    return round(loss, 5), round(acc, 5), round(v, 5), round(max(0.0, acc - 0.03), 5)
 
 
 _TWOPI = 2.0 * math.pi   # random.TWOPI
@@ -206,17 +217,17 @@ def check_action(status: str, action: str) -> str | None:
 
 
 def metric_event(at: float, seed: int, step: int, total: int, validation: bool) -> NewEvent:
-    m = metrics_at(seed, step, total, validation=validation)
-    data: dict[str, Any] = {"step": step, "train_loss": m["train_loss"],
-                            "train_mean_token_accuracy": m["train_mean_token_accuracy"], "total_steps": total}
-    message = f"Step {step}/{total}: training loss={m['train_loss']:.2f}"
-    if validation:
-        data |= {"valid_loss": m["valid_loss"], "valid_mean_token_accuracy": m["valid_mean_token_accuracy"]}
-        message += f", validation loss={m['valid_loss']:.2f}"
-        if step == total:
-            data |= {"full_valid_loss": m["valid_loss"], "full_valid_mean_token_accuracy": m["valid_mean_token_accuracy"]}
-            message += f", full validation loss={m['valid_loss']:.2f}"
-    return NewEvent(at, message, type="metrics", data=data)
+    loss, acc, v, vacc = _metrics(seed, step, total, validation)
+    if not validation:
+        return NewEvent(at, f"Step {step}/{total}: training loss={loss:.2f}", "info", "metrics",
+                        {"step": step, "train_loss": loss, "train_mean_token_accuracy": acc, "total_steps": total})
+    data: dict[str, Any] = {"step": step, "train_loss": loss, "train_mean_token_accuracy": acc, "total_steps": total,
+                            "valid_loss": v, "valid_mean_token_accuracy": vacc}
+    message = f"Step {step}/{total}: training loss={loss:.2f}, validation loss={v:.2f}"
+    if step == total:
+        data |= {"full_valid_loss": v, "full_valid_mean_token_accuracy": vacc}
+        message += f", full validation loss={v:.2f}"
+    return NewEvent(at, message, "info", "metrics", data)
 
 
 def reported(step: int, total: int) -> bool:
