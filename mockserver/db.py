@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import json
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import event, exc, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
@@ -23,7 +24,7 @@ from mockserver import migrations
 from mockserver.dbfile import sqlite_file
 from mockserver.tables import SCHEMA_VERSION, Meta
 
-__all__ = ["Database", "SchemaError"]
+__all__ = ["Database", "SchemaError", "Raw"]
 
 
 SchemaError = migrations.SchemaError
@@ -38,6 +39,10 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.file = sqlite_file(url)   # the SQLite file (symlinks resolved): the lock files beside it are named from it
         self.engine = self._make_engine(url)
+        # The fast path (`raw_transaction`, `raw_read`): a database file or PostgreSQL. An in-memory database keeps
+        # Core: its one connection is also the one a call's clock policy is read on (Services.policy).
+        self.raw = not self.is_sqlite or self.file is not None
+        self._prepared: dict[Any, _Prepared] = {}
         self._migrate()
 
     def _make_engine(self, url: str) -> Engine:
@@ -99,6 +104,66 @@ class Database:
                     conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
 
     @contextmanager
+    def raw_transaction(self, *, wait: bool = True) -> Iterator[Raw | Connection]:
+        """`transaction(wait=...)` for prebuilt Core statements run on the pooled DBAPI connection (`Raw`): the same
+        transaction (commit on success, rollback when the block raises; `wait=False`: busy_timeout 0 on SQLite for
+        its length), ~25 µs less per statement and per transaction. The connection is left as Core leaves it:
+        SQLAlchemy's pysqlite dialect keeps the sqlite3 module's implicit transactions (`isolation_level` ""): a
+        DML statement begins one (DEFERRED) and a read before it runs outside it, as under Core; psycopg begins one
+        with the first statement. An in-memory database yields `transaction()`'s Core connection."""
+        if not self.raw:
+            with self.transaction(wait=wait) as conn:
+                yield conn
+            return
+        fairy = self.engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            patient = wait or not self.is_sqlite
+            if not patient:
+                driver.execute("PRAGMA busy_timeout=0")
+            try:
+                raw = Raw(self, fairy)
+                try:
+                    yield raw
+                    raw.call(driver.commit)
+                except BaseException:
+                    if fairy.is_valid:   # (not after a disconnect: `Raw.call` invalidated it)
+                        driver.rollback()
+                    raise
+            finally:
+                if not patient and fairy.is_valid:
+                    driver.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+        finally:
+            fairy.close()   # back to the pool (whose reset on return rolls back what is left: nothing here)
+
+    @contextmanager
+    def raw_read(self) -> Iterator[Raw | Connection]:
+        """`engine.connect()` for reads by prebuilt Core statements, on the pooled DBAPI connection (`Raw`): nothing
+        to commit (a read leaves no transaction open on SQLite; PostgreSQL's is rolled back by the pool when the
+        connection goes back). An in-memory database yields a Core connection."""
+        if not self.raw:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        fairy = self.engine.raw_connection()
+        try:
+            yield Raw(self, fairy)
+        finally:
+            fairy.close()
+
+    def prepared(self, stmt: Any, keys: tuple[str, ...], many: bool) -> _Prepared:
+        """`stmt` compiled for this engine's dialect, once per statement (and, for INSERT / UPDATE, per set of
+        parameter names, which decide its columns as they do under Core); at most _PREPARED statements are kept
+        (past that, each run compiles: a statement built per call belongs on Core)."""
+        key = (stmt, keys, many) if stmt.is_dml else stmt
+        found = self._prepared.get(key)
+        if found is None:
+            found = _Prepared(stmt, self.engine.dialect, keys, many)
+            if len(self._prepared) < _PREPARED:
+                self._prepared[key] = found
+        return found
+
+    @contextmanager
     def try_lock(self, name: str) -> Iterator[bool]:
         """True while this caller is the only one — in any process sharing the database — inside a
         `try_lock(name)` block; False at once when another one is (never waits). A dead process's locks
@@ -153,6 +218,124 @@ class Database:
         self.engine.dispose()
 
 
+class _Prepared:
+    """One Core statement compiled for a dialect, with what running it on a DBAPI cursor takes: the parameters in the
+    paramstyle's order (`positiontup`, qmark) or by name (pyformat), their types' bind processors, and for a SELECT
+    its columns' result processors (from the cursor's description, as Core gets them) and a named tuple for its rows.
+    Only public SQLAlchemy APIs: `compile`, `construct_params`, `positiontup`, `binds`, `TypeEngine.dialect_impl`,
+    `bind_processor`, `result_processor`."""
+
+    __slots__ = ("sql", "dialect", "compiled", "order", "named", "select", "fields", "row", "results")
+
+    def __init__(self, stmt: Any, dialect: Any, keys: tuple[str, ...], many: bool) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
+        if compiled.insert_prefetch or compiled.update_prefetch or compiled.post_compile_params \
+                or compiled.literal_execute_params:
+            raise TypeError(f"not a statement the raw path runs as Core does (defaults evaluated in Python or "
+                            f"parameters rendered at execution): {compiled.string}")
+        self.sql, self.dialect, self.compiled = compiled.string, dialect, compiled
+        processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        if compiled.positional:
+            self.order = tuple((name, processors[name]) for name in compiled.positiontup)
+            self.named = None
+        else:
+            self.order = None
+            self.named = tuple((name, proc) for name, proc in processors.items() if proc is not None)
+        self.select = stmt.is_select
+        self.fields = tuple(stmt.selected_columns.keys()) if self.select else ()
+        self.row = collections.namedtuple("Row", self.fields) if self.select else None  # type: ignore[misc]
+        self.results: tuple | None = None   # set at the first run (it needs the cursor's description)
+
+    def args(self, params: dict) -> Any:
+        values = self.compiled.construct_params(params)
+        if self.order is not None:
+            return tuple(values[name] if proc is None else proc(values[name]) for name, proc in self.order)
+        for name, proc in self.named:
+            values[name] = proc(values[name])
+        return values
+
+    def rows(self, cursor: Any) -> list:
+        results = self.results
+        if results is None:
+            columns = self.compiled.statement.selected_columns
+            if len(cursor.description) != len(columns):
+                raise TypeError(f"{len(cursor.description)} result columns, {len(columns)} selected: {self.sql}")
+            processors = tuple(column.type.dialect_impl(self.dialect).result_processor(self.dialect, d[1])
+                               for column, d in zip(columns, cursor.description, strict=True))
+            results = self.results = processors if any(processors) else ()
+        make = self.row._make   # type: ignore[union-attr]
+        if not results:
+            return [make(found) for found in cursor.fetchall()]
+        return [make([v if proc is None else proc(v) for v, proc in zip(found, results, strict=True)]) for found in cursor.fetchall()]
+
+
+class _Result:
+    """What `Raw.execute` returns: the rows a SELECT read (all of them: the cursor is closed) and the rowcount, with
+    the few methods of Core's Result the callers use."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list:
+        return self._rows
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+
+class Raw:
+    """A pooled DBAPI connection (`engine.raw_connection()`) that runs prebuilt Core statements the way
+    `Connection.execute` does — the same SQL, parameters through the same bind processors, rows through the same
+    result processors, errors as the same SQLAlchemy exception classes, each statement reported to the engine's
+    `before_cursor_execute` listeners (conn and context None) — without Core's per-execution work (~30 µs a
+    statement on SQLite, against ~3 here). A row is a named tuple of the selected columns' keys; `execute` with a
+    list of parameter dicts is an executemany. From `Database.raw_transaction` / `raw_read` only."""
+
+    __slots__ = ("db", "fairy", "driver")
+
+    def __init__(self, db: Database, fairy: Any) -> None:
+        self.db, self.fairy, self.driver = db, fairy, fairy.driver_connection
+
+    def execute(self, stmt: Any, params: dict | list[dict] | None = None) -> _Result:
+        many = isinstance(params, list)
+        first: dict = (params[0] if params else {}) if many else (params or {})  # type: ignore[index,assignment]
+        prepared = self.db.prepared(stmt, tuple(first), many)
+        args = [prepared.args(p) for p in params] if many else prepared.args(first)  # type: ignore[union-attr]
+        listeners = self.db.engine.dispatch.before_cursor_execute
+        cursor = self.driver.cursor()
+        try:
+            if listeners:
+                listeners(None, cursor, prepared.sql, args, None, many)
+            if many:
+                self.call(cursor.executemany, prepared.sql, args, cursor=cursor)
+            else:
+                self.call(cursor.execute, prepared.sql, args, cursor=cursor)
+            rows = self.call(prepared.rows, cursor, cursor=cursor) if prepared.select else []
+            return _Result(rows, cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def call(self, fn: Any, *args: Any, cursor: Any = None) -> Any:
+        """`fn(*args)`, a DBAPI error raised as Core raises it (`DBAPIError.instance`: IntegrityError,
+        OperationalError, …); a disconnect invalidates the connection, which the pool then replaces."""
+        dialect = self.db.engine.dialect
+        try:
+            return fn(*args)
+        except dialect.loaded_dbapi.Error as e:
+            gone = dialect.is_disconnect(e, self.driver, cursor)
+            if gone:
+                self.fairy.invalidate(e)
+            raise exc.DBAPIError.instance(args[0] if args and isinstance(args[0], str) else None,
+                                          args[1] if len(args) > 1 else None, e, dialect.loaded_dbapi.Error,
+                                          connection_invalidated=gone, dialect=dialect) from e
+
+
 def locked_meta(session: Session, key: str) -> Meta:
     """The `Meta` row `key`, write-locked for the session's transaction; created first (value null) when
     missing. Read-modify-writes of one shared setting from several processes then serialize: none is
@@ -166,6 +349,7 @@ def locked_meta(session: Session, key: str) -> Meta:
     return session.get(Meta, key, populate_existing=True)
 
 
+_PREPARED = 256   # statements `Database.prepared` keeps compiled (each module builds its hot ones once)
 _BUSY_MS = 30000   # how long a SQLite write waits for another connection's write lock (but see `transaction`)
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
 _WORK_LOCKS = 0x776F726B     # "work": the key space of try_lock (two-key advisory locks)

@@ -42,9 +42,9 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
     with form as blob:
         fields = parse(FileForm, FileForm.of(form.filename, form.fields),
                        require_jsonl=svc.settings.require_jsonl_extension)
-        # The transaction (a Core one: only prebuilt statements run) begins once the body is in: no pooled
-        # connection is held while an upload streams, however many stream at once.
-        with svc.db.transaction() as conn:
+        # The transaction (prebuilt statements only, on the pooled DBAPI connection: `Database.raw_transaction`)
+        # begins once the body is in: no pooled connection is held while an upload streams, however many stream.
+        with svc.db.raw_transaction() as conn:
             row = store.create_file(conn, svc, tenant=tenant.key, blob=blob, filename=fields.file or "file",
                                     purpose=fields.purpose, size=form.size,
                                     expires_after=fields.expires_after.seconds if fields.expires_after else None)

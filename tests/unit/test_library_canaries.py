@@ -18,6 +18,10 @@ these tests say exactly which assumption broke (rather than a strange failure el
   telemetry) and its `_native_telemetry.enabled()`, which sends a request through the stack when a
   telemetry provider is configured; and what Starlette's `Response.__call__` sends for an http request (the
   hot path sends the same two messages itself, with the API's headers added, for the classes that keep it);
+- mockserver/db.py's raw path (`Raw`): it reports each statement by calling the engine's
+  `dispatch.before_cursor_execute` (conn and context None), which reaches the listeners `event.listen(engine,
+  "before_cursor_execute", ...)` added; everything else it uses is public (`compile`, `construct_params`,
+  `positiontup`, `binds`, `insert_prefetch`, `TypeEngine.bind_processor` / `result_processor`);
 - `make test` (--dist loadgroup): pytest-xdist sends an `xdist_group`'s tests to one worker by suffixing their
   node ids; pytest 9.2 keeps node ids where xdist 3.8 cannot, so every group silently split (pytest <9.2).
 """
@@ -185,3 +189,32 @@ def test_json_response_headers_are_starlettes(status: int, headers: dict | None)
     theirs = Response(ours.body, status_code=status, headers=headers, media_type="application/json")
     assert ours.raw_headers == theirs.raw_headers
     assert JSONResponse([], media_type="text/x").raw_headers == Response(b"[]", media_type="text/x").raw_headers
+
+
+def test_engine_dispatch_reaches_before_cursor_execute_listeners(tmp_path) -> None:
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert not engine.dispatch.before_cursor_execute   # none yet: the raw path skips the call
+    seen: list[tuple] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args))
+    assert engine.dispatch.before_cursor_execute
+    engine.dispatch.before_cursor_execute(None, "cursor", "SELECT 1", (), None, False)
+    assert seen == [(None, "cursor", "SELECT 1", (), None, False)]
+    engine.dispose()
+
+
+def test_compiled_statements_have_what_the_raw_path_reads() -> None:
+    from sqlalchemy import bindparam, column, insert, select, table
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    t = table("t", column("a"), column("b"))
+    stmt = select(t).where(t.c.a == bindparam("x"), t.c.b == bindparam("y"))
+    positional = stmt.compile(dialect=sqlite.dialect())
+    assert isinstance(positional, SQLCompiler) and positional.positional
+    assert list(positional.positiontup) == ["x", "y"] and set(positional.binds) == {"x", "y"}
+    assert positional.construct_params({"x": 1, "y": 2}) == {"x": 1, "y": 2}
+    named = stmt.compile(dialect=postgresql.dialect())
+    assert not named.positional and "%(x)s" in named.string
+    assert insert(t).compile(dialect=sqlite.dialect(), column_keys=["a"]).insert_prefetch == []
