@@ -57,7 +57,7 @@ async def _index(svc: Services, view: View, model: CallableModel) -> answers.Ans
                     data = f.read()
             except FileNotFoundError:
                 return None
-            digest = ("bytes", hashlib.blake2b(data, digest_size=16).digest())
+            digest = ("bytes", hashlib.sha256(data).digest())
             index = view.get("answers", digest) or view.put("answers", digest,
                                                              answers.build_index(io.BytesIO(data)))
         else:  # asyncio's executor reuses its threads; anyio's (run_in_threadpool) ends them with the

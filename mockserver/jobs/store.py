@@ -302,7 +302,7 @@ def _digest_key(svc: Services, blob: str, terms: tuple) -> tuple | None:
             data = f.read(_DIGEST_BYTES + 1)
     except FileNotFoundError:
         return None
-    return ("bytes", hashlib.blake2b(data, digest_size=16).digest(), *terms)
+    return ("bytes", hashlib.sha256(data).digest(), *terms)
 
 
 # --- advancing ---------------------------------------------------------------------------------------
