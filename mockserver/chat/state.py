@@ -23,7 +23,7 @@ def resolve(svc: Services, tenant: str, model_id: str, view: View | None = None)
         if entry is not None:  # what resolve_callable answers for a catalog model, without a session
             model = CallableModel(id=model_id, base=entry, kind="base")
         else:
-            with svc.db.engine.connect() as conn:   # one read: no session, nothing to commit
+            with svc.db.raw_read() as conn:   # one read of a prebuilt statement: no session, nothing to commit
                 model = resolve_callable(conn, tenant=tenant, model_id=model_id)
         view.put("models", key, model)
     if policy is None:

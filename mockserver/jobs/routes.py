@@ -44,7 +44,7 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
     ended = view.get("jobs", key)
     if ended is not None:
         return fn(svc=svc, tenant=tenant.key, job_id=job_id, read=store.JobRead(ended, None), **kwargs)
-    with svc.db.engine.connect() as conn:
+    with svc.db.raw_read() as conn:
         read = store.read_job(conn, tenant=tenant.key, job_id=job_id)   # with its training file's key
     if read.row.status not in TERMINAL:
         advanced = store.advance_on_loop(svc, read, view)
@@ -59,7 +59,7 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
 @router.post("")
 async def create_job(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     req = parse_job_request(await read_json(request))
-    with svc.db.transaction() as conn:   # begun once the body is read (a Core one: prebuilt statements only)
+    with svc.db.raw_transaction() as conn:   # begun once the body is read (prebuilt statements only: the raw path)
         row = store.create_job(conn, svc, tenant=tenant, req=req)
     return JSONResponse(store.job_to_wire(row))
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from contracts import catalog, errors
 from contracts.jobs import JobRequest, normalise_suffix
 from mockserver.cache import View
+from mockserver.db import Raw
 from mockserver.files.store import derived_file, register_deriver
 from mockserver.jobs import history, simulator
 from mockserver.owned import (
@@ -130,7 +131,7 @@ class JobRead(NamedTuple):
     advanced: bool = False
 
 
-def read_job(conn: Connection, *, tenant: str, job_id: str) -> JobRead:
+def read_job(conn: Connection | Raw, *, tenant: str, job_id: str) -> JobRead:
     """`get_job` and the training file's key in one statement (the tenant's file named by the job), or the 404."""
     found = conn.execute(_JOB_AND_FILE, {"tenant": tenant, "object_id": job_id}).first()
     if found is None:
@@ -323,7 +324,7 @@ def advance_job(svc: Services, *, tenant: str, job_id: str, action: str | None =
             if advanced and action is None:
                 return row
         else:
-            with svc.db.engine.connect() as conn:   # a read: no session, no transaction to commit
+            with svc.db.raw_read() as conn:   # a read: no session, no transaction to commit
                 row = get_job(conn, tenant=tenant, job_id=job_id)
         if row.status in simulator.TERMINAL and action is None:
             return row
@@ -364,8 +365,8 @@ class _Due(NamedTuple):
 
 def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due, *, wait: bool = True) -> JobRow:
     """One compare-and-set advance of `row` as it was read; raises _Conflict when another one won (and, with
-    `wait=False`, OperationalError when SQLite's write lock is held elsewhere: `Database.transaction`)."""
-    with svc.db.transaction(wait=wait) as conn:   # Core statements only: no session
+    `wait=False`, OperationalError when SQLite's write lock is held elsewhere: `Database.raw_transaction`)."""
+    with svc.db.raw_transaction(wait=wait) as conn:   # prebuilt Core statements only, on the raw path: no session
         return _advance_once(conn, svc, row, due.policy, due.plan, due.error, action)
 
 
@@ -388,7 +389,7 @@ def _plan_for(svc: Services, row: JobRow, training: str | None | object = _UNREA
     return None if outcome is None else _Due(view, policy, *outcome)
 
 
-def _advance_once(s: Connection, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
+def _advance_once(s: Connection | Raw, svc: Services, row: JobRow, policy, plan, error, action) -> JobRow:
     now = policy.now(svc.wall())
     state = _fields(row)
     fx = simulator.advance(state, now=now, timing=simulator.Timing.scaled(policy.duration), plan=plan,
@@ -429,7 +430,7 @@ _JOB_AND_FILE = joined_by_id(JobRow, "training_file", FileRow,
                              {"path": "training_key", "deleted": "training_deleted"})
 
 
-def _commit(s: Connection, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
+def _commit(s: Connection | Raw, svc: Services, row: JobRow, fx: simulator.Effects, plan: simulator.Plan | None,
             now: float) -> dict:
     """One UPDATE of the job row (its compact log grows by the new entries) under the optimistic lock,
     then at most one INSERT of model rows and one of the results file's row."""
