@@ -54,6 +54,7 @@ CONTEXT_WEIGHT = 0.15
 MAX_EXAMPLES = 10_000
 MAX_QUESTION_CHARS = 1_000
 CANDIDATES = 16
+MATCH_MEMO_CHARS = 200_000  # the texts of the conversations whose match an index keeps, at most
 CANDIDATE_DF = 64
 FALLBACK_POSTINGS = 20_000
 GRAM_SIZES = (2, 3)
@@ -160,6 +161,8 @@ class AnswerIndex:
         self.profile: Any = None             # persona.Profile, set by build_index
         self._idf: dict[str, float] = {}
         self._weights: array = array("d")
+        self._matched: dict[Conversation, tuple[int | None, list[tuple[float, int]]]] = {}   # match(), kept
+        self._matched_chars = 0
 
     def __len__(self) -> int:
         return len(self.answers)
@@ -178,6 +181,7 @@ class AnswerIndex:
         for g in grams(key):
             self.postings.setdefault(g, array("I")).append(i)
         self._idf = {}
+        self._matched, self._matched_chars = {}, 0
 
     # --- weights ----------------------------------------------------------------------------------
 
@@ -264,7 +268,21 @@ class AnswerIndex:
 
     def match(self, conv: Conversation) -> tuple[int | None, list[tuple[float, int]]]:
         """(the example whose trained answer this conversation gets, or None; the ranking — empty when an
-        exact key decided without one)."""
+        exact key decided without one). Kept per conversation of at most MAX_QUESTION_CHARS characters
+        (`_matched`, while their texts total at most MATCH_MEMO_CHARS): the index never changes once built,
+        and a model is asked the same questions again and again."""
+        size = len(conv.question) + len(conv.system or "") + sum(map(len, conv.context))
+        if size > MAX_QUESTION_CHARS:   # a long one is not hashed to be looked up
+            return self._match(conv)
+        kept = self._matched.get(conv)
+        if kept is None:
+            kept = self._match(conv)
+            if self._matched_chars + size <= MATCH_MEMO_CHARS:   # (a race may keep one twice: the same value)
+                self._matched[conv] = kept
+                self._matched_chars += size
+        return kept[0], list(kept[1])
+
+    def _match(self, conv: Conversation) -> tuple[int | None, list[tuple[float, int]]]:
         hits = self.exact.get(normalize(conv.question[:MAX_QUESTION_CHARS]))
         if hits and (len(hits) == 1 or not conv.context):
             want = normalize(conv.system) if conv.system is not None else None

@@ -122,3 +122,25 @@ def test_composed_replies_are_the_same_with_the_split_memo(rows, monkeypatch):
     full.split_chars = persona.STYLE_CHARS
     assert [persona.compose(full, seed, related) for related in relateds for seed in range(40)] == before
     assert not full.split and index.profile.split_chars <= persona.STYLE_CHARS
+
+
+@pytest.mark.parametrize("persona_data", PERSONAS, ids=lambda p: p.name)
+def test_matches_are_the_same_with_the_match_memo(persona_data, monkeypatch):
+    """`AnswerIndex.match` keeps its answer per conversation: the same (best, ranking) as computing it, cold or
+    warm, a fresh list each time, long conversations not kept, the memo bounded by MATCH_MEMO_CHARS."""
+    index = answers.build_index(paraphrase.persona_lines(persona_data))
+    questions = [q for q, _ in persona_data.rows] + [p for p, _ in persona_data.paraphrases] + list(persona_data.outside)
+    convs = [Conversation(system, q, context) for q in questions + ["", "hello", "x" * 1_001]
+             for system in (persona_data.system, None, "other")
+             for context in ((), (questions[0],))]
+    expected = [index._match(c) for c in convs]
+    for _ in range(2):
+        got = [index.match(c) for c in convs]
+        assert got == expected
+    got[0][1].append((0.0, -1))
+    assert index.match(convs[0]) == expected[0]
+    assert all(len(c.question) + len(c.system or "") + sum(map(len, c.context)) <= answers.MAX_QUESTION_CHARS
+               for c in index._matched) and index._matched_chars <= answers.MATCH_MEMO_CHARS
+    monkeypatch.setattr(answers, "MATCH_MEMO_CHARS", -1)
+    small = answers.build_index(paraphrase.persona_lines(persona_data))
+    assert [small.match(c) for c in convs] == expected and not small._matched
