@@ -3,7 +3,8 @@ pooled DBAPI connection: the same SQL and parameters as Core sends, rows read ba
 JSON columns as Core parses them: psycopg parses them itself), errors as the same SQLAlchemy exception classes, a
 transaction's commit / rollback / busy timeout as `Database.transaction`'s, and every statement reported to the
 engine's `before_cursor_execute` listeners (tests/unit/test_statement_counts.py counts them). On a SQLite file and,
-when MOCKSERVER_TEST_POSTGRES_URL is set, on PostgreSQL."""
+when MOCKSERVER_TEST_POSTGRES_URL is set, on PostgreSQL; and the lifecycle answers the same with the raw path as with Core
+(`Database.raw` off)."""
 
 from __future__ import annotations
 
@@ -231,3 +232,71 @@ def test_statements_built_per_call_are_not_kept_past_the_bound(db: Database, mon
         for n in range(5):
             assert raw.execute(select(t.c.id).where(t.c.tenant == tenant, t.c.bytes == n)).all() == []
     assert len(db._prepared) == mockserver.db._PREPARED
+
+
+WALL = 1_760_000_000.0
+
+
+def _lifecycle(raw: bool, monkeypatch: pytest.MonkeyPatch, **settings) -> tuple[list[tuple[int, bytes]], int]:
+    """Every answer of the lifecycle and its refusals (an upload, a job, the retrieve that finishes it, its events and
+    checkpoints, a chat completion on the tuned model; a job on a missing file, a missing job, a missing model), the
+    raw path on or off (`Database.raw`: Core instead); and how many statements went through `Raw.execute`."""
+    import orjson
+
+    from mockserver.testing import Emulator
+    from tests.conftest import pig_jsonl
+    from tests.unit.test_advance_on_loop import _form
+
+    ran = []
+    real = Raw.execute
+    monkeypatch.setattr(Raw, "execute", lambda self, *a: ran.append(1) or real(self, *a))
+    out = []
+    with Emulator(transitions="immediate", wall=lambda: WALL, **settings) as emu:
+        emu.services.db.raw = raw
+        if "database_url" not in settings:   # (a shared PostgreSQL database: ids drawn at random there)
+            emu.control("seed", {"seed": 5})
+
+        def call(method: str, path: str, **kw) -> dict:
+            status, _, body = emu.request(method, path, **kw)
+            out.append((status, body))
+            return orjson.loads(body)
+
+        f = call("POST", "/v1/files", body=_form(pig_jsonl(10)),
+                 headers={"content-type": "multipart/form-data; boundary=b0und4ry"})["id"]
+        job = call("POST", "/v1/fine_tuning/jobs", json={"model": "gpt-4o-mini-2024-07-18", "training_file": f,
+                                                          "seed": 3, "metadata": {"k": "東京"}})["id"]
+        model = call("GET", f"/v1/fine_tuning/jobs/{job}")["fine_tuned_model"]
+        for path in (f"/v1/fine_tuning/jobs/{job}/events?limit=30", f"/v1/fine_tuning/jobs/{job}/checkpoints",
+                     f"/v1/fine_tuning/jobs/{job}", "/v1/fine_tuning/jobs/ftjob-missing"):
+            call("GET", path)
+        for m in (model, "ft:gpt-4o-mini-2024-07-18:missing::abcdefgh"):
+            call("POST", "/v1/chat/completions", json={"model": m, "messages": [{"role": "user", "content": "体重?"}]})
+        call("POST", "/v1/fine_tuning/jobs", json={"model": "gpt-4o-mini-2024-07-18", "training_file": "file-none"})
+    return out, len(ran)
+
+
+def _masked(answers: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """Ids drawn at random blanked out (the model's name holds its job's random token; a chat answer's id is random)."""
+    import re
+
+    pattern = re.compile(rb"(file|ftjob|ftevent|ftckpt|chatcmpl)[_-][A-Za-z0-9]+|ft:[^\"]+|\"system_fingerprint\":\"[^\"]*\"")
+    return [(status, pattern.sub(b"*", body)) for status, body in answers]
+
+
+def test_the_lifecycle_answers_the_same_on_the_raw_path_as_on_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte for byte, seeded, on a SQLite file."""
+    raw, ran = _lifecycle(True, monkeypatch)
+    core, none = _lifecycle(False, monkeypatch)
+    assert ran >= 8 and none == 0
+    assert raw == core
+    assert [status for status, _ in raw] == [200] * 6 + [404, 200, 404, 400]
+
+
+@pytest.mark.skipif(not PG, reason="MOCKSERVER_TEST_POSTGRES_URL is not set")
+def test_the_lifecycle_answers_the_same_on_the_raw_path_as_on_core_on_postgres(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, with the ids (drawn at random there: the database is shared) blanked out."""
+    raw, ran = _lifecycle(True, monkeypatch, database_url=PG)
+    core, none = _lifecycle(False, monkeypatch, database_url=PG)
+    assert ran >= 8 and none == 0
+    assert _masked(raw) == _masked(core)
+    assert [status for status, _ in raw] == [200] * 6 + [404, 200, 404, 400]
