@@ -84,16 +84,19 @@ class Database:
         """A Core connection in a transaction that commits on success, rolls back when the block raises: for
         work that only runs Core statements (no ORM objects), ~40 µs cheaper than `session()` per transaction.
         Nothing written here changes a cached fact; a write that does runs in a session (`cache.bump`).
-        `wait=False` (a write made on the event loop, whose caller can retry it on a worker thread): on SQLite,
-        a write while another connection holds the write lock raises OperationalError at once instead of
-        waiting for it (busy_timeout 0 for the transaction's length)."""
+        `wait=False` (a write made on the event loop, whose caller can retry it on a worker thread): a statement
+        that would wait for a lock another connection holds raises OperationalError at once instead: on SQLite,
+        the write lock (busy_timeout 0 for the transaction's length); on PostgreSQL, a row or table lock
+        (`lock_timeout` 1 ms for the transaction, SQLSTATE 55P03 LockNotAvailable; 0 would mean no limit)."""
         with self.engine.connect() as conn:
-            patient = wait or self.file is None   # (PostgreSQL; an in-memory database has one connection)
+            patient = wait or self.file is None   # (PostgreSQL: below; an in-memory database has one connection)
             if not patient:
                 conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
             try:
                 conn.begin()
                 try:
+                    if not wait and not self.is_sqlite:
+                        conn.exec_driver_sql(_NO_LOCK_WAIT)
                     yield conn
                     conn.commit()
                 except BaseException:
@@ -107,7 +110,7 @@ class Database:
     def raw_transaction(self, *, wait: bool = True) -> Iterator[Raw | Connection]:
         """`transaction(wait=...)` for prebuilt Core statements run on the pooled DBAPI connection (`Raw`): the same
         transaction (commit on success, rollback when the block raises; `wait=False`: busy_timeout 0 on SQLite for
-        its length), ~25 µs less per statement and per transaction. The connection is left as Core leaves it:
+        its length, lock_timeout 1 ms on PostgreSQL), ~25 µs less per statement and per transaction. The connection is left as Core leaves it:
         SQLAlchemy's pysqlite dialect keeps the sqlite3 module's implicit transactions (`isolation_level` ""): a
         DML statement begins one (DEFERRED) and a read before it runs outside it, as under Core; psycopg begins one
         with the first statement. An in-memory database yields `transaction()`'s Core connection."""
@@ -124,6 +127,8 @@ class Database:
             try:
                 raw = Raw(self, fairy)
                 try:
+                    if not wait and not self.is_sqlite:   # (as `transaction`: psycopg begins the transaction here)
+                        raw.call(driver.execute, _NO_LOCK_WAIT)
                     yield raw
                     raw.call(driver.commit)
                 except BaseException:
@@ -351,6 +356,7 @@ def locked_meta(session: Session, key: str) -> Meta:
 
 _PREPARED = 256   # statements `Database.prepared` keeps compiled (each module builds its hot ones once)
 _BUSY_MS = 30000   # how long a SQLite write waits for another connection's write lock (but see `transaction`)
+_NO_LOCK_WAIT = "SET LOCAL lock_timeout = '1ms'"   # PostgreSQL's shortest wait for a lock (`transaction(wait=False)`)
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
 _WORK_LOCKS = 0x776F726B     # "work": the key space of try_lock (two-key advisory locks)
 _REGISTRY = threading.Lock()

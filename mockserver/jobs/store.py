@@ -340,9 +340,9 @@ def advance_on_loop(svc: Services, read: JobRead, view: View | None = None) -> J
     made only when nothing in it can take long — no file's bytes are validated (the plan is known, validation is not
     due, or its outcome is in the caches: `_cached_outcome`) — its writes being the short Core transaction the
     upload's and the create's INSERTs also run on the loop. None when it would have to validate, lost the
-    compare-and-set to another request or process, or (SQLite) would have to wait for the write lock another
-    connection holds: the caller then runs `advance_job` on a worker thread, which waits there. `view`: the caller's
-    (its one read of the cache generation)."""
+    compare-and-set to another request or process, or would have to wait for a lock another connection holds
+    (SQLite's write lock, PostgreSQL's lock on the job's row): the caller then runs `advance_job` on a worker
+    thread, which waits there. `view`: the caller's (its one read of the cache generation)."""
     row = read.row
     due = _plan_for(svc, row, read.training, cached_only=True, view=view)
     if due is None:
@@ -365,7 +365,7 @@ class _Due(NamedTuple):
 
 def _attempt(svc: Services, row: JobRow, action: str | None, due: _Due, *, wait: bool = True) -> JobRow:
     """One compare-and-set advance of `row` as it was read; raises _Conflict when another one won (and, with
-    `wait=False`, OperationalError when SQLite's write lock is held elsewhere: `Database.raw_transaction`)."""
+    `wait=False`, OperationalError when a lock it needs is held elsewhere: `Database.raw_transaction`)."""
     with svc.db.raw_transaction(wait=wait) as conn:   # prebuilt Core statements only, on the raw path: no session
         return _advance_once(conn, svc, row, due.policy, due.plan, due.error, action)
 

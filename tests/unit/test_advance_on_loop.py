@@ -4,6 +4,8 @@ worker thread otherwise; either way the answers are the same, byte for byte."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 
 from mockserver.jobs import routes, store
@@ -117,67 +119,140 @@ def test_a_conflict_on_the_loop_goes_to_the_worker_thread(hops: list[str], monke
     assert hops == ["advance_job"]
 
 
-def test_a_write_lock_held_elsewhere_does_not_hold_up_the_loop(hops: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """While another connection (another process, or a worker thread of this one) holds SQLite's write lock, the
-    advance on the loop does not wait for it (busy_timeout): it goes to a worker thread, and the loop answers
-    another request in the meantime. The database's own busy timeout is made longer than the holder's patience
-    here, so an advance that waited on the loop would be seen waiting, whatever the machine's speed."""
-    import asyncio
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> Iterator[dict]:
+    """The Emulator's database: its own SQLite file, or a scratch PostgreSQL database (skipped without one)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    from tests.reliability._server import pg_database_or_skip
+
+    with pg_database_or_skip() as url:
+        yield {"database_url": url}
+
+
+def _sqlite_write_lock(emu: Emulator) -> Callable[[], Callable[[], None]]:
+    """Takes SQLite's write lock as another process's transaction holds it; returns its release. The database's
+    own busy timeout is made longer than the holder's patience, so a write that waited on the loop would be seen
+    waiting, whatever the machine's speed."""
     import sqlite3
-    import threading
 
     from sqlalchemy import event
 
-    from mockserver.testing import DEFAULT_KEY, asgi_request
+    engine = emu.services.db.engine
+    event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=600000"))
+    engine.dispose()   # every connection from here on waits up to 10 minutes for a lock
 
-    with Emulator(transitions="immediate") as emu:
-        f = _upload(emu, pig_jsonl(10))
-        _ = emu.request("GET", f"/v1/fine_tuning/jobs/{_job(emu, f, 1)}")   # the verdict is cached from here on
-        job = _job(emu, _upload(emu, pig_jsonl(10)), 2)                  # so this job's advance runs on the loop
-        engine = emu.services.db.engine
-        event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=600000"))
-        engine.dispose()   # every connection from here on waits up to 10 minutes for a lock
-        hops.clear()
-        tried, answered, held = asyncio.Event(), threading.Event(), threading.Event()
-        real = store.advance_on_loop
+    def take() -> Callable[[], None]:
+        other = sqlite3.connect(emu.services.db.file, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
 
-        def attempt(svc, read, view=None):
-            tried.set()
-            return real(svc, read, view)
-
-        monkeypatch.setattr(store, "advance_on_loop", attempt)
-        patience: list[bool] = []
-
-        def hold() -> None:   # the write lock, as another process's transaction holds it
-            other = sqlite3.connect(emu.services.db.file, isolation_level=None)
-            other.execute("BEGIN IMMEDIATE")
-            held.set()
-            patience.append(answered.wait(60))   # (a bound for the failing case only)
+        def release() -> None:
             other.execute("ROLLBACK")
             other.close()
+        return release
+    return take
 
-        auth = [(b"authorization", f"Bearer {DEFAULT_KEY}".encode())]
 
-        async def scenario() -> tuple[tuple, tuple]:
-            retrieve = asyncio.ensure_future(asgi_request(emu.app, "GET", f"http://emulator.test/v1/fine_tuning/jobs/{job}",
-                                                          auth, b""))
-            await tried.wait()
-            other = await asgi_request(emu.app, "GET", "http://emulator.test/v1/models", auth, b"")
-            answered.set()
-            return await retrieve, other
+def _pg_row_lock(emu: Emulator, sql: str, *params: object) -> Callable[[], Callable[[], None]]:
+    """Takes the row locks `sql` (a SELECT … FOR UPDATE) takes, as another process's transaction holds them
+    (PostgreSQL's own lock_timeout is 0: no limit); returns their release."""
+    import psycopg
 
-        holder = threading.Thread(target=hold)
-        holder.start()
-        assert held.wait(60)
-        try:
-            (status, _, body), (other_status, _, _) = asyncio.run_coroutine_threadsafe(
-                scenario(), emu.bridge.loop).result(600)
-        finally:
-            answered.set()
-            holder.join()
+    def take() -> Callable[[], None]:
+        other = psycopg.connect(emu.settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1))
+        assert other.execute(sql, params).fetchall()   # (in a transaction: psycopg's default)
+
+        def release() -> None:
+            other.rollback()
+            other.close()
+        return release
+    return take
+
+
+def _loop_stays_free(emu: Emulator, monkeypatch: pytest.MonkeyPatch, take: Callable[[], Callable[[], None]],
+                     method: str, path: str, body: bytes = b"", headers: tuple = ()
+                     ) -> tuple[int, bytes, list[tuple[bool, bool]]]:
+    """Sends `method path` to the app while another connection holds the lock `take` takes, and once that request
+    has begun its first transaction that does not wait (`Database.transaction(wait=False)`), a GET /v1/models. The
+    lock is released only once the second request was answered (or after a minute: the bound of the failing case):
+    a loop held up by the first request's wait answers the second one only after that. Returns the first request's
+    status and body, and each transaction's (wait, begun on the event loop) in order."""
+    import asyncio
+    import threading
+    from contextlib import contextmanager
+
+    from mockserver.testing import DEFAULT_KEY, asgi_request
+
+    db = emu.services.db
+    tried, answered, held = asyncio.Event(), threading.Event(), threading.Event()
+    begun: list[tuple[bool, bool]] = []
+
+    def watch(name: str) -> None:
+        real = getattr(db, name)
+
+        @contextmanager
+        def watched(*, wait: bool = True):
+            begun.append((wait, asyncio._get_running_loop() is emu.bridge.loop))
+            if not wait:
+                tried.set()
+            with real(wait=wait) as conn:
+                yield conn
+
+        monkeypatch.setattr(db, name, watched)
+
+    watch("transaction")
+    watch("raw_transaction")   # (a file database: it does not go through `transaction`)
+    patience: list[bool] = []
+
+    def hold() -> None:
+        release = take()
+        held.set()
+        patience.append(answered.wait(60))
+        release()
+
+    auth = [(b"authorization", f"Bearer {DEFAULT_KEY}".encode())]
+
+    async def scenario() -> tuple[tuple, tuple]:
+        first = asyncio.ensure_future(asgi_request(emu.app, method, f"http://emulator.test{path}",
+                                                   auth + list(headers), body))
+        await tried.wait()
+        other = await asgi_request(emu.app, "GET", "http://emulator.test/v1/models", auth, b"")
+        answered.set()
+        return await first, other
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(60)
+    try:
+        (status, _, out), (other_status, _, _) = asyncio.run_coroutine_threadsafe(
+            scenario(), emu.bridge.loop).result(600)
+    finally:
+        answered.set()
+        holder.join()
     assert patience == [True]   # the other request was answered while the lock was still held
-    assert other_status == 200 and status == 200 and b'"succeeded"' in body
+    assert other_status == 200
+    return status, out, begun
+
+
+def test_a_lock_held_elsewhere_does_not_hold_up_the_loop(backend: dict, hops: list[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another connection (another process, or a worker thread of this one) holds SQLite's write lock, or on
+    PostgreSQL the job's row lock (SELECT … FOR UPDATE), the advance on the loop does not wait for it: it goes to a
+    worker thread, and the loop answers another request in the meantime."""
+    with Emulator(transitions="manual", **backend) as emu:
+        emu.set_transitions("manual", time_scale=1)
+        job = _job(emu, _upload(emu, pig_jsonl(10)), 2)
+        emu.advance(30)
+        assert emu.request("GET", f"/v1/fine_tuning/jobs/{job}")[0] == 200   # validated: the plan is known
+        emu.advance(1000)                                                     # so this advance runs on the loop
+        take = (_sqlite_write_lock(emu) if emu.services.db.is_sqlite else
+                _pg_row_lock(emu, "SELECT id FROM jobs WHERE id = %s FOR UPDATE", job))
+        hops.clear()
+        status, body, begun = _loop_stays_free(emu, monkeypatch, take, "GET", f"/v1/fine_tuning/jobs/{job}")
+    assert status == 200 and b'"succeeded"' in body
     assert hops == ["advance_job"]   # the advance went to a worker thread, which waited for the lock there
+    assert begun == [(False, True), (True, False)]
 
 
 def test_a_transaction_that_does_not_wait_leaves_its_connection_waiting_as_before(tmp_path) -> None:
@@ -205,6 +280,38 @@ def test_a_transaction_that_does_not_wait_leaves_its_connection_waiting_as_befor
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     db.dispose()
+
+
+def test_on_postgres_a_transaction_that_does_not_wait_refuses_a_row_lock_and_leaves_the_connection_patient() -> None:
+    """On PostgreSQL, `Database.transaction(wait=False)` refuses a row lock held elsewhere (LockNotAvailable,
+    SQLSTATE 55P03, as SQLAlchemy's OperationalError: what the callers fall back on), and its lock_timeout was the
+    transaction's only: the pooled connection waits for locks again afterwards."""
+    import psycopg
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from mockserver.db import Database
+    from mockserver.tables import Meta
+    from tests.reliability._server import pg_database_or_skip
+
+    with pg_database_or_skip() as url:
+        db = Database(url, durable=False)
+        db.engine.dispose()   # one connection from here on
+        other = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1))
+        try:
+            other.execute("SELECT key FROM meta WHERE key = 'schema_version' FOR UPDATE")
+            for kind in (db.transaction, db.raw_transaction):
+                with pytest.raises(OperationalError) as refused, kind(wait=False) as conn:
+                    conn.execute(update(Meta).where(Meta.key == "schema_version").values(key=Meta.key))
+                assert isinstance(refused.value.orig, psycopg.errors.LockNotAvailable), kind
+                assert refused.value.orig.sqlstate == "55P03"
+        finally:
+            other.rollback()
+            other.close()
+        assert db.engine.pool.checkedin() == 1
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "0"
+        db.dispose()
 
 
 def test_an_ended_job_is_answered_from_the_caches_until_a_reset() -> None:
