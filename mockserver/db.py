@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import fcntl
 import json
+import math
 import os
 import threading
 import zlib
@@ -414,13 +415,41 @@ def _check_version(conn: Connection) -> None:
 
 def _json_dumps(value: Any) -> str:
     """A JSON column's text: `orjson.dumps` (several times `json.dumps` on a job's ten small columns; compact, UTF-8),
-    or `json.dumps` for what orjson refuses (integers past 64 bits, lone surrogates). Both read back as the same
-    values; they differ only for NaN and infinities (orjson writes null), which no stored value holds: request
-    bodies are parsed by orjson, which refuses them."""
+    or `json.dumps` for what orjson refuses (integers past 64 bits, lone surrogates) and for a value holding NaN or
+    an infinity, which orjson would write as null: `json.dumps` writes NaN / Infinity, which SQLite keeps and reads
+    back as the same float, and which PostgreSQL's json type refuses (an error, never a value silently changed).
+    No stored value is expected to hold one (request bodies are parsed by orjson, which refuses them); the check
+    walks the value only when orjson's text has a null in it."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        text = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError:
         return json.dumps(value)
+    if b"null" in text and _has_non_finite(value):
+        return json.dumps(value)
+    return text.decode()
+
+
+def _has_non_finite(value: Any) -> bool:
+    """Whether `value` (JSON-shaped: dicts, lists, tuples, scalars) holds a float NaN or infinity anywhere."""
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is float:
+            if item - item != 0:   # NaN - NaN and inf - inf are NaN; any finite float gives 0.0
+                return True
+        elif kind is list or kind is tuple:
+            extend(item)
+        elif kind is dict:
+            extend(item.values())
+        elif isinstance(item, (list, tuple)):   # (subclasses, rarer: orjson writes dict and list subclasses too)
+            extend(item)
+        elif isinstance(item, dict):
+            extend(item.values())
+        elif isinstance(item, float) and not math.isfinite(item):
+            return True
+    return False
 
 
 def _sqlite_pragmas_throwaway(dbapi_conn, record) -> None:

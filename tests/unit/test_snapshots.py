@@ -65,3 +65,49 @@ def test_json_columns_are_written_as_the_standard_library_reads_them(value) -> N
     from mockserver.db import _json_dumps
 
     assert json.loads(_json_dumps(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("value", [
+    {"lr": float("nan")}, [1.0, float("inf")], {"deep": [{"x": ("a", -float("inf"))}]}, float("nan"),
+    {"null": None, "nan": float("nan")},
+], ids=repr)
+def test_json_columns_keep_nan_and_infinities_as_json_dumps_writes_them(value) -> None:
+    """orjson writes NaN and infinities as null; `_json_dumps` then writes what `json.dumps` does (NaN, Infinity), so
+    no value silently becomes null: SQLite keeps it and reads back the same float (PostgreSQL's json type refuses it,
+    loudly)."""
+    import json
+
+    from mockserver.db import _json_dumps
+
+    text = _json_dumps(value)
+    assert text == json.dumps(value)
+    assert _non_finite_path(json.loads(text)) == _non_finite_path(value)
+
+
+def _non_finite_path(value, path=()) -> list:
+    """Where the non-finite floats in `value` are, and which (tuples read back as lists)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, "nan" if value != value else value)]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite_path(v, (*path, k))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite_path(v, (*path, i))]
+    return []
+
+
+def test_a_nan_in_a_json_column_reads_back_as_nan_on_sqlite(tmp_path) -> None:
+    """Through the database: a Meta value holding NaN and -Infinity comes back as those floats, not as None."""
+    import math
+
+    from mockserver.db import Database
+    from mockserver.tables import Meta
+
+    db = Database(f"sqlite:///{tmp_path / 'state.db'}", durable=False)
+    with db.session() as s:
+        s.add(Meta(key="odd", value={"a": float("nan"), "b": [-float("inf")], "c": None}))
+    with db.session() as s:
+        got = s.get(Meta, "odd").value
+    db.dispose()
+    assert math.isnan(got["a"]) and got["b"] == [-float("inf")] and got["c"] is None
