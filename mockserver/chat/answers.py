@@ -54,7 +54,8 @@ CONTEXT_WEIGHT = 0.15
 MAX_EXAMPLES = 10_000
 MAX_QUESTION_CHARS = 1_000
 CANDIDATES = 16
-MATCH_MEMO_CHARS = 200_000  # the texts of the conversations whose match an index keeps, at most
+MATCH_MEMO_CHARS = 200_000  # the texts of the conversations whose match an index keeps, at most (a turn: 1 more)
+MATCH_MEMO_ENTRIES = 1_024  # and how many: an entry costs 0.3-1.4 KB besides its texts (its key, its ranking)
 CANDIDATE_DF = 64
 FALLBACK_POSTINGS = 20_000
 GRAM_SIZES = (2, 3)
@@ -268,16 +269,19 @@ class AnswerIndex:
 
     def match(self, conv: Conversation) -> tuple[int | None, list[tuple[float, int]]]:
         """(the example whose trained answer this conversation gets, or None; the ranking — empty when an
-        exact key decided without one). Kept per conversation of at most MAX_QUESTION_CHARS characters
-        (`_matched`, while their texts total at most MATCH_MEMO_CHARS): the index never changes once built,
-        and a model is asked the same questions again and again."""
-        size = len(conv.question) + len(conv.system or "") + sum(map(len, conv.context))
+        exact key decided without one). Kept per conversation of at most MAX_QUESTION_CHARS characters, each
+        earlier turn counted one more (`_matched`: at most MATCH_MEMO_ENTRIES conversations, their texts and turns
+        totalling at most MATCH_MEMO_CHARS): the index never changes once built, and a model is asked the same
+        questions again and again. Both bounds hold the memo's memory: the characters alone let 200,000
+        one-character questions in (~60 MB an index), and empty turns in for nothing."""
+        size = len(conv.question) + len(conv.system or "") + sum(map(len, conv.context)) + len(conv.context)
         if size > MAX_QUESTION_CHARS:   # a long one is not hashed to be looked up
             return self._match(conv)
         kept = self._matched.get(conv)
         if kept is None:
             kept = self._match(conv)
-            if self._matched_chars + size <= MATCH_MEMO_CHARS:   # (a race may keep one twice: the same value)
+            if self._matched_chars + size <= MATCH_MEMO_CHARS and len(self._matched) < MATCH_MEMO_ENTRIES:
+                # (a race may keep one twice, or one past the bound: the same value)
                 self._matched[conv] = kept
                 self._matched_chars += size
         return kept[0], list(kept[1])

@@ -144,3 +144,23 @@ def test_matches_are_the_same_with_the_match_memo(persona_data, monkeypatch):
     monkeypatch.setattr(answers, "MATCH_MEMO_CHARS", -1)
     small = answers.build_index(paraphrase.persona_lines(persona_data))
     assert [small.match(c) for c in convs] == expected and not small._matched
+
+
+def test_the_match_memo_is_bounded_in_conversations_as_in_characters():
+    """Short conversations cost an entry each (their key and ranking) whatever their length: one-character
+    questions are kept by at most MATCH_MEMO_ENTRIES, and conversations of empty turns (no characters at all) are
+    counted by their turns, so their keys' tuples stay within MATCH_MEMO_CHARS too."""
+    index = answers.build_index(paraphrase.persona_lines(PIG))
+    short = [Conversation(None, chr(0x4E00 + n)) for n in range(answers.MATCH_MEMO_ENTRIES + 300)]
+    empty = [Conversation(system, "", ("",) * turns) for system in (None, "") for turns in range(600)]
+    expected = [index._match(c) for c in short + empty]
+    assert [index.match(c) for c in short + empty] == expected
+    assert len(index._matched) == answers.MATCH_MEMO_ENTRIES
+    turns = sum(len(c.question) + len(c.system or "") + sum(map(len, c.context)) + len(c.context)
+                for c in index._matched)
+    assert turns == index._matched_chars <= answers.MATCH_MEMO_CHARS
+    fresh = answers.build_index(paraphrase.persona_lines(PIG))
+    assert [fresh.match(c) for c in empty] == expected[len(short):]
+    assert sum(len(c.context) for c in fresh._matched) == fresh._matched_chars <= answers.MATCH_MEMO_CHARS
+    assert max(len(c.context) for c in fresh._matched) <= answers.MAX_QUESTION_CHARS
+    assert [index.match(c) for c in short + empty] == expected   # kept or not, the same answers
