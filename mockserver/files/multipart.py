@@ -217,9 +217,9 @@ async def receive_form(request: Request, blob: BlobWriter, *, max_file_bytes: in
     if length > max_file_bytes + _SLACK:
         raise errors.file_too_large(max_file_bytes)
     receiver = _Receiver(blob, max_file_bytes, file_field)
-    parser = MultipartParser(boundary, receiver.callbacks())
     whole = False   # the body came in one piece in the plain shape: the parser never saw it
     try:
+        parser = MultipartParser(boundary, receiver.callbacks())   # (refuses a boundary past 256 bytes: a 400)
         async for chunk in request.stream():
             if whole:   # (only the stream's empty end: the body had its declared length)
                 continue

@@ -94,3 +94,16 @@ def test_disk_failures_are_retryable_500s_without_paths(tmp_path: Path, code: in
     assert e.value.status == 500 and e.value.type == "server_error"
     assert str(tmp_path) not in e.value.message and "/" not in e.value.message
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_boundary_longer_than_the_parser_takes_is_a_400(tmp_path: Path, step: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """python_multipart refuses a boundary past 256 characters when the parser is made (RFC 2046 allows 70): the
+    same 400 as any body it cannot parse, not an unhandled error (a 500), and nothing stays behind."""
+    monkeypatch.setitem(globals(), "BOUNDARY", "b" * 257)
+    body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"))
+    with pytest.raises(errors.BadRequest) as e:
+        _parse(body, step, tmp_path)
+    assert e.value.code == "invalid_multipart" and "Could not parse the multipart body" in e.value.message
+    assert _leftovers(tmp_path) == []
