@@ -45,7 +45,7 @@ from cachetools import LRUCache
 from sqlalchemy import event, select, update
 from sqlmodel import Session
 
-from mockserver.dbfile import sqlite_file
+from mockserver.dbfile import DATABASE_FILE
 from mockserver.tables import CacheGeneration
 
 __all__ = ["Caches", "View", "bump", "MAX_TENANTS", "MAX_MODELS", "MAX_ANSWER_INDEXES", "MAX_VALIDATIONS", "MAX_ENDED_JOBS"]
@@ -67,7 +67,9 @@ def bump(session: Session) -> None:
     session.execute(_BUMP)
     info = session.info
     if "cache_bump" not in info:   # this transaction's first bump (its stamp, when the database has one)
-        path = sqlite_file(str(session.get_bind().url))
+        if DATABASE_FILE not in info:
+            raise TypeError("cache.bump needs a session from Database.session() (it names the database's file)")
+        path = info[DATABASE_FILE]
         info["cache_bump"] = _Stamp.of(path) if path else None   # raises if the stamp cannot be opened
     if "cache_hooks" not in info:   # once per session, however many transactions it runs
         info["cache_hooks"] = True
@@ -113,7 +115,7 @@ class Caches:
         self._reader = _GenerationReader(db) if not self.in_memory else None
         self._stamp: _Stamp | None = None
         self._stamped = (1, 0)   # (an even stamp, the generation read after it); 1: nothing read yet
-        path = sqlite_file(db.url)
+        path = db.file   # (Database.file: the one name of the file, dbfile.sqlite_file)
         if path is not None:
             try:
                 self._stamp = _Stamp.of(path)

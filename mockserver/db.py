@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from mockserver import migrations
-from mockserver.dbfile import sqlite_file
+from mockserver.dbfile import DATABASE_FILE, sqlite_file
 from mockserver.tables import SCHEMA_VERSION, Meta
 
 __all__ = ["Database", "SchemaError", "Raw"]
@@ -72,7 +72,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as s:
+        with Session(self.engine, expire_on_commit=False, info={DATABASE_FILE: self.file}) as s:   # (cache.bump)
             try:
                 yield s
                 s.commit()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["sqlite_file"]
+__all__ = ["sqlite_file", "DATABASE_FILE"]
+
+DATABASE_FILE = "database_file"   # the key of `Database.file` in the info of the sessions `Database.session` opens
 
 
 def sqlite_file(url: str) -> str | None:

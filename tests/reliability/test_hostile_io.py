@@ -71,7 +71,7 @@ def test_jobs_do_not_wait_for_each_others_validation(monkeypatch) -> None:
         return None, {"code": "x", "message": row.id, "param": None}
 
     monkeypatch.setattr(jobs, "_run_validation", fake_run)
-    svc = SimpleNamespace(caches=Caches(SimpleNamespace(url="sqlite://")))   # in-memory: no database read
+    svc = SimpleNamespace(caches=Caches(SimpleNamespace(url="sqlite://", file=None)))   # in-memory: no database read
     slow = threading.Thread(target=jobs._validate, args=(svc, SimpleNamespace(id="ftjob-slow"), svc.caches.view()),
                             daemon=True)
     slow.start()

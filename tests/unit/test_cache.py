@@ -202,6 +202,47 @@ def test_one_stamp_for_a_database_reached_by_two_paths(tmp_path: Path) -> None:
     b.dispose()
 
 
+@pytest.mark.parametrize("directory", ["données", "a%b", "x@y:z", "h#sh"])
+def test_a_bump_finds_the_stamp_of_a_database_whose_path_a_url_would_escape(tmp_path: Path, directory: str) -> None:
+    """`bump` names the stamp from `Database.file`, the one name of the database's file: not from the engine's URL
+    rendered as a string, which escapes a path's non-ASCII characters and '%', '@', ':', '#' (before: every bump in
+    such a data dir raised FileNotFoundError for `donn%C3%A9es/state.db.generation`, or moved a stamp no other
+    process reads)."""
+    (tmp_path / directory).mkdir()
+    url = f"sqlite:///{tmp_path / directory / 'state.db'}"
+    a, b = Database(url, durable=False), Database(url, durable=False)
+    caches_b = Caches(b)
+    caches_b.view().put_slot("policy", "p")
+    with a.session() as s:
+        bump(s)
+    assert caches_b.view().slot("policy") is None
+    assert sorted(p.name for p in tmp_path.rglob("*.generation")) == ["state.db.generation"]
+    assert caches_b._stamp.value() % 2 == 0 and caches_b._stamp.value() > 0
+    caches_b.close()
+    a.dispose()
+    b.dispose()
+
+
+def test_an_emulator_starts_and_resets_in_a_data_dir_with_a_non_ascii_name(tmp_path: Path) -> None:
+    """Before: the first policy seed's bump raised FileNotFoundError at start-up (`create_app`), for any data dir
+    whose path has a non-ASCII character ("/home/josé/...")."""
+    from mockserver.testing import Emulator
+
+    data = tmp_path / "données"
+    with Emulator(data_dir=data, database_url=f"sqlite:///{data / 'state.db'}", durable=False) as emu:
+        assert emu.request("POST", "/_mock/reset", json={})[0] == 200
+        assert emu.request("GET", "/v1/models")[0] == 200
+    assert (data / "state.db.generation").exists()
+
+
+def test_bump_needs_a_session_that_names_the_database_file(two_processes) -> None:
+    from sqlmodel import Session
+
+    (db_a, _), _ = two_processes
+    with Session(db_a.engine) as s, pytest.raises(TypeError, match="Database.session"):
+        bump(s)
+
+
 def test_a_session_that_runs_several_transactions_moves_the_stamp_for_those_that_bump(two_processes) -> None:
     (db_a, caches_a), (_, caches_b) = two_processes
     stamp = caches_a._stamp
