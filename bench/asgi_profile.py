@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.common import WORK
@@ -42,17 +43,30 @@ def _headers(content_type: bytes | None = None, length: int = 0) -> list[tuple[b
     return h
 
 
-async def _lifespan(app) -> None:
+async def _lifespan(app) -> Callable[[], Awaitable[None]]:
+    """Runs `app`'s lifespan startup; returns the coroutine function that runs its shutdown (the app closes its
+    stores and caches) and waits for the lifespan task to end. The task is referenced until then: the event loop
+    keeps only a weak reference to a task, and one waiting on a queue nothing else refers to is a garbage cycle —
+    collected mid-run, it was reported at exit as "Task was destroyed but it is pending!", its shutdown never run."""
     queue: asyncio.Queue = asyncio.Queue()
     await queue.put({"type": "lifespan.startup"})
-    started = asyncio.Event()
+    started, stopped = asyncio.Event(), asyncio.Event()
 
     async def send(message: dict) -> None:
         if message["type"].startswith("lifespan.startup"):
             started.set()
+        elif message["type"].startswith("lifespan.shutdown"):
+            stopped.set()
 
-    asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, queue.get, send))
+    task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, queue.get, send))
     await started.wait()
+
+    async def shutdown() -> None:
+        await queue.put({"type": "lifespan.shutdown"})
+        await stopped.wait()
+        await task
+
+    return shutdown
 
 
 async def _lifecycle(app, training: bytes, per: dict[str, list[float]]) -> None:
@@ -104,7 +118,7 @@ async def _run(what: str, n: int, profile: bool) -> None:
     WORK.mkdir(parents=True, exist_ok=True)   # a fresh clone has no bench/.work yet
     tmp = tempfile.TemporaryDirectory(prefix="bench-asgi-", dir=WORK)
     app = _app(tmp.name)
-    await _lifespan(app)
+    shutdown = await _lifespan(app)
     training = data.small_file(10)
     per: dict[str, list[float]] = {k: [] for k in ("upload", "create", "retrieve", "events", "chat")}
     one = (lambda: _lifecycle(app, training, per)) if what == "lifecycle" else (lambda: _chat(app, per))
@@ -128,7 +142,7 @@ async def _run(what: str, n: int, profile: bool) -> None:
         prof.dump_stats(out)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(60)
         print(f"stats in {out}")
-    app.state.services.caches.close()
+    await shutdown()   # the app's own shutdown: its caches and stores closed
     app.state.services.db.dispose()
     tmp.cleanup()
 

@@ -127,7 +127,7 @@ async def _run(n: int, profile: bool, only: str | None, http: str) -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory(prefix="bench-h11-", dir=WORK)
     ours_app = _app(tmp.name)
-    await _lifespan(ours_app)
+    shutdown = await _lifespan(ours_app)
     servers = {"bare": _protocol(chat_app(), bare), "ours": _protocol(ours_app, emulator),
                "protocol": _protocol(_trivial, emulator)}
     if only == "protocol":
@@ -165,7 +165,7 @@ async def _run(n: int, profile: bool, only: str | None, http: str) -> None:
             prof.dump_stats(out)
             print(f"--- {who}: stats in {out}")
             pstats.Stats(prof).sort_stats("tottime").print_stats(40)
-    ours_app.state.services.caches.close()
+    await shutdown()   # the app's own shutdown: its caches and stores closed
     ours_app.state.services.db.dispose()
     tmp.cleanup()
 
