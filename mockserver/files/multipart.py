@@ -42,8 +42,11 @@ def _plain_form(body: bytes, boundary: bytes, parser: MultipartParser) -> list[_
     lines within `max_header_size` each, a blank line and data, joined by `CRLF --B CRLF`, then `CRLF --B--
     CRLF` and nothing after —, where the delimiter `CRLF --B` stands nowhere else; else None. On such a body
     python_multipart calls back part by part with exactly these headers and data spans
-    (`tests/unit/test_multipart_plain.py` compares every outcome of both ways)."""
-    if _BOUNDARY.fullmatch(boundary) is None:
+    (`tests/unit/test_multipart_plain.py` compares every outcome of both ways). Also None with a python_multipart
+    that has no header limits (`max_header_count`, `max_header_size`: from 0.0.27 on; pyproject allows 0.0.18):
+    its parser reads every body there, as before the fast path."""
+    max_count, max_size = getattr(parser, "max_header_count", None), getattr(parser, "max_header_size", None)
+    if max_count is None or max_size is None or _BOUNDARY.fullmatch(boundary) is None:
         return None
     opening, delim = b"--" + boundary + b"\r\n", b"\r\n--" + boundary
     closing, sep = delim + b"--\r\n", delim + b"\r\n"
@@ -58,12 +61,12 @@ def _plain_form(body: bytes, boundary: bytes, parser: MultipartParser) -> list[_
         if head_end <= pos:
             return None
         lines = body[pos:head_end].split(b"\r\n")
-        if len(lines) > parser.max_header_count:
+        if len(lines) > max_count:
             return None
         headers = []
         for line in lines:
             m = _HEADER_LINE.fullmatch(line)
-            if m is None or len(line) > parser.max_header_size:
+            if m is None or len(line) > max_size:
                 return None
             headers.append((m[1], m[2]))
         parts.append((headers, head_end + 4, end))

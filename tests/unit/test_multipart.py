@@ -7,6 +7,7 @@ import errno
 from pathlib import Path
 
 import pytest
+import python_multipart.multipart
 from starlette.requests import Request
 
 from contracts import errors
@@ -101,6 +102,8 @@ def test_a_boundary_longer_than_the_parser_takes_is_a_400(tmp_path: Path, step: 
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """python_multipart refuses a boundary past 256 characters when the parser is made (RFC 2046 allows 70): the
     same 400 as any body it cannot parse, not an unhandled error (a 500), and nothing stays behind."""
+    if getattr(python_multipart.multipart, "MAX_BOUNDARY_LENGTH", None) != 256:
+        pytest.skip("this python_multipart takes a boundary of any length (before 0.0.28)")
     monkeypatch.setitem(globals(), "BOUNDARY", "b" * 257)
     body = _body(_part("purpose", b"fine-tune"), _part("file", CONTENT, "train.jsonl"))
     with pytest.raises(errors.BadRequest) as e:

@@ -143,6 +143,8 @@ def test_plain_bodies_read_alike(monkeypatch, boundary):
 
 def test_the_lifecycle_body_takes_the_fast_path(monkeypatch):
     """The shape the SDK (httpx) and the benches send is read by `_plain_form` (else this is no fast path)."""
+    if not hasattr(multipart.MultipartParser(b"x"), "max_header_count"):
+        pytest.skip("this python_multipart has no header limits (before 0.0.27): its parser reads every body")
     body = _body(b"----bench-boundary", [_part(b"purpose", b"fine-tune"), _part(b"file", CONTENT, b"train.jsonl")])
     calls = []
     monkeypatch.setattr(multipart.MultipartParser, "write", lambda self, data: calls.append(data))
@@ -172,3 +174,29 @@ def test_mutated_bodies_read_alike(monkeypatch):
     for _ in range(300):
         body = bytes(rnd.randrange(256) for _ in range(rnd.randrange(64)))
         _both(monkeypatch, b"--x\r\n" + body + b"\r\n--x--\r\n", b"x", max_file_bytes=1 << 20)
+
+
+def test_a_parser_without_header_limits_reads_every_body(monkeypatch):
+    """pyproject allows python_multipart from 0.0.18, whose parser has no `max_header_count` / `max_header_size`
+    (they came in 0.0.27): there the fast path steps aside and the parser reads the body, as before the fast path
+    (which refused every upload there: AttributeError, a 400)."""
+    writes = []
+
+    class Unlimited:   # such a parser: write and finalize, no header limits
+        def __init__(self, boundary, callbacks) -> None:
+            self.parser = real(boundary, callbacks)
+
+        def write(self, data: bytes) -> int:
+            writes.append(len(data))
+            return self.parser.write(data)
+
+        def finalize(self) -> None:
+            self.parser.finalize()
+
+    real = multipart.MultipartParser
+    body = _body(b"----bench-boundary", [_part(b"purpose", b"fine-tune"), _part(b"file", CONTENT, b"train.jsonl")])
+    expected = _outcome(body, b"----bench-boundary", plain=True, max_file_bytes=1 << 20)
+    assert expected[:5] == ("form", {"purpose": "fine-tune"}, "file", "train.jsonl", len(CONTENT))
+    monkeypatch.setattr(multipart, "MultipartParser", Unlimited)
+    assert _outcome(body, b"----bench-boundary", plain=True, max_file_bytes=1 << 20) == expected
+    assert [n for n in writes if n] == [len(body)]   # (and the stream's empty end)
