@@ -9,17 +9,19 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import Route
 
+from mockserver.db import Database
 from mockserver.services import Services
 from mockserver.tenancy import Tenant
 
 T = TypeVar("T")
 
 __all__ = ["ServicesDep", "SessionDep", "TenantDep", "CallerDep", "get_services", "get_session", "get_tenant",
-           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop", "fast_route"]
+           "get_caller", "authenticate", "control_guard", "ControlGuard", "off_loop", "write_on_loop", "fast_route"]
 
 
 async def get_services(request: Request) -> Services:
@@ -70,6 +72,23 @@ async def off_loop(s: Session, fn: Callable[..., T], /, *args: Any, **kwargs: An
         s.commit()
         return result
     return await asyncio.to_thread(unit)
+
+
+async def write_on_loop(db: Database, fn: Callable[[Any], T], /) -> T:
+    """`fn(conn)` in a raw transaction (`Database.raw_transaction`: prebuilt statements) begun here on the event loop,
+    one that does not wait for a lock another connection holds (`wait=False`: SQLite's write lock, a PostgreSQL row
+    lock); when one is held (OperationalError), again on a worker thread in one that waits there. `fn` may run twice:
+    it must draw nothing it would draw differently the second time (ids.IdTape) and publish nothing twice."""
+    try:
+        with db.raw_transaction(wait=False) as conn:
+            return fn(conn)
+    except OperationalError:
+        pass
+
+    def patient() -> T:
+        with db.raw_transaction() as conn:
+            return fn(conn)
+    return await asyncio.to_thread(patient)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

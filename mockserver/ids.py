@@ -10,7 +10,7 @@ import string
 import threading
 from collections.abc import Callable
 
-__all__ = ["IdFactory", "PREFIXES", "base62"]
+__all__ = ["IdFactory", "IdTape", "PREFIXES", "base62"]
 
 _ALNUM = string.ascii_letters + string.digits
 _HEX = "0123456789abcdef"
@@ -76,6 +76,45 @@ class IdFactory:
 
     def request_id(self) -> str:
         return "req_" + _random_bytes(16).hex()   # from the pool: no system call per request
+
+
+class IdTape:
+    """An IdFactory's draws, kept: after `rewind()` the same calls give the same ids again, so a write that is tried
+    once more (deps.write_on_loop: on the event loop, then on a worker thread) takes from a seeded stream only what
+    one try takes. A call other than the one recorded at its place ends the recording there (drawn anew)."""
+
+    def __init__(self, ids: IdFactory) -> None:
+        self._ids = ids
+        self._drawn: list[tuple[tuple, str]] = []
+        self._at = 0
+
+    @property
+    def seed(self) -> int | None:
+        return self._ids.seed
+
+    def rewind(self) -> None:
+        self._at = 0
+
+    def new(self, kind: str) -> str:
+        return self._draw(("new", kind), self._ids.new, kind)
+
+    def chars(self, kind: str, n: int, alphabet: str = _ALNUM) -> str:
+        return self._draw(("chars", kind, n, alphabet), self._ids.chars, kind, n, alphabet)
+
+    def _draw(self, call: tuple, draw: Callable[..., str], *args: object) -> str:
+        if self._at < len(self._drawn):
+            recorded, value = self._drawn[self._at]
+            if recorded == call:
+                self._at += 1
+                return value
+            del self._drawn[self._at:]
+        value = draw(*args)
+        self._drawn.append((call, value))
+        self._at += 1
+        return value
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._ids, name)
 
 
 _pool = bytearray()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote
@@ -15,7 +16,7 @@ from starlette.routing import Route
 
 from contracts import errors
 from contracts.requests import api_error, parse
-from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route, off_loop
+from mockserver.deps import ServicesDep, SessionDep, TenantDep, fast_route, off_loop, write_on_loop
 from mockserver.files import store
 from mockserver.files.blobs import CHUNK
 from mockserver.files.multipart import receive_form
@@ -42,12 +43,14 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
     with form as blob:
         fields = parse(FileForm, FileForm.of(form.filename, form.fields),
                        require_jsonl=svc.settings.require_jsonl_extension)
+        file_id, path = store.publish(svc, blob)   # once: a retried INSERT records the same id and bytes
+        record = functools.partial(store.record_file, svc=svc, tenant=tenant.key, file_id=file_id, path=path,
+                                   filename=fields.file or "file", purpose=fields.purpose, size=form.size,
+                                   expires_after=fields.expires_after.seconds if fields.expires_after else None)
         # The transaction (prebuilt statements only, on the pooled DBAPI connection: `Database.raw_transaction`)
         # begins once the body is in: no pooled connection is held while an upload streams, however many stream.
-        with svc.db.raw_transaction() as conn:
-            row = store.create_file(conn, svc, tenant=tenant.key, blob=blob, filename=fields.file or "file",
-                                    purpose=fields.purpose, size=form.size,
-                                    expires_after=fields.expires_after.seconds if fields.expires_after else None)
+        # On the loop unless another connection holds the write lock: then on a worker thread (`write_on_loop`).
+        row = await write_on_loop(svc.db, record)
     return JSONResponse(store.file_to_wire(row))
 
 

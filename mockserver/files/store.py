@@ -23,7 +23,7 @@ from mockserver.tables import FileRow, JobRow
 
 log = logging.getLogger("mockserver")
 
-__all__ = ["release_after_commit", "file_to_wire", "create_file", "get_file", "list_files", "delete_file",
+__all__ = ["release_after_commit", "file_to_wire", "create_file", "publish", "record_file", "get_file", "list_files", "delete_file",
            "deleted_wire", "derived_file", "register_deriver", "content"]
 
 
@@ -41,8 +41,20 @@ def deleted_wire(file_id: str) -> dict:
 def create_file(s: Session | Connection, svc: Services, *, tenant: str, blob: BlobWriter, filename: str, purpose: str,
                 size: int, expires_after: int | None = None) -> FileRow:
     """Publish a closed blob and record it; the row commits only after the bytes are durable."""
+    file_id, path = publish(svc, blob)
+    return record_file(s, svc, tenant=tenant, file_id=file_id, path=path, filename=filename, purpose=purpose,
+                       size=size, expires_after=expires_after)
+
+
+def publish(svc: Services, blob: BlobWriter) -> tuple[str, str]:
+    """A new file's id, and its closed blob published under it: (id, blob key), for `record_file`."""
     file_id = svc.ids.new("file")
-    path = blob.publish(file_id)
+    return file_id, blob.publish(file_id)
+
+
+def record_file(s: Session | Connection, svc: Services, *, tenant: str, file_id: str, path: str, filename: str,
+                purpose: str, size: int, expires_after: int | None = None) -> FileRow:
+    """The row of a file whose bytes `publish` made durable under `path` (one INSERT)."""
     now = svc.now(s)
     return insert_row(s, new_row(
         FileRow, id=file_id, tenant=tenant, filename=filename, purpose=purpose, bytes=size, created_at=now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -11,8 +12,9 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from contracts.jobs import parse_job_request
-from mockserver.deps import ServicesDep, TenantDep, fast_route
+from mockserver.deps import ServicesDep, TenantDep, fast_route, write_on_loop
 from mockserver.http import JSONResponse, read_json
+from mockserver.ids import IdTape
 from mockserver.jobs import store
 from mockserver.jobs.simulator import TERMINAL
 from mockserver.pagination import ListQuery, list_params, list_query
@@ -59,8 +61,16 @@ async def _on_job(fn, /, svc: Services, tenant: Tenant, job_id: str, **kwargs):
 @router.post("")
 async def create_job(request: Request, svc: ServicesDep, tenant: TenantDep) -> JSONResponse:
     req = parse_job_request(await read_json(request))
-    with svc.db.raw_transaction() as conn:   # begun once the body is read (prebuilt statements only: the raw path)
-        row = store.create_job(conn, svc, tenant=tenant, req=req)
+    once = svc if svc.ids.seed is None else dataclasses.replace(svc, ids=IdTape(svc.ids))   # a retry: the same ids
+
+    def attempt(conn):
+        if once is not svc:
+            once.ids.rewind()
+        return store.create_job(conn, once, tenant=tenant, req=req)
+
+    # begun once the body is read (prebuilt statements only: the raw path); on the loop unless another connection
+    # holds the write lock: then on a worker thread (`write_on_loop`)
+    row = await write_on_loop(svc.db, attempt)
     return JSONResponse(store.job_to_wire(row))
 
 

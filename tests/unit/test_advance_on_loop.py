@@ -216,7 +216,9 @@ def _loop_stays_free(emu: Emulator, monkeypatch: pytest.MonkeyPatch, take: Calla
     async def scenario() -> tuple[tuple, tuple]:
         first = asyncio.ensure_future(asgi_request(emu.app, method, f"http://emulator.test{path}",
                                                    auth + list(headers), body))
-        await tried.wait()
+        trying = asyncio.ensure_future(tried.wait())
+        await asyncio.wait([trying, first], return_when=asyncio.FIRST_COMPLETED)   # (never tried: a failure)
+        trying.cancel()
         other = await asgi_request(emu.app, "GET", "http://emulator.test/v1/models", auth, b"")
         answered.set()
         return await first, other
@@ -339,3 +341,51 @@ def test_an_ended_job_is_answered_from_the_caches_until_a_reset() -> None:
         emu.control("seed", {"seed": 9})
         again, events_again = run(emu, 2)
         assert again == job and events_again != events and b'"total_steps":20' in events_again
+
+
+def _upload_and_create(emu: Emulator, monkeypatch: pytest.MonkeyPatch | None) -> list[tuple[int, bytes]]:
+    """A seeded upload then a job create on its file; with `monkeypatch`, each while another connection holds
+    SQLite's write lock (`_loop_stays_free`), which they must not wait for on the loop: they are tried there once
+    and redone on a worker thread."""
+    import orjson
+
+    emu.control("seed", {"seed": 8})
+    form = _form(pig_jsonl(10))
+    ctype = (b"content-type", b"multipart/form-data; boundary=b0und4ry")
+    if monkeypatch is None:
+        upload = emu.request("POST", "/v1/files", body=form, headers={ctype[0].decode(): ctype[1].decode()})[::2]
+    else:
+        status, body, begun = _loop_stays_free(emu, monkeypatch, _sqlite_write_lock(emu), "POST", "/v1/files", form,
+                                               (ctype,))
+        assert begun == [(False, True), (True, False)]   # refused on the loop, recorded on a worker thread
+        upload = (status, body)
+        monkeypatch.undo()
+    create = orjson.dumps({"model": "gpt-4o-mini-2024-07-18", "training_file": orjson.loads(upload[1])["id"]})
+    if monkeypatch is None:
+        job = emu.request("POST", "/v1/fine_tuning/jobs", body=create,
+                          headers={"content-type": "application/json"})[::2]
+    else:
+        status, body, begun = _loop_stays_free(emu, monkeypatch, _sqlite_write_lock(emu), "POST",
+                                               "/v1/fine_tuning/jobs", create, ((b"content-type", b"application/json"),))
+        assert begun == [(False, True), (True, False)]
+        job = (status, body)
+    return [upload, job, emu.request("GET", f"/v1/fine_tuning/jobs/{orjson.loads(job[1])['id']}")[::2]]
+
+
+def test_an_upload_and_a_job_create_do_not_wait_on_the_loop_for_the_write_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While another connection holds SQLite's write lock, the upload's and the job create's INSERTs are refused on
+    the loop at once and made on a worker thread, which waits for the lock there; the loop answers another request
+    meanwhile. The answers are those of a run without the lock, byte for byte: the retried create draws its seeded
+    ids (job id, seed, model token) once, and the upload's bytes are published once under the same id — nothing
+    left in the blob store that no row names."""
+    with Emulator(transitions="immediate", wall=lambda: WALL) as emu:
+        plain = _upload_and_create(emu, None)
+    with Emulator(transitions="immediate", wall=lambda: WALL) as emu:
+        held = _upload_and_create(emu, monkeypatch)
+        blobs = sorted(p.name for p in emu.settings.data_dir.rglob("*") if p.is_file() and p.name.startswith("file-"))
+        file_id = __import__("orjson").loads(held[0][1])["id"]
+        content = emu.request("GET", f"/v1/files/{file_id}/content")
+    assert [status for status, _ in held] == [200, 200, 200]
+    assert held == plain
+    assert blobs == [file_id], blobs
+    assert content[0] == 200 and content[2] == pig_jsonl(10)
