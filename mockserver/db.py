@@ -129,7 +129,7 @@ class Database:
                 raw = Raw(self, fairy)
                 try:
                     if not wait and not self.is_sqlite:   # (as `transaction`: psycopg begins the transaction here)
-                        raw.call(driver.execute, _NO_LOCK_WAIT)
+                        raw.setting(_NO_LOCK_WAIT)
                     yield raw
                     raw.call(driver.commit)
                 except BaseException:
@@ -326,6 +326,18 @@ class Raw:
                 self.call(cursor.execute, prepared.sql, args, cursor=cursor)
             rows = self.call(prepared.rows, cursor, cursor=cursor) if prepared.select else []
             return _Result(rows, cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def setting(self, sql: str) -> None:
+        """A statement without parameters or rows (`raw_transaction`'s SET LOCAL), reported to the listeners as Core's
+        `exec_driver_sql` of it in `Database.transaction` is."""
+        listeners = self.db.engine.dispatch.before_cursor_execute
+        cursor = self.driver.cursor()
+        try:
+            if listeners:
+                listeners(None, cursor, sql, {}, None, False)
+            self.call(cursor.execute, sql, cursor=cursor)
         finally:
             cursor.close()
 

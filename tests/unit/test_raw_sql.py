@@ -300,3 +300,19 @@ def test_the_lifecycle_answers_the_same_on_the_raw_path_as_on_core_on_postgres(m
     assert ran >= 8 and none == 0
     assert _masked(raw) == _masked(core)
     assert [status for status, _ in raw] == [200] * 6 + [404, 200, 404, 400]
+
+
+def test_a_transaction_that_does_not_wait_reports_the_statements_core_reports(db: Database) -> None:
+    """`raw_transaction(wait=False)` sends what `transaction(wait=False)` sends, and the listeners see it alike: on
+    PostgreSQL its SET LOCAL lock_timeout too (Core's exec_driver_sql reports it), so a count of statements on the
+    raw path misses none (tests/unit/test_statement_counts.py counts this way)."""
+    tenant, mark = _ids()
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, sql, *a: sent.append(sql))
+    with db.raw_transaction(wait=False) as raw:
+        assert isinstance(raw, Raw)
+        assert snapshot(raw, FileRow, tenant, f"file-{mark}") is None
+    raw_sent, sent[:] = list(sent), []
+    with db.transaction(wait=False) as conn:
+        assert snapshot(conn, FileRow, tenant, f"file-{mark}") is None
+    assert raw_sent == sent and len(sent) == (1 if db.is_sqlite else 2)
