@@ -134,7 +134,8 @@ class Database:
                     raw.call(driver.commit)
                 except BaseException:
                     if fairy.is_valid:   # (not after a disconnect: `Raw.call` invalidated it)
-                        driver.rollback()
+                        # as Core's rollback: a lost connection raised as SQLAlchemy's OperationalError, invalidated
+                        raw.call(driver.rollback)
                     raise
             finally:
                 if not patient and fairy.is_valid:

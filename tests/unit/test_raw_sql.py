@@ -316,3 +316,32 @@ def test_a_transaction_that_does_not_wait_reports_the_statements_core_reports(db
     with db.transaction(wait=False) as conn:
         assert snapshot(conn, FileRow, tenant, f"file-{mark}") is None
     assert raw_sent == sent and len(sent) == (1 if db.is_sqlite else 2)
+
+
+@pytest.mark.skipif(not PG, reason="MOCKSERVER_TEST_POSTGRES_URL is not set")
+def test_a_connection_lost_inside_the_block_raises_as_core_raises(caplog: pytest.LogCaptureFixture) -> None:
+    """The server ends the connection while the block runs, and the block then raises on its own (a 404, a lost
+    compare-and-set): the rollback fails on both paths, as SQLAlchemy's OperationalError (connection invalidated,
+    the class advance_on_loop and write_on_loop catch), not psycopg's own, and the pool is left with no dead
+    connection to reset."""
+    from sqlalchemy import text
+
+    db = Database(PG)
+    tenant, mark = _ids()
+    try:
+        for begin in (db.raw_transaction, db.transaction):
+            caplog.clear()
+            with pytest.raises(OperationalError) as e, begin() as conn:
+                assert snapshot(conn, FileRow, tenant, f"file-{mark}") is None
+                driver = conn.driver if isinstance(conn, Raw) else conn.connection.driver_connection
+                with db.engine.connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": driver.info.backend_pid})
+                    other.commit()
+                raise LookupError("the block's own error")
+            assert e.value.connection_invalidated, begin
+            assert "Exception during reset" not in caplog.text, begin
+            assert db.engine.pool.checkedout() == 0
+        with db.raw_read() as raw:   # the pool hands out a live connection again
+            assert snapshot(raw, FileRow, tenant, f"file-{mark}") is None
+    finally:
+        db.dispose()
