@@ -54,10 +54,12 @@ def _plain_form(body: bytes, boundary: bytes, parser: MultipartParser) -> list[_
         return None
     parts: list[_Part] = []
     pos, stop = len(opening), len(body) - len(closing)
+    most = max_count * max_size + 2 * (max_count - 1)   # the longest header block the parser takes (CRLF-joined lines)
     while True:
         end = body.find(sep, pos, stop)
         end = stop if end == -1 else end
-        head_end = body.find(b"\r\n\r\n", pos, end)
+        # (searched no further than that: a longer block is the parser's to refuse, at once, not copied and split here)
+        head_end = body.find(b"\r\n\r\n", pos, min(end, pos + most + 4))
         if head_end <= pos:
             return None
         lines = body[pos:head_end].split(b"\r\n")
