@@ -44,13 +44,26 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
         fields = parse(FileForm, FileForm.of(form.filename, form.fields),
                        require_jsonl=svc.settings.require_jsonl_extension)
         file_id, path = store.publish(svc, blob)   # once: a retried INSERT records the same id and bytes
-        record = functools.partial(store.record_file, svc=svc, tenant=tenant.key, file_id=file_id, path=path,
+        new_row = functools.partial(store.record_file, svc=svc, tenant=tenant.key, file_id=file_id, path=path,
                                    filename=fields.file or "file", purpose=fields.purpose, size=form.size,
                                    expires_after=fields.expires_after.seconds if fields.expires_after else None)
+        inserted: list[bool] = []   # the last attempt's INSERT ran (its commit may still fail)
+
+        def record(conn):
+            inserted.clear()
+            row = new_row(conn)
+            inserted.append(True)
+            return row
+
         # The transaction (prebuilt statements only, on the pooled DBAPI connection: `Database.raw_transaction`)
         # begins once the body is in: no pooled connection is held while an upload streams, however many stream.
         # On the loop unless another connection holds the write lock: then on a worker thread (`write_on_loop`).
-        row = await write_on_loop(svc.db, record)
+        try:
+            row = await write_on_loop(svc.db, record)
+        except Exception:
+            if not inserted:   # the INSERT itself failed (rolled back): no row names the published bytes
+                await asyncio.to_thread(svc.files.remove, path)
+            raise   # (a failed commit may have committed: its bytes stay; a cancelled wait's thread goes on)
     return JSONResponse(store.file_to_wire(row))
 
 

@@ -389,3 +389,23 @@ def test_an_upload_and_a_job_create_do_not_wait_on_the_loop_for_the_write_lock(m
     assert held == plain
     assert blobs == [file_id], blobs
     assert content[0] == 200 and content[2] == pig_jsonl(10)
+
+
+def test_an_upload_whose_row_cannot_be_written_leaves_no_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The upload's bytes are published before its INSERT (once, for both attempts): when the INSERT fails on the
+    worker thread too, the request fails and the published bytes are removed (before: left until the next
+    start's sweep)."""
+    from sqlalchemy.exc import OperationalError
+
+    from mockserver.files import store as files
+
+    def failing(conn, **_):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    with Emulator(transitions="immediate") as emu:
+        monkeypatch.setattr(files, "record_file", failing)
+        with pytest.raises(OperationalError, match="disk I/O"):   # (the in-process bridge re-raises after its 500)
+            emu.request("POST", "/v1/files", body=_form(pig_jsonl(10)),
+                        headers={"content-type": "multipart/form-data; boundary=b0und4ry"})
+        left = [p.name for p in emu.settings.data_dir.rglob("*") if p.is_file() and p.name.startswith("file-")]
+    assert left == []
