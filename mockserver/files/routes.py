@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter
 from pydantic import BeforeValidator
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -60,8 +61,11 @@ async def create_file(request: Request, svc: ServicesDep, tenant: TenantDep) -> 
         # On the loop unless another connection holds the write lock: then on a worker thread (`write_on_loop`).
         try:
             row = await write_on_loop(svc.db, record)
-        except Exception:
-            if not inserted:   # the INSERT itself failed (rolled back): no row names the published bytes
+        except Exception as e:
+            # the INSERT itself failed (rolled back): no row names the published bytes. Unless it failed for the row
+            # being there (IntegrityError: an earlier attempt's commit that reported a failure did happen): it
+            # names them.
+            if not inserted and not isinstance(e, IntegrityError):
                 await asyncio.to_thread(svc.files.remove, path)
             raise   # (a failed commit may have committed: its bytes stay; a cancelled wait's thread goes on)
     return JSONResponse(store.file_to_wire(row))

@@ -409,3 +409,38 @@ def test_an_upload_whose_row_cannot_be_written_leaves_no_bytes(monkeypatch: pyte
                         headers={"content-type": "multipart/form-data; boundary=b0und4ry"})
         left = [p.name for p in emu.settings.data_dir.rglob("*") if p.is_file() and p.name.startswith("file-")]
     assert left == []
+
+
+def test_an_upload_whose_retry_finds_its_row_written_keeps_the_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop's attempt commits its row but is told it failed (an OperationalError at COMMIT: a connection lost
+    there leaves it unknown whether the commit happened); the worker thread's attempt then finds the row there (its
+    INSERT: IntegrityError). The request fails, but the row names the published bytes: they stay, and the file's
+    content downloads (before: removed as if no row could name them)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from mockserver.db import Database
+
+    real = Database.raw_transaction
+    tries: list[bool] = []
+
+    @contextmanager
+    def lost_at_commit(self, *, wait: bool = True):
+        tries.append(wait)
+        with real(self, wait=wait) as conn:
+            yield conn
+        if not wait:   # committed, and then the answer was lost
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    with Emulator(transitions="immediate") as emu:
+        monkeypatch.setattr(Database, "raw_transaction", lost_at_commit)
+        with pytest.raises(IntegrityError):   # (the in-process bridge re-raises after its 500)
+            emu.request("POST", "/v1/files", body=_form(pig_jsonl(10)),
+                        headers={"content-type": "multipart/form-data; boundary=b0und4ry"})
+        monkeypatch.undo()
+        assert tries == [False, True]
+        listed = emu.request("GET", "/v1/files")
+        file_id = __import__("orjson").loads(listed[2])["data"][0]["id"]
+        content = emu.request("GET", f"/v1/files/{file_id}/content")
+    assert content[0] == 200 and content[2] == pig_jsonl(10)
