@@ -1,9 +1,7 @@
 """Streaming multipart/form-data: the file part goes straight to a blob writer, under a hard size limit.
 
 The parser may cut a body anywhere (a header name or value can arrive in several pieces): names and
-values are accumulated until the header ends, as Starlette's form parser does. A body that arrives whole
-in the plain shape a client writes (`_plain_form`) is cut by a few searches instead, and the same
-callbacks get the same pieces the parser would hand them; any other body goes to the parser. A second file part is a
+values are accumulated until the header ends, as Starlette's form parser does. A second file part is a
 400, and so is a body without its closing boundary (never stored as if complete). A failure of the
 server's own disk (no space, no permission, a missing tmp dir) is a retryable 500 `server_error` whose
 message names no server path.
@@ -11,10 +9,7 @@ message names no server path.
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -27,62 +22,6 @@ __all__ = ["FormUpload", "receive_form"]
 
 _FIELD_MAX = 64 * 1024
 _SLACK = 64 * 1024  # room for the multipart framing and the small fields beside the file
-
-
-# RFC 2046 boundary characters (then a CR starts the delimiter and nothing else in it), and a header line
-# python_multipart reads as one (name, value): token characters, a colon, spaces it skips, a value up to CR
-_BOUNDARY = re.compile(rb"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
-_HEADER_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+): *([^\r\n]*)")
-
-_Part = tuple[list[tuple[bytes, bytes]], int, int]   # (header (name, value) pairs, data start, data end)
-
-
-def _plain_form(body: bytes, boundary: bytes, parser: MultipartParser) -> list[_Part] | None:
-    """The parts of a whole body in the plain shape — `--B CRLF`, parts of 1 to `max_header_count` header
-    lines within `max_header_size` each, a blank line and data, joined by `CRLF --B CRLF`, then `CRLF --B--
-    CRLF` and nothing after —, where the delimiter `CRLF --B` stands nowhere else; else None. On such a body
-    python_multipart calls back part by part with exactly these headers and data spans
-    (`tests/unit/test_multipart_plain.py` compares every outcome of both ways). Also None with a python_multipart
-    that has no header limits (`max_header_count`, `max_header_size`: from 0.0.27 on; pyproject allows 0.0.18):
-    its parser reads every body there, as before the fast path."""
-    max_count, max_size = getattr(parser, "max_header_count", None), getattr(parser, "max_header_size", None)
-    if max_count is None or max_size is None or _BOUNDARY.fullmatch(boundary) is None:
-        return None
-    opening, delim = b"--" + boundary + b"\r\n", b"\r\n--" + boundary
-    closing, sep = delim + b"--\r\n", delim + b"\r\n"
-    if not body.startswith(opening) or not body.endswith(closing):
-        return None
-    parts: list[_Part] = []
-    pos, stop = len(opening), len(body) - len(closing)
-    most = max_count * max_size + 2 * (max_count - 1)   # the longest header block the parser takes (CRLF-joined lines)
-    while True:
-        end = body.find(sep, pos, stop)
-        end = stop if end == -1 else end
-        # (searched no further than that: a longer block is the parser's to refuse, at once, not copied and split here)
-        head_end = body.find(b"\r\n\r\n", pos, min(end, pos + most + 4))
-        if head_end <= pos:
-            return None
-        lines = body[pos:head_end].split(b"\r\n")
-        if len(lines) > max_count:
-            return None
-        headers = []
-        for line in lines:
-            m = _HEADER_LINE.fullmatch(line)
-            if m is None or len(line) > max_size:
-                return None
-            headers.append((m[1], m[2]))
-        parts.append((headers, head_end + 4, end))
-        if end == stop:
-            return parts if body.count(delim) == len(parts) else None
-        pos = end + len(sep)
-
-
-@functools.lru_cache(maxsize=256)
-def _disposition(value: bytes) -> MappingProxyType:
-    """The parameters of a part's Content-Disposition (`parse_options_header`, ~3 µs), kept for values that come
-    again — a client sends the same field names and file name upload after upload; 256 values, each within the
-    parser's header size limit."""
-    return MappingProxyType(parse_options_header(value)[1])
 
 
 @dataclass
@@ -129,21 +68,6 @@ class _Receiver:
         self.buffer = bytearray()
         self.error: errors.APIError | None = None
 
-    def replay(self, body: bytes, parts: list[_Part]) -> None:
-        """The parser's callbacks for a `_plain_form` body, in its order (empty pieces are not called back)."""
-        for headers, start, end in parts:
-            self.part_begin()
-            for name, value in headers:
-                self.header_field_cb(name, 0, len(name))
-                if value:
-                    self.header_value_cb(value, 0, len(value))
-                self.header_end()
-            self.headers_done()
-            if end > start:
-                self.part_data(body, start, end)
-            self.part_end()
-        self.end()
-
     def callbacks(self) -> dict:
         return {"on_part_begin": self.part_begin, "on_header_field": self.header_field_cb,
                 "on_header_value": self.header_value_cb, "on_header_end": self.header_end,
@@ -173,7 +97,7 @@ class _Receiver:
         self.ended = True
 
     def headers_done(self) -> None:
-        params = _disposition(self.headers.get(b"content-disposition", b""))
+        _, params = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.name = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
         if filename is not None and self.name == self.want and self.form.blob is not None and self.error is None:
@@ -218,22 +142,13 @@ async def receive_form(request: Request, blob: BlobWriter, *, max_file_bytes: in
         raise errors.BadRequest("This endpoint expects a multipart/form-data body (a 'file' part and a "
                                 "'purpose' field).", code="invalid_content_type")
     declared = request.headers.get("content-length", "")
-    length = int(declared) if declared.isascii() and declared.isdigit() else -1   # int() refuses "²"
-    if length > max_file_bytes + _SLACK:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_file_bytes + _SLACK:   # int() refuses "²"
         raise errors.file_too_large(max_file_bytes)
     receiver = _Receiver(blob, max_file_bytes, file_field)
-    whole = False   # the body came in one piece in the plain shape: the parser never saw it
     try:
         parser = MultipartParser(boundary, receiver.callbacks())   # (refuses a boundary past 256 bytes: a 400)
         async for chunk in request.stream():
-            if whole:   # (only the stream's empty end: the body had its declared length)
-                continue
-            parts = _plain_form(chunk, boundary, parser) if len(chunk) == length else None
-            if parts is not None:
-                receiver.replay(chunk, parts)
-                whole = True
-            else:
-                parser.write(chunk)
+            parser.write(chunk)
             if receiver.error is not None:
                 raise receiver.error
             await blob.drain()  # a store that buffers pushes whole chunks, off the event loop
