@@ -140,12 +140,9 @@ class Guarded:
     _lingering: float | None = None   # while lingering: when it ends at the latest (loop time)
     _linger_timer: asyncio.TimerHandle | None = None
     _stopping = False
-
-    def _phase(self) -> int:
-        raise NotImplementedError
-
-    def _parse(self, data: bytes) -> None:
-        raise NotImplementedError
+    # What each protocol subclass defines (declared here, not stubbed: the class is only ever a mixin).
+    _phase: Callable[[], int]            # where the client is: HEAD, BODY or OTHER
+    _parse: Callable[[bytes], None]      # hand received bytes to the subclass's parser
 
     def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
